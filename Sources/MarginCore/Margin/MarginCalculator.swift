@@ -1,0 +1,466 @@
+/// Portfolio margin of accounts from risk books.
+///
+/// Per underlying (risk unit) the account's scenario PnL is assembled from the risk arrays:
+/// options are summed per expiry (`Σ quantity × row`), each expiry's shocked value is statically
+/// discounted by its sign when the rule is on, the current value subtracted, the result dampened and,
+/// in skew scenarios, counted as a loss whichever its sign; futures, perpetuals and linked balances
+/// add `notional × (shock − 1) × dampening`. The worst of the scenarios and the basis contingency
+/// gives the unit's loss; `MM = mmFactor × loss + MM contingencies`, `IM = imFactor × loss + IM
+/// contingencies`, summed over units. Equity is the value of balances (less haircuts) and positions.
+public struct MarginCalculator: Sendable {
+    public let parameters: RiskParameters
+
+    public init(parameters: RiskParameters) {
+        self.parameters = parameters
+    }
+
+    /// USD price of the valuation asset in `markets` (1 when it has no market).
+    public func valuationPrice(in markets: MarketState) -> Double {
+        markets[parameters.valuationAsset]?.indexPrice ?? 1
+    }
+
+    /// Builds the risk book of `underlying` for the current market and these parameters.
+    /// Pass the previous book of the underlying as `reusing` to keep its slot layout when the
+    /// catalog has not changed (a market tick).
+    public func riskBook(for underlying: String, catalog: InstrumentCatalog, markets: MarketState, asOfMs: Int64,
+                         reusing previous: RiskBook? = nil) throws(MarginError) -> RiskBook {
+        guard let market = markets[underlying] else { throw .missingMarket(underlying: underlying) }
+        guard let unit = parameters.riskUnit(for: underlying) else { throw .missingParameters(underlying: underlying) }
+        return try RiskBook(
+            market: market, instruments: catalog, parameters: unit, parameterSetId: parameters.id,
+            parameterSetVersion: parameters.version, valuationPrice: valuationPrice(in: markets), asOfMs: asOfMs,
+            reusing: previous
+        )
+    }
+
+    /// One-shot margin of an account (what-if): builds the books it needs, then explains.
+    public func margin(account: Account, catalog: InstrumentCatalog, markets: MarketState, asOfMs: Int64) throws(MarginError) -> MarginResult {
+        try parameters.validate()
+        var books: [String: RiskBook] = [:]
+        var underlyings = Set<String>()
+        for position in account.positions where position.quantity != 0 {
+            guard let instrument = catalog[position.instrument] else { throw .unknownInstrument(position.instrument) }
+            underlyings.insert(instrument.underlying)
+        }
+        for (asset, amount) in account.balances where amount != 0 && asset != parameters.valuationAsset {
+            let underlying = catalog[asset]?.underlying ?? asset
+            if parameters.collateralParameters(for: asset).riskLinked, parameters.riskUnit(for: underlying) != nil {
+                underlyings.insert(underlying)
+            }
+        }
+        for underlying in underlyings.sorted() {
+            guard parameters.riskUnit(for: underlying) != nil else { throw .missingParameters(underlying: underlying) }
+            books[underlying] = try riskBook(for: underlying, catalog: catalog, markets: markets, asOfMs: asOfMs)
+        }
+        let exposure = try AccountExposure(account: account, catalog: catalog, books: books, parameters: parameters)
+        return try explain(exposure, books: books, markets: markets)
+    }
+
+    // MARK: - Fast path
+
+    /// Requirements, equities and health without the explanation: the hot path re-run on every tick.
+    public func summary(_ exposure: AccountExposure, books: [String: RiskBook], markets: MarketState) throws(MarginError) -> MarginSummary {
+        let balances = try valueBalances(exposure, markets: markets, detailed: false)
+        var maintenance = 0.0, initial = balances.confidenceCharge, positionsValue = 0.0
+        let pegAddOn = parameters.stablecoinPeg?.initialFactorAddOn(valuationPrice: valuationPrice(in: markets)) ?? 0
+        for unit in exposure.units {
+            guard let book = books[unit.underlying] else { throw .missingMarket(underlying: unit.underlying) }
+            let evaluation = try evaluate(unit, of: exposure, book: book, markets: markets, keepScenarios: false, pegAddOn: pegAddOn)
+            maintenance += evaluation.maintenanceRequirement
+            initial += evaluation.initialRequirement
+            positionsValue += evaluation.positionsValue
+        }
+        let gross = balances.grossValue + positionsValue
+        let equity = gross - balances.maintenanceHaircut
+        let initialEquity = gross - balances.initialHaircut
+        return MarginSummary(
+            grossEquity: gross, equity: equity, initialEquity: initialEquity,
+            maintenanceRequirement: maintenance, initialRequirement: initial,
+            health: MarginSummary.health(equity: equity, initialEquity: initialEquity, maintenance: maintenance, initial: initial)
+        )
+    }
+
+    // MARK: - Explained result
+
+    /// The full margin result with its breakdown: per unit the scenario PnLs, what binds, every
+    /// contingency and each position's contribution; per balance and position its value and haircuts.
+    public func explain(_ exposure: AccountExposure, books: [String: RiskBook], markets: MarketState) throws(MarginError) -> MarginResult {
+        let balances = try valueBalances(exposure, markets: markets, detailed: true)
+        let pegAddOn = parameters.stablecoinPeg?.initialFactorAddOn(valuationPrice: valuationPrice(in: markets)) ?? 0
+        var units: [RiskUnitMargin] = []
+        var components = balances.components
+        var maintenance = 0.0, initial = 0.0, positionsValue = 0.0
+        var asOf: Int64 = 0
+        for unit in exposure.units {
+            guard let book = books[unit.underlying] else { throw .missingMarket(underlying: unit.underlying) }
+            asOf = max(asOf, book.asOfMs)
+            let evaluation = try evaluate(unit, of: exposure, book: book, markets: markets, keepScenarios: true, pegAddOn: pegAddOn)
+            maintenance += evaluation.maintenanceRequirement
+            initial += evaluation.initialRequirement
+            positionsValue += evaluation.positionsValue
+            units.append(explainUnit(unit, of: exposure, book: book, evaluation: evaluation))
+            components += positionComponents(unit, of: exposure, book: book)
+        }
+        var accountContingencies: [ContingencyCharge] = []
+        if balances.confidenceCharge > 0 {
+            accountContingencies.append(ContingencyCharge(
+                name: "collateral_confidence", maintenance: 0, initial: balances.confidenceCharge,
+                detail: balances.confidenceDetail))
+        }
+        initial += balances.confidenceCharge
+        let gross = balances.grossValue + positionsValue
+        let equity = gross - balances.maintenanceHaircut
+        let initialEquity = gross - balances.initialHaircut
+        return MarginResult(
+            accountId: exposure.account.id, accountVersion: exposure.account.version,
+            parameterSetId: parameters.id, parameterSetVersion: parameters.version,
+            valuationAsset: parameters.valuationAsset, asOfMs: asOf,
+            grossEquity: gross, equity: equity, initialEquity: initialEquity,
+            maintenanceRequirement: maintenance, initialRequirement: initial,
+            health: MarginSummary.health(equity: equity, initialEquity: initialEquity, maintenance: maintenance, initial: initial),
+            riskUnits: units, accountContingencies: accountContingencies, equityComponents: components
+        )
+    }
+
+    // MARK: - Balances
+
+    struct BalanceValuation {
+        var grossValue = 0.0
+        var maintenanceHaircut = 0.0
+        var initialHaircut = 0.0
+        var confidenceCharge = 0.0
+        var confidenceDetail = ""
+        var components: [EquityComponent] = []
+    }
+
+    /// USD price of a balance asset: its own market, else its underlying's.
+    func assetPrice(_ asset: String, exposure: AccountExposure, markets: MarketState) throws(MarginError) -> (price: Double, confidence: Double) {
+        if let own = markets[asset] { return (own.indexPrice, own.indexConfidence) }
+        let underlying = exposure.instruments[asset]?.underlying ?? asset
+        guard let market = markets[underlying] else { throw .missingMarket(underlying: asset) }
+        return (market.indexPrice, market.indexConfidence)
+    }
+
+    func valueBalances(_ exposure: AccountExposure, markets: MarketState, detailed: Bool) throws(MarginError) -> BalanceValuation {
+        var result = BalanceValuation()
+        let valuation = valuationPrice(in: markets)
+        var charged: [String] = []
+        for (asset, amount) in exposure.account.balances where amount != 0 {
+            if asset == parameters.valuationAsset {
+                result.grossValue += amount
+                if detailed {
+                    result.components.append(EquityComponent(kind: .balance, name: asset, quantity: amount, price: valuation,
+                                                             value: amount, maintenanceHaircut: 0, initialHaircut: 0))
+                }
+                continue
+            }
+            let (price, confidence) = try assetPrice(asset, exposure: exposure, markets: markets)
+            let value = amount * price / valuation
+            let haircuts = parameters.collateralParameters(for: asset)
+            let positive = max(value, 0)
+            let maintenanceCut = positive * haircuts.maintenanceHaircut
+            let initialCut = positive * haircuts.initialHaircut
+            result.grossValue += value
+            result.maintenanceHaircut += maintenanceCut
+            result.initialHaircut += initialCut
+            if let rule = parameters.confidenceContingency, positive > 0 {
+                let charge = rule.charge(confidence: confidence, notional: positive)
+                if charge > 0 {
+                    result.confidenceCharge += charge
+                    if detailed { charged.append("\(asset) \(formatAmount(positive)) at confidence \(formatAmount(confidence))") }
+                }
+            }
+            if detailed {
+                result.components.append(EquityComponent(kind: .balance, name: asset, quantity: amount, price: price, value: value,
+                                                         maintenanceHaircut: maintenanceCut, initialHaircut: initialCut))
+            }
+        }
+        if detailed {
+            result.components.sort { $0.name < $1.name }
+            result.confidenceDetail = charged.sorted().joined(separator: "; ")
+        }
+        return result
+    }
+
+    // MARK: - One risk unit
+
+    /// Everything computed for one unit; `scenarioPnLs` only when asked for.
+    struct UnitEvaluation {
+        var scenarioPnLs: [Double] = []
+        var basis = 0.0
+        var bindingScenario: Int?
+        var worstLoss = 0.0
+        var maintenanceFactor = 0.0
+        var initialFactor = 0.0
+        var contingencies: [ContingencyCharge] = []
+        var maintenanceContingency = 0.0
+        var initialContingency = 0.0
+        var maintenanceRequirement = 0.0
+        var initialRequirement = 0.0
+        /// Options value + delta-one unrealised PnL and funding (balances excluded).
+        var positionsValue = 0.0
+        /// Linked balances' value (already in the balance valuation), in total and per asset.
+        var linkedValue = 0.0
+        var linkedValues: [(asset: String, amount: Double, value: Double)] = []
+        var deltaOneNotional = 0.0
+    }
+
+    /// Scenario-exposed notional (valuation units) and mark-to-market of a delta-one position.
+    func deltaOne(_ position: Position, instrument: Instrument, book: RiskBook) throws(MarginError) -> (notional: Double, value: Double, mark: Double) {
+        let market = book.market
+        let index = market.indexPrice
+        let q = position.quantity * instrument.contractSize
+        let mark: Double
+        switch instrument.kind {
+        case .perpetual:
+            mark = market.perpetualMark ?? index
+        case .future(let expiryMs):
+            mark = try VolatilitySurface(market: market).forward(expiryMs: expiryMs, nowMs: book.asOfMs)
+        case .spot, .option:
+            return (0, 0, 0)
+        }
+        switch instrument.settlement {
+        case .linear:
+            return (q * mark, q * (mark - position.averageEntryPrice) + position.unsettledFunding, mark)
+        case .inverse:
+            // q USD of face bought at `entry`: worth q·(1/entry − 1/mark) coins; moves like q/entry coins.
+            let coinsToValuation = index / book.valuationPrice
+            let entry = position.averageEntryPrice
+            return (q / entry * coinsToValuation, q * (1 / entry - 1 / mark) * coinsToValuation + position.unsettledFunding, mark)
+        }
+    }
+
+    func evaluate(_ unit: AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook, markets: MarketState,
+                  keepScenarios: Bool, pegAddOn: Double) throws(MarginError) -> UnitEvaluation {
+        var result = UnitEvaluation()
+        let market = book.market
+        let index = market.indexPrice
+        let rules = book.parameters
+        let positions = exposure.account.positions
+
+        // Delta-one exposure and contingencies.
+        var deltaNotional = 0.0
+        var deltaOneContractNotional = 0.0
+        var confidenceCharge = 0.0
+        var confidenceParts: [String] = []
+        let confidenceRule = parameters.confidenceContingency
+        let perpetualConfidence = unit.holdsPerpetual ? min(market.indexConfidence, market.perpetualConfidence) : market.indexConfidence
+        for positionIndex in unit.deltaOne {
+            let position = positions[positionIndex]
+            guard let instrument = exposure.instruments[position.instrument] else { throw .unknownInstrument(position.instrument) }
+            let (notional, value, _) = try deltaOne(position, instrument: instrument, book: book)
+            deltaNotional += notional
+            result.positionsValue += value
+            let contractNotional = instrument.settlement == .linear
+                ? abs(position.quantity) * instrument.contractSize * index
+                : abs(position.quantity) * instrument.contractSize / book.valuationPrice
+            deltaOneContractNotional += contractNotional
+            if let rule = confidenceRule {
+                var confidence = min(market.indexConfidence, market.perpetualConfidence)
+                if case .future(let expiryMs) = instrument.kind {
+                    confidence = min(market.indexConfidence, market.expiry(at: expiryMs)?.forwardConfidence ?? market.indexConfidence)
+                }
+                let charge = rule.charge(confidence: confidence, notional: contractNotional)
+                if charge > 0 {
+                    confidenceCharge += charge
+                    if keepScenarios { confidenceParts.append("\(instrument.name) notional \(formatAmount(contractNotional)) at confidence \(formatAmount(confidence))") }
+                }
+            }
+        }
+        for asset in unit.linkedBalances {
+            let amount = exposure.account.balances[asset] ?? 0
+            let price = try assetPrice(asset, exposure: exposure, markets: markets).price
+            let value = amount * price / book.valuationPrice
+            deltaNotional += value
+            result.linkedValue += value
+            if keepScenarios { result.linkedValues.append((asset, amount, value)) }
+        }
+        result.deltaOneNotional = deltaNotional
+
+        // Scenario aggregation over the risk arrays.
+        let paddedCount = book.paddedScenarioCount
+        let stride = book.stride
+        let optionValue: Double
+        let basis: Double
+        var worstIndex = -1
+        var worst = 0.0
+        (optionValue, basis, worstIndex, worst, result.scenarioPnLs) = withUnsafeTemporaryAllocation(of: Double.self, capacity: paddedCount + stride) { scratch in
+            let total = UnsafeMutableBufferPointer(rebasing: scratch[0..<paddedCount])
+            let bucket = UnsafeMutableBufferPointer(rebasing: scratch[paddedCount..<(paddedCount + stride)])
+            let (value, basisValue) = unit.options.withUnsafeBufferPointer { holdings in
+                ScenarioAggregation.aggregate(book: book, holdings: holdings, deltaOneNotional: deltaNotional, total: total, bucket: bucket)
+            }
+            // Worst of the basis contingency (checked first, wins ties) and the scenarios.
+            var minimum = basisValue
+            var minimumIndex = -1
+            for index in 0..<book.scenarioCount where total[index] < minimum {
+                minimum = total[index]
+                minimumIndex = index
+            }
+            let kept = keepScenarios ? Array(total[0..<book.scenarioCount]) : []
+            return (value, basisValue, minimumIndex, minimum, kept)
+        }
+        result.positionsValue += optionValue
+        result.basis = basis
+        result.bindingScenario = worstIndex >= 0 ? worstIndex : nil
+        result.worstLoss = max(0, -worst)
+
+        // Option contingencies: naked shorts per strike, and oracle confidence per expiry.
+        var nakedShortNotional = 0.0
+        var nakedShortCount = 0.0
+        var expiryStart = 0
+        let holdings = unit.options
+        while expiryStart < holdings.count {
+            let group = book.expiryIndex(ofSlot: holdings[expiryStart].slot)
+            var expiryEnd = expiryStart
+            var grossQuantity = 0.0
+            var strikeStart = expiryStart
+            while expiryEnd < holdings.count, book.expiryIndex(ofSlot: holdings[expiryEnd].slot) == group {
+                let instrument = book.instruments[holdings[expiryEnd].slot]
+                grossQuantity += abs(holdings[expiryEnd].quantity) * instrument.contractSize
+                expiryEnd += 1
+            }
+            // Within the expiry, slots are sorted by strike: net shorts against longs per strike.
+            while strikeStart < expiryEnd {
+                guard case .option(_, let strike, _) = book.instruments[holdings[strikeStart].slot].kind else { break }
+                var shorts = 0.0, longs = 0.0
+                var strikeEnd = strikeStart
+                while strikeEnd < expiryEnd, case .option(_, let k, _) = book.instruments[holdings[strikeEnd].slot].kind, k == strike {
+                    let units = holdings[strikeEnd].quantity * book.instruments[holdings[strikeEnd].slot].contractSize
+                    if units < 0 { shorts -= units } else { longs += units }
+                    strikeEnd += 1
+                }
+                let naked = max(0, shorts - longs)
+                nakedShortCount += naked
+                nakedShortNotional += naked * index
+                strikeStart = strikeEnd
+            }
+            if let rule = confidenceRule {
+                let expiry = book.expiries[group]
+                let confidence = min(perpetualConfidence, expiry.confidence)
+                let notional = grossQuantity * index
+                let charge = rule.charge(confidence: confidence, notional: notional)
+                if charge > 0 {
+                    confidenceCharge += charge
+                    if keepScenarios { confidenceParts.append("options expiring \(expiry.expiryMs) notional \(formatAmount(notional)) at confidence \(formatAmount(confidence))") }
+                }
+            }
+            expiryStart = expiryEnd
+        }
+
+        var contingencies: [ContingencyCharge] = []
+        if let rule = rules.shortOptionContingency, nakedShortNotional > 0 {
+            contingencies.append(ContingencyCharge(
+                name: "short_option", maintenance: nakedShortNotional * rule.maintenance, initial: nakedShortNotional * rule.initial,
+                detail: "\(formatAmount(nakedShortCount)) naked short units × index \(formatAmount(index))"))
+        }
+        if let rule = rules.deltaOneContingency, deltaOneContractNotional > 0 {
+            contingencies.append(ContingencyCharge(
+                name: "delta_one_notional", maintenance: deltaOneContractNotional * rule.maintenance,
+                initial: deltaOneContractNotional * rule.initial,
+                detail: "futures and perpetuals notional \(formatAmount(deltaOneContractNotional))"))
+        }
+        if confidenceCharge > 0 {
+            contingencies.append(ContingencyCharge(
+                name: "oracle_confidence", maintenance: 0, initial: confidenceCharge, detail: confidenceParts.joined(separator: "; ")))
+        }
+        result.contingencies = contingencies
+        result.maintenanceContingency = contingencies.reduce(0) { $0 + $1.maintenance }
+        result.initialContingency = contingencies.reduce(0) { $0 + $1.initial }
+        result.maintenanceFactor = rules.maintenanceFactor
+        result.initialFactor = rules.initialFactor + pegAddOn
+        result.maintenanceRequirement = result.maintenanceFactor * result.worstLoss + result.maintenanceContingency
+        result.initialRequirement = result.initialFactor * result.worstLoss + result.initialContingency
+        return result
+    }
+
+    // MARK: - Explanation pieces
+
+    func explainUnit(_ unit: AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook,
+                     evaluation: UnitEvaluation) -> RiskUnitMargin {
+        var contributions: [PositionContribution] = []
+        let positions = exposure.account.positions
+        if let binding = evaluation.bindingScenario {
+            let scenario = book.scenarios[binding]
+            let move = (scenario.spotShock - 1) * scenario.dampening
+            // Options: per expiry, the bucket's discount factor at the binding scenario and the skew flip.
+            var start = 0
+            let holdings = unit.options
+            while start < holdings.count {
+                let groupIndex = book.expiryIndex(ofSlot: holdings[start].slot)
+                var end = start
+                var shocked = 0.0, current = 0.0
+                while end < holdings.count, book.expiryIndex(ofSlot: holdings[end].slot) == groupIndex {
+                    shocked += holdings[end].quantity * book.scenarioValue(slot: holdings[end].slot, scenario: binding)
+                    current += holdings[end].quantity * book.currentValue(slot: holdings[end].slot)
+                    end += 1
+                }
+                let group = book.expiries[groupIndex]
+                let factor = book.parameters.staticDiscount == nil ? 1 : (shocked >= 0 ? group.staticDiscountPositive : group.staticDiscountNegative)
+                let bucketPnL = (shocked * factor - current) * scenario.dampening
+                let flip: Double = scenario.volatilityShock.isSkew && bucketPnL > 0 ? -1 : 1
+                for holding in holdings[start..<end] {
+                    let pnl = holding.quantity * (book.scenarioValue(slot: holding.slot, scenario: binding) * factor - book.currentValue(slot: holding.slot))
+                    contributions.append(PositionContribution(
+                        name: book.instruments[holding.slot].name, quantity: holding.quantity, pnl: pnl * scenario.dampening * flip))
+                }
+                start = end
+            }
+            for positionIndex in unit.deltaOne {
+                let position = positions[positionIndex]
+                guard let instrument = exposure.instruments[position.instrument],
+                      let (notional, _, _) = try? deltaOne(position, instrument: instrument, book: book) else { continue }
+                contributions.append(PositionContribution(name: instrument.name, quantity: position.quantity, pnl: notional * move))
+            }
+            for linked in evaluation.linkedValues {
+                contributions.append(PositionContribution(name: linked.asset, quantity: linked.amount, pnl: linked.value * move))
+            }
+        }
+        let label: String
+        if let binding = evaluation.bindingScenario {
+            label = book.scenarios[binding].label
+        } else if evaluation.worstLoss > 0 {
+            label = "basis contingency"
+        } else {
+            label = "no loss"
+        }
+        return RiskUnitMargin(
+            underlying: unit.underlying, scenarioPnLs: evaluation.scenarioPnLs, basisContingency: evaluation.basis,
+            bindingScenario: evaluation.bindingScenario, bindingLabel: label, worstLoss: evaluation.worstLoss,
+            maintenanceFactor: evaluation.maintenanceFactor, initialFactor: evaluation.initialFactor,
+            contingencies: evaluation.contingencies,
+            maintenanceRequirement: evaluation.maintenanceRequirement, initialRequirement: evaluation.initialRequirement,
+            markToMarket: evaluation.positionsValue + evaluation.linkedValue, contributions: contributions,
+            indexPrice: book.market.indexPrice, marketTimestampMs: book.market.timestampMs
+        )
+    }
+
+    func positionComponents(_ unit: AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook) -> [EquityComponent] {
+        var components: [EquityComponent] = []
+        for holding in unit.options {
+            let value = holding.quantity * book.currentValue(slot: holding.slot)
+            let instrument = book.instruments[holding.slot]
+            let unitValue = book.currentValue(slot: holding.slot) / instrument.contractSize
+            components.append(EquityComponent(kind: .position, name: instrument.name, quantity: holding.quantity,
+                                              price: unitValue, value: value, maintenanceHaircut: 0, initialHaircut: 0))
+        }
+        for positionIndex in unit.deltaOne {
+            let position = exposure.account.positions[positionIndex]
+            guard let instrument = exposure.instruments[position.instrument],
+                  let (_, value, mark) = try? deltaOne(position, instrument: instrument, book: book) else { continue }
+            components.append(EquityComponent(kind: .position, name: instrument.name, quantity: position.quantity,
+                                              price: mark, value: value, maintenanceHaircut: 0, initialHaircut: 0))
+        }
+        return components
+    }
+}
+
+/// Compact decimal rendering for explanation texts (not for machine output).
+func formatAmount(_ value: Double) -> String {
+    if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+    let magnitude = abs(value)
+    let digits = magnitude >= 100 ? 2 : (magnitude >= 1 ? 4 : 6)
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    return String((value * scale).rounded() / scale)
+}

@@ -1,0 +1,118 @@
+/// The account-side hot loop: scenario PnL of one risk unit from the risk arrays, with no
+/// allocation, no reference counting and SIMD multiply-adds over contiguous rows.
+enum ScenarioAggregation {
+    @inline(__always)
+    static func load(_ pointer: UnsafePointer<Double>) -> DoubleLanes {
+        UnsafeRawPointer(pointer).loadUnaligned(as: DoubleLanes.self)
+    }
+
+    @inline(__always)
+    static func store(_ value: DoubleLanes, _ pointer: UnsafeMutablePointer<Double>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: DoubleLanes.self)
+    }
+
+    /// Fills `total` (padded scenario count) with the unit's scenario PnL and returns the current
+    /// value of the options and the basis-contingency value (≤ 0).
+    ///
+    /// - Parameters:
+    ///   - holdings: option holdings sorted by slot (grouped by expiry).
+    ///   - deltaOneNotional: notional of futures, perpetuals and linked balances (valuation units).
+    ///   - bucket: scratch of `book.stride` doubles.
+    static func aggregate(book: RiskBook, holdings: UnsafeBufferPointer<AccountExposure.OptionHolding>, deltaOneNotional: Double,
+                          total: UnsafeMutableBufferPointer<Double>, bucket: UnsafeMutableBufferPointer<Double>) -> (value: Double, basis: Double) {
+        let lanes = DoubleLanes.scalarCount
+        let chunks = book.paddedScenarioCount / lanes
+        let rowChunks = book.stride / lanes
+        let current = book.currentColumn
+        let hasStaticDiscount = book.parameters.staticDiscount != nil
+        let hasBasis = book.parameters.basisContingency != nil
+        var optionValue = 0.0
+        var basis = 0.0
+        let totalBase = total.baseAddress!
+        let bucketBase = bucket.baseAddress!
+        book.spotMoves.withUnsafeBufferPointer { moves in
+        book.dampenings.withUnsafeBufferPointer { damps in
+        book.skewFlags.withUnsafeBufferPointer { skews in
+        book.slotExpiry.withUnsafeBufferPointer { slotExpiry in
+        book.expiryFactors.withUnsafeBufferPointer { factors in
+        book.withRows { rows in
+            let movesBase = moves.baseAddress!, dampsBase = damps.baseAddress!, skewsBase = skews.baseAddress!
+            let rowBase = rows.baseAddress!
+            let stride = book.stride
+            let basisUpColumn = book.basisUpColumn, basisDownColumn = book.basisDownColumn
+            // Delta-one exposure: notional × (shock − 1) × dampening.
+            let notional = DoubleLanes(repeating: deltaOneNotional)
+            for chunk in 0..<chunks {
+                let offset = chunk * lanes
+                store(notional * load(movesBase + offset) * load(dampsBase + offset), totalBase + offset)
+            }
+            // When nothing is nonlinear per expiry (no static discount, skew or basis rule), all
+            // holdings form one bucket: a single pass of register-accumulated multiply-adds.
+            let perExpiry = hasStaticDiscount || hasBasis || book.hasSkewScenarios
+            var index = 0
+            let count = holdings.count
+            let holdingsBase = holdings.baseAddress!
+            while index < count {
+                let group = slotExpiry[holdings[index].slot]
+                var end = index + 1
+                if perExpiry {
+                    while end < count, slotExpiry[holdings[end].slot] == group { end += 1 }
+                } else {
+                    end = count
+                }
+                // Σ quantity × row over the bucket's holdings: four chunks at a time in registers,
+                // so that four independent multiply-add chains are in flight (the row stride is a
+                // multiple of four chunks).
+                var chunk = 0
+                while chunk < rowChunks {
+                    let offset = chunk * lanes
+                    var a0 = DoubleLanes.zero, a1 = DoubleLanes.zero, a2 = DoubleLanes.zero, a3 = DoubleLanes.zero
+                    var h = holdingsBase + index
+                    let last = holdingsBase + end
+                    while h < last {
+                        let q = DoubleLanes(repeating: h.pointee.quantity)
+                        let row = rowBase + (h.pointee.slot * stride + offset)
+                        a0 = a0.addingProduct(q, load(row))
+                        a1 = a1.addingProduct(q, load(row + lanes))
+                        a2 = a2.addingProduct(q, load(row + 2 * lanes))
+                        a3 = a3.addingProduct(q, load(row + 3 * lanes))
+                        h += 1
+                    }
+                    store(a0, bucketBase + offset)
+                    store(a1, bucketBase + offset + lanes)
+                    store(a2, bucketBase + offset + 2 * lanes)
+                    store(a3, bucketBase + offset + 3 * lanes)
+                    chunk += 4
+                }
+                index = end
+                let expiry = factors[group]
+                let mtm = bucketBase[current]
+                optionValue += mtm
+                let mtmLanes = DoubleLanes(repeating: mtm)
+                let positive = DoubleLanes(repeating: expiry.positive)
+                let negative = DoubleLanes(repeating: expiry.negative)
+                for chunk in 0..<chunks {
+                    let offset = chunk * lanes
+                    var shocked = load(bucketBase + offset)
+                    if hasStaticDiscount {
+                        shocked = shocked * negative.replacing(with: positive, where: shocked .>= 0)
+                    }
+                    var pnl = (shocked - mtmLanes) * load(dampsBase + offset)
+                    pnl.replace(with: -pnl, where: (load(skewsBase + offset) .> 0) .& (pnl .> 0))
+                    store(load(totalBase + offset) + pnl, totalBase + offset)
+                }
+                if hasBasis {
+                    let up = bucketBase[basisUpColumn] - mtm
+                    let down = bucketBase[basisDownColumn] - mtm
+                    basis += min(up, down, 0) * expiry.basis
+                }
+            }
+        }
+        }
+        }
+        }
+        }
+        }
+        return (optionValue, basis)
+    }
+}

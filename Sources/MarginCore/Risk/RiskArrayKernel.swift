@@ -1,0 +1,163 @@
+/// The vectorised Black-76 revaluation behind ``RiskBook``.
+///
+/// Per option and column it needs one exponential and no logarithm: with `x = ln(F_c/K)` formed as
+/// `ln F_c − ln K` (one logarithm per expiry and column, one per option), `d1 = (x + v²/2)/v`,
+/// `e^(−d2²/2) = e^(−d1²/2)·F_c/K`, and both normal probabilities come from Cody's rational
+/// approximations as numerator/denominator pairs, so the price needs a single division.
+enum RiskArrayKernel {
+    /// Which volatility an option is revalued at in a column.
+    enum VolatilityVariant: Int, CaseIterable {
+        case unchanged = 0, up, down, skewLinear, skewAbsolute
+    }
+
+    /// One column to compute for every option of an expiry: the shocked forward and its log, the
+    /// volatility variant, and the factor converting a linear USD value into valuation units for
+    /// inverse options (`S·G / (F_c · valuationPrice)`).
+    struct Column {
+        var forward: Double
+        var logForward: Double
+        var variant: VolatilityVariant
+        var inverseScale: Double
+    }
+
+    static func fill(rows: UnsafeMutableBufferPointer<Double>, stride: Int, options: [Instrument], volatilities: [Double],
+                     groups: [RiskBook.ExpiryGroup], parameters: RiskUnitParameters, indexPrice: Double, valuationPrice: Double) {
+        // Column shocks: the scenarios, then current, basis up, basis down.
+        var shocks: [(spot: Double, variant: VolatilityVariant)] = parameters.scenarios.map { scenario in
+            let variant: VolatilityVariant
+            switch scenario.volatilityShock {
+            case .none: variant = .unchanged
+            case .up: variant = .up
+            case .down: variant = .down
+            case .skewLinear: variant = .skewLinear
+            case .skewAbsolute: variant = .skewAbsolute
+            }
+            return (scenario.spotShock, variant)
+        }
+        shocks.append((1, .unchanged))
+        shocks.append((parameters.basisContingency?.spotUp ?? 1, .unchanged))
+        shocks.append((parameters.basisContingency?.spotDown ?? 1, .unchanged))
+
+        let lanes = DoubleLanes.scalarCount
+        var columns = [Column](repeating: Column(forward: 0, logForward: 0, variant: .unchanged, inverseScale: 0), count: shocks.count)
+        for group in groups {
+            let variable = group.forward - group.forwardFixedPortion
+            for (index, shock) in shocks.enumerated() {
+                let forward = group.forwardFixedPortion + variable * shock.spot
+                columns[index] = Column(
+                    forward: forward, logForward: CMath.log(forward), variant: shock.variant,
+                    inverseScale: indexPrice * shock.spot / (forward * valuationPrice)
+                )
+            }
+            let rootT = group.timeToExpiry.squareRoot()
+            var block = group.slotRange.lowerBound
+            while block < group.slotRange.upperBound {
+                let count = min(lanes, group.slotRange.upperBound - block)
+                var inputs = OptionLanes()
+                for lane in 0..<lanes {
+                    let slot = block + min(lane, count - 1) // pad by repeating the last option
+                    inputs.load(lane: lane, option: options[slot], volatility: volatilities[slot], group: group,
+                                rootT: rootT, skew: parameters.skewShock, minimumUp: parameters.volatilityShock.minimumVolatilityUp)
+                }
+                for (columnIndex, column) in columns.enumerated() {
+                    let value = price(inputs, column: column)
+                    for lane in 0..<count {
+                        rows[(block + lane) * stride + columnIndex] = value[lane]
+                    }
+                }
+                block += count
+            }
+        }
+    }
+
+    /// Per-lane constants of up to four options of one expiry.
+    struct OptionLanes {
+        var logStrike = DoubleLanes.zero
+        var inverseStrike = DoubleLanes.zero
+        /// ±1: calls +1, puts −1.
+        var sign = DoubleLanes.zero
+        /// strike × discount × contract size: the factor turning the standardised price into value.
+        var scale = DoubleLanes.zero
+        /// 1 for inverse options, 0 for linear.
+        var inverse = DoubleLanes.zero
+        /// Total volatility v = σ√T, v²/2 and 1/v, per volatility variant.
+        var unchanged = VariantLanes(), up = VariantLanes(), down = VariantLanes()
+        var skewLinear = VariantLanes(), skewAbsolute = VariantLanes()
+
+        @inline(__always)
+        func variant(_ variant: VolatilityVariant) -> VariantLanes {
+            switch variant {
+            case .unchanged: return unchanged
+            case .up: return up
+            case .down: return down
+            case .skewLinear: return skewLinear
+            case .skewAbsolute: return skewAbsolute
+            }
+        }
+
+        mutating func load(lane: Int, option: Instrument, volatility sigma: Double, group: RiskBook.ExpiryGroup,
+                           rootT: Double, skew: SkewShockRule?, minimumUp: Double) {
+            guard case .option(_, let strike, let right) = option.kind else { return }
+            logStrike[lane] = CMath.log(strike)
+            inverseStrike[lane] = 1 / strike
+            sign[lane] = right == .call ? 1 : -1
+            scale[lane] = strike * group.discount * option.contractSize
+            inverse[lane] = option.settlement == .inverse ? 1 : 0
+            let moneyness = CMath.log(strike / group.forward)
+            let t = group.timeToExpiry
+            unchanged.set(lane: lane, volatility: sigma, rootT: rootT)
+            up.set(lane: lane, volatility: max(minimumUp, sigma * group.volatilityUp), rootT: rootT)
+            down.set(lane: lane, volatility: sigma * group.volatilityDown, rootT: rootT)
+            let linearTilt = skew?.multiplier(logMoneyness: moneyness, timeToExpiry: t, absolute: false) ?? 1
+            let absoluteTilt = skew?.multiplier(logMoneyness: moneyness, timeToExpiry: t, absolute: true) ?? 1
+            skewLinear.set(lane: lane, volatility: sigma * linearTilt, rootT: rootT)
+            skewAbsolute.set(lane: lane, volatility: sigma * absoluteTilt, rootT: rootT)
+        }
+    }
+
+    /// v = σ√T, v²/2 and 1/v of up to four options for one volatility variant.
+    struct VariantLanes {
+        var total = DoubleLanes.zero
+        var halfSquare = DoubleLanes.zero
+        var reciprocal = DoubleLanes.zero
+
+        mutating func set(lane: Int, volatility: Double, rootT: Double) {
+            // A zero total volatility (expired, or a shock to zero) becomes a vanishing one, which
+            // gives the intrinsic value without a special case.
+            let v = max(volatility * rootT, 1e-150)
+            total[lane] = v
+            halfSquare[lane] = 0.5 * v * v
+            reciprocal[lane] = 1 / v
+        }
+    }
+
+    /// Value per contract (valuation units) of the lanes' options in one column.
+    @inline(__always)
+    static func price(_ o: OptionLanes, column: Column) -> DoubleLanes {
+        let vol = o.variant(column.variant)
+        let v = vol.total
+        let logMoneyness = DoubleLanes(repeating: column.logForward) - o.logStrike
+        let ratio = DoubleLanes(repeating: column.forward) * o.inverseStrike
+        let d1 = VectorMath.clamp((logMoneyness + vol.halfSquare) * vol.reciprocal, -40, 40)
+        let d2 = VectorMath.clamp(d1 - v, -40, 40)
+        let y1 = VectorMath.magnitude(d1), y2 = VectorMath.magnitude(d2)
+        let square = y1 * y1
+        let squareError = (-square).addingProduct(y1, y1)
+        let gaussian1 = VectorMath.exp(square * -0.5, tail: squareError * -0.5)
+        let gaussian2 = gaussian1 * ratio
+        let (t1, u1) = VectorMath.normalTail(y1, gaussian: gaussian1)
+        let (t2, u2) = VectorMath.normalTail(y2, gaussian: gaussian2)
+        // Φ(sign·d) = t/u when sign·d < 0, else (u − t)/u.
+        var a1 = u1 - t1
+        a1.replace(with: t1, where: o.sign * d1 .< 0)
+        var a2 = u2 - t2
+        a2.replace(with: t2, where: o.sign * d2 .< 0)
+        let numerator: DoubleLanes = ratio * a1 * u2 - a2 * u1
+        let denominator: DoubleLanes = u1 * u2
+        let standardised: DoubleLanes = o.sign * numerator / denominator
+        let clampedPrice = VectorMath.maximum(standardised, DoubleLanes.zero)
+        var conversion = DoubleLanes(repeating: 1)
+        conversion.replace(with: DoubleLanes(repeating: column.inverseScale), where: o.inverse .> 0)
+        return clampedPrice * o.scale * conversion
+    }
+}

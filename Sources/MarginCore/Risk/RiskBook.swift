@@ -1,0 +1,232 @@
+/// Risk arrays of every listed option on one underlying, for one market snapshot and one
+/// risk-parameter set: the value of one contract (in valuation-asset units) under every scenario,
+/// by full Black-76 revaluation, laid out contiguously so that an account's scenario PnL is a sum
+/// of `quantity × row` (SIMD multiply-adds).
+///
+/// Row layout per option (`stride` doubles, a multiple of four SIMD widths):
+/// `[scenario 0 … scenario S−1, current value, basis-up value, basis-down value, padding]`.
+/// A market tick rebuilds the book once; every account exposed to the underlying then re-margins
+/// by aggregation only.
+public final class RiskBook: Sendable {
+    /// Per-expiry quantities shared by the options of that expiry.
+    public struct ExpiryGroup: Sendable, Hashable {
+        public let expiryMs: Int64
+        /// Years to expiry (365-day years), ≥ 0.
+        public let timeToExpiry: Double
+        public let forward: Double
+        public let forwardFixedPortion: Double
+        /// Continuously compounded rate used for discounting, floored at 0.
+        public let rate: Double
+        public let discount: Double
+        public let volatilityUp: Double
+        public let volatilityDown: Double
+        /// Static discount factors for positive and negative shocked values (1 when disabled).
+        public let staticDiscountPositive: Double
+        public let staticDiscountNegative: Double
+        /// `addFactor + multFactor·τ` of the basis contingency (0 when disabled).
+        public let basisFactor: Double
+        /// min(forward, rate, volatility) confidence of the expiry.
+        public let confidence: Double
+        /// Slots of this expiry's options: `slotRange.lowerBound..<slotRange.upperBound`.
+        public let slotRange: Range<Int>
+    }
+
+    public let underlying: String
+    public let parameterSetId: String
+    public let parameterSetVersion: Int64
+    /// The ``InstrumentCatalog/revision`` the slot layout was built from.
+    public let catalogRevision: UInt64
+    public let parameters: RiskUnitParameters
+    public let market: UnderlyingMarket
+    /// The time the arrays were computed for (Unix epoch ms).
+    public let asOfMs: Int64
+    /// USD price of one unit of the valuation asset.
+    public let valuationPrice: Double
+    public let scenarios: [Scenario]
+    public let expiries: [ExpiryGroup]
+    /// Option instruments in slot order.
+    public let instruments: [Instrument]
+    /// Mark volatility of each slot.
+    public let markVolatilities: [Double]
+    /// Slot expiry-group index.
+    let slotExpiry: [Int]
+    /// Per expiry group: static discount factors and the basis factor, flat for the hot loop.
+    let expiryFactors: [(positive: Double, negative: Double, basis: Double)]
+    let slotByName: [String: Int]
+
+    public let scenarioCount: Int
+    /// Number of doubles per row (scenarios + 3 extra columns, padded to the SIMD width).
+    public let stride: Int
+    public var currentColumn: Int { scenarioCount }
+    public var basisUpColumn: Int { scenarioCount + 1 }
+    public var basisDownColumn: Int { scenarioCount + 2 }
+    /// Scenario lanes padded to the SIMD width.
+    let paddedScenarioCount: Int
+    /// `spotShock − 1` per padded scenario lane (0 in padding).
+    let spotMoves: [Double]
+    /// Dampening per padded scenario lane (0 in padding).
+    let dampenings: [Double]
+    /// 1 for skew scenarios, 0 otherwise, per padded lane.
+    let skewFlags: [Double]
+    /// Whether any scenario is a skew scenario (whose per-expiry losses count whatever their sign).
+    let hasSkewScenarios: Bool
+    /// Row-major values: `values[slot * stride + column]`, valuation units per contract.
+    let values: [Double]
+
+    /// Builds the arrays for every option on `market.underlying` in `instruments`.
+    ///
+    /// Pass the underlying's previous book as `reusing` when only the market moved: if it was built
+    /// from the same catalog revision, its slot layout (sorted options, name index) is reused and
+    /// only the values are recomputed.
+    public init(
+        market: UnderlyingMarket, instruments catalog: InstrumentCatalog, parameters: RiskUnitParameters,
+        parameterSetId: String, parameterSetVersion: Int64, valuationPrice: Double, asOfMs: Int64,
+        reusing previous: RiskBook? = nil
+    ) throws(MarginError) {
+        try market.validate()
+        _ = try valuationPrice.requirePositive("valuation asset price")
+        self.underlying = market.underlying
+        self.parameterSetId = parameterSetId
+        self.parameterSetVersion = parameterSetVersion
+        self.catalogRevision = catalog.revision
+        self.parameters = parameters
+        self.market = market
+        self.asOfMs = asOfMs
+        self.valuationPrice = valuationPrice
+        self.scenarios = parameters.scenarios
+        let scenarioCount = parameters.scenarios.count
+        self.scenarioCount = scenarioCount
+        let lanes = DoubleLanes.scalarCount
+        // Rows are padded to a multiple of four SIMD chunks (the aggregation unrolls by four).
+        let rowQuantum = 4 * lanes
+        self.stride = (scenarioCount + 3 + rowQuantum - 1) / rowQuantum * rowQuantum
+        self.paddedScenarioCount = (scenarioCount + lanes - 1) / lanes * lanes
+
+        var spotMoves = [Double](repeating: 0, count: paddedScenarioCount)
+        var dampenings = [Double](repeating: 0, count: paddedScenarioCount)
+        var skewFlags = [Double](repeating: 0, count: paddedScenarioCount)
+        for (index, scenario) in parameters.scenarios.enumerated() {
+            spotMoves[index] = scenario.spotShock - 1
+            dampenings[index] = scenario.dampening
+            skewFlags[index] = scenario.volatilityShock.isSkew ? 1 : 0
+        }
+        self.spotMoves = spotMoves
+        self.dampenings = dampenings
+        self.skewFlags = skewFlags
+        self.hasSkewScenarios = skewFlags.contains(1)
+
+        let reusable = previous.flatMap { $0.catalogRevision == catalog.revision && $0.underlying == market.underlying ? $0 : nil }
+        let options = reusable?.instruments ?? catalog.options(on: market.underlying)
+        self.instruments = options
+        let surface = VolatilitySurface(market: market, evaluation: parameters.smile)
+
+        // Expiry groups, in slot order (options are sorted by expiry).
+        var groups: [ExpiryGroup] = []
+        var slotExpiry = [Int](repeating: 0, count: options.count)
+        var markVolatilities = [Double](repeating: 0, count: options.count)
+        var slotByName: [String: Int] = [:]
+        var start = 0
+        while start < options.count {
+            guard case .option(let expiryMs, _, _) = options[start].kind else { start += 1; continue }
+            var end = start
+            while end < options.count, options[end].kind.expiryMs == expiryMs { end += 1 }
+            let group = try Self.expiryGroup(expiryMs: expiryMs, surface: surface, parameters: parameters, asOfMs: asOfMs, slots: start..<end)
+            for slot in start..<end {
+                slotExpiry[slot] = groups.count
+                if reusable == nil { slotByName[options[slot].name] = slot }
+                markVolatilities[slot] = try surface.markVolatility(for: options[slot], nowMs: asOfMs)
+            }
+            groups.append(group)
+            start = end
+        }
+        self.expiries = groups
+        self.expiryFactors = groups.map { ($0.staticDiscountPositive, $0.staticDiscountNegative, $0.basisFactor) }
+        self.slotExpiry = slotExpiry
+        self.markVolatilities = markVolatilities
+        self.slotByName = reusable?.slotByName ?? slotByName
+
+        var values = [Double](repeating: 0, count: options.count * stride)
+        let stride = self.stride
+        values.withUnsafeMutableBufferPointer { buffer in
+            RiskArrayKernel.fill(
+                rows: buffer, stride: stride, options: options, volatilities: markVolatilities,
+                groups: groups, parameters: parameters, indexPrice: market.indexPrice, valuationPrice: valuationPrice
+            )
+        }
+        self.values = values
+    }
+
+    static func expiryGroup(expiryMs: Int64, surface: VolatilitySurface, parameters: RiskUnitParameters,
+                            asOfMs: Int64, slots: Range<Int>) throws(MarginError) -> ExpiryGroup {
+        let market = surface.market
+        let t = VolatilitySurface.yearFraction(from: asOfMs, to: expiryMs)
+        let forward: Double, fixed: Double, rate: Double, confidence: Double
+        if let listed = market.expiry(at: expiryMs) {
+            forward = listed.forward
+            fixed = listed.forwardFixedPortion
+            rate = listed.rate
+            confidence = min(listed.forwardConfidence, listed.rateConfidence, listed.volatilityConfidence)
+        } else {
+            guard !market.expiries.isEmpty else { throw .missingExpiry(underlying: market.underlying, expiryMs: expiryMs) }
+            forward = try surface.forward(expiryMs: expiryMs, nowMs: asOfMs)
+            fixed = 0
+            let neighbours = Self.neighbours(of: expiryMs, in: market.expiries)
+            rate = neighbours.rate
+            confidence = neighbours.confidence
+        }
+        let flooredRate = max(rate, 0)
+        let discount = CMath.exp(-flooredRate * t)
+        let seconds = max(0, Double(expiryMs - asOfMs) / 1000)
+        let shocks = parameters.volatilityShock.multipliers(secondsToExpiry: seconds)
+        let staticFactors = parameters.staticDiscount?.factors(rate: flooredRate, timeToExpiry: t) ?? (1, 1)
+        let basisFactor = parameters.basisContingency.map { $0.addFactor + $0.multFactor * t } ?? 0
+        return ExpiryGroup(
+            expiryMs: expiryMs, timeToExpiry: t, forward: forward, forwardFixedPortion: fixed, rate: flooredRate,
+            discount: discount, volatilityUp: shocks.up, volatilityDown: shocks.down,
+            staticDiscountPositive: staticFactors.0, staticDiscountNegative: staticFactors.1,
+            basisFactor: basisFactor, confidence: confidence, slotRange: slots
+        )
+    }
+
+    /// Rate and confidence for an unlisted expiry: the rate interpolated linearly in time, the
+    /// lower confidence of the neighbouring listed expiries.
+    static func neighbours(of expiryMs: Int64, in expiries: [ExpiryMarket]) -> (rate: Double, confidence: Double) {
+        func confidence(_ e: ExpiryMarket) -> Double { min(e.forwardConfidence, e.rateConfidence, e.volatilityConfidence) }
+        guard let upper = expiries.firstIndex(where: { $0.expiryMs > expiryMs }) else {
+            let last = expiries[expiries.count - 1]
+            return (last.rate, confidence(last))
+        }
+        if upper == 0 { return (expiries[0].rate, confidence(expiries[0])) }
+        let lo = expiries[upper - 1], hi = expiries[upper]
+        let weight = Double(expiryMs - lo.expiryMs) / Double(hi.expiryMs - lo.expiryMs)
+        return (lo.rate + (hi.rate - lo.rate) * weight, min(confidence(lo), confidence(hi)))
+    }
+
+    /// The slot of an option instrument, if the book holds it.
+    public func slot(of instrument: String) -> Int? { slotByName[instrument] }
+
+    /// Value of one contract in the current market (valuation units).
+    public func currentValue(slot: Int) -> Double { values[slot * stride + currentColumn] }
+
+    /// Value of one contract under scenario `index` (valuation units, before any static discount).
+    public func scenarioValue(slot: Int, scenario index: Int) -> Double { values[slot * stride + index] }
+
+    /// The risk array of an option: PnL of one contract under every scenario (valuation units),
+    /// `value(scenario) − value(now)`, before dampening and static discounting.
+    public func riskArray(for instrument: String) -> [Double]? {
+        guard let slot = slotByName[instrument] else { return nil }
+        let base = values[slot * stride + currentColumn]
+        return (0..<scenarioCount).map { values[slot * stride + $0] - base }
+    }
+
+    /// The expiry group of an option slot.
+    public func expiryGroup(ofSlot slot: Int) -> ExpiryGroup { expiries[slotExpiry[slot]] }
+
+    func expiryIndex(ofSlot slot: Int) -> Int { slotExpiry[slot] }
+
+    /// Runs `body` with the contiguous row storage.
+    @inline(__always)
+    func withRows<R>(_ body: (UnsafeBufferPointer<Double>) throws -> R) rethrows -> R {
+        try values.withUnsafeBufferPointer(body)
+    }
+}
