@@ -1,0 +1,84 @@
+import MarginCore
+
+extension HealthState {
+    /// The wire enum.
+    public var proto: Margin_V1_HealthState {
+        switch self {
+        case .healthy: return .healthy
+        case .belowInitial: return .belowIm
+        case .liquidatable: return .liquidatable
+        case .bankrupt: return .bankrupt
+        case .stale: return .stale
+        }
+    }
+}
+
+extension ContingencyCharge {
+    var proto: Margin_V1_ContingencyCharge {
+        var p = Margin_V1_ContingencyCharge()
+        p.name = name
+        p.maintenance = maintenance
+        p.initial = initial
+        p.detail = detail
+        return p
+    }
+}
+
+extension MarginResult {
+    /// The wire form, with a result id (deterministic ids are the worker's concern).
+    public func proto(resultID: String = "") -> Margin_V1_MarginResult {
+        var p = Margin_V1_MarginResult()
+        p.resultID = resultID
+        p.accountID = accountId
+        p.accountVersion = accountVersion
+        p.parameterSetID = parameterSetId
+        p.parameterSetVersion = parameterSetVersion
+        p.valuationAsset = valuationAsset
+        p.asOfMs = asOfMs
+        p.grossEquity = grossEquity
+        p.equity = equity
+        p.initialEquity = initialEquity
+        p.maintenanceRequirement = maintenanceRequirement
+        p.initialRequirement = initialRequirement
+        p.health = health.proto
+        p.marketTimestamps = marketTimestamps
+        p.accountContingencies = accountContingencies.map(\.proto)
+        p.riskUnits = riskUnits.map { unit in
+            var u = Margin_V1_RiskUnitMargin()
+            u.underlying = unit.underlying
+            u.scenarioPnls = unit.scenarioPnLs
+            u.basisContingency = unit.basisContingency
+            if let binding = unit.bindingScenario { u.bindingScenario = Int32(binding) }
+            u.bindingLabel = unit.bindingLabel
+            u.worstLoss = unit.worstLoss
+            u.maintenanceFactor = unit.maintenanceFactor
+            u.initialFactor = unit.initialFactor
+            u.contingencies = unit.contingencies.map(\.proto)
+            u.maintenanceRequirement = unit.maintenanceRequirement
+            u.initialRequirement = unit.initialRequirement
+            u.markToMarket = unit.markToMarket
+            u.indexPrice = unit.indexPrice
+            u.marketTimestampMs = unit.marketTimestampMs
+            u.contributions = unit.contributions.map { c in
+                var x = Margin_V1_PositionContribution()
+                x.name = c.name
+                x.quantity = c.quantity
+                x.pnl = c.pnl
+                return x
+            }
+            return u
+        }
+        p.equityComponents = equityComponents.map { c in
+            var x = Margin_V1_EquityComponent()
+            x.kind = c.kind.rawValue
+            x.name = c.name
+            x.quantity = c.quantity
+            x.price = c.price
+            x.value = c.value
+            x.maintenanceHaircut = c.maintenanceHaircut
+            x.initialHaircut = c.initialHaircut
+            return x
+        }
+        return p
+    }
+}

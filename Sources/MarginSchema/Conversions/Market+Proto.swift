@@ -1,0 +1,147 @@
+import MarginCore
+
+extension Instrument {
+    /// Builds and validates an instrument from its wire form.
+    public init(proto p: Margin_V1_Instrument) throws(MarginError) {
+        let kind: InstrumentKind
+        let field = "instrument \(p.name)"
+        switch p.kind {
+        case .spot: kind = .spot
+        case .perpetual: kind = .perpetual
+        case .future: kind = .future(expiryMs: p.expiryMs)
+        case .option:
+            let right: OptionRight
+            switch p.optionRight {
+            case .call: right = .call
+            case .put: right = .put
+            case .unspecified, .UNRECOGNIZED:
+                throw .invalidInput(field: "\(field).option_right", reason: "must be OPTION_RIGHT_CALL or OPTION_RIGHT_PUT")
+            }
+            kind = .option(expiryMs: p.expiryMs, strike: p.strike, right: right)
+        case .unspecified, .UNRECOGNIZED:
+            throw .invalidInput(field: "\(field).kind", reason: "must be set (INSTRUMENT_KIND_SPOT, _FUTURE, _PERPETUAL or _OPTION)")
+        }
+        self.init(name: p.name, underlying: p.underlying.isEmpty && kind == .spot ? p.name : p.underlying, kind: kind,
+                  settlement: p.settlement == .inverse ? .inverse : .linear,
+                  contractSize: p.contractSize == 0 ? 1 : p.contractSize,
+                  lotSize: p.lotSize == 0 ? 0.01 : p.lotSize, tickSize: p.tickSize == 0 ? 0.01 : p.tickSize)
+        try validate()
+    }
+
+    /// The wire form.
+    public var proto: Margin_V1_Instrument {
+        var p = Margin_V1_Instrument()
+        p.name = name
+        p.underlying = underlying
+        p.settlement = settlement == .inverse ? .inverse : .linear
+        p.contractSize = contractSize
+        p.lotSize = lotSize
+        p.tickSize = tickSize
+        switch kind {
+        case .spot: p.kind = .spot
+        case .perpetual: p.kind = .perpetual
+        case .future(let expiry):
+            p.kind = .future
+            p.expiryMs = expiry
+        case .option(let expiry, let strike, let right):
+            p.kind = .option
+            p.expiryMs = expiry
+            p.strike = strike
+            p.optionRight = right == .call ? .call : .put
+        }
+        return p
+    }
+}
+
+extension UnderlyingMarket {
+    /// Builds and validates a market snapshot from its wire form (absent confidences are 1).
+    public init(proto p: Margin_V1_MarketSnapshot) throws(MarginError) {
+        let expiries = p.expiries.map { e in
+            ExpiryMarket(
+                expiryMs: e.expiryMs, forward: e.forward, forwardFixedPortion: e.forwardFixedPortion,
+                forwardConfidence: e.hasForwardConfidence ? e.forwardConfidence : 1,
+                rate: e.rate, rateConfidence: e.hasRateConfidence ? e.rateConfidence : 1,
+                smile: SVIParameters(a: e.svi.a, b: e.svi.b, rho: e.svi.rho, m: e.svi.m, sigma: e.svi.sigma,
+                                     tau: e.svi.hasTau ? e.svi.tau : nil,
+                                     referenceForward: e.svi.hasReferenceForward ? e.svi.referenceForward : nil),
+                volatilityConfidence: e.hasVolatilityConfidence ? e.volatilityConfidence : 1)
+        }
+        var books: [String: TopOfBook] = [:]
+        for book in p.books {
+            books[book.instrument] = TopOfBook(bidPrice: book.bidPrice, bidSize: book.bidSize, askPrice: book.askPrice, askSize: book.askSize)
+        }
+        self.init(underlying: p.underlying, timestampMs: p.timestampMs, indexPrice: p.indexPrice,
+                  indexConfidence: p.hasIndexConfidence ? p.indexConfidence : 1, expiries: expiries,
+                  perpetualMark: p.hasPerpetualMark ? p.perpetualMark : nil,
+                  perpetualConfidence: p.hasPerpetualConfidence ? p.perpetualConfidence : 1,
+                  markVolatilities: p.markVolatilities, books: books)
+        // Sorting happens in init; a duplicate expiry is still refused by validate.
+        try validate()
+    }
+
+    /// The wire form.
+    public var proto: Margin_V1_MarketSnapshot {
+        var p = Margin_V1_MarketSnapshot()
+        p.underlying = underlying
+        p.timestampMs = timestampMs
+        p.indexPrice = indexPrice
+        p.indexConfidence = indexConfidence
+        if let perpetualMark { p.perpetualMark = perpetualMark }
+        p.perpetualConfidence = perpetualConfidence
+        p.markVolatilities = markVolatilities
+        p.expiries = expiries.map { e in
+            var x = Margin_V1_ExpiryMarket()
+            x.expiryMs = e.expiryMs
+            x.forward = e.forward
+            x.forwardFixedPortion = e.forwardFixedPortion
+            x.forwardConfidence = e.forwardConfidence
+            x.rate = e.rate
+            x.rateConfidence = e.rateConfidence
+            x.volatilityConfidence = e.volatilityConfidence
+            var svi = Margin_V1_SviParameters()
+            svi.a = e.smile.a
+            svi.b = e.smile.b
+            svi.rho = e.smile.rho
+            svi.m = e.smile.m
+            svi.sigma = e.smile.sigma
+            if let tau = e.smile.tau { svi.tau = tau }
+            if let forward = e.smile.referenceForward { svi.referenceForward = forward }
+            x.svi = svi
+            return x
+        }
+        p.books = books.sorted { $0.key < $1.key }.map { name, book in
+            var b = Margin_V1_TopOfBook()
+            b.instrument = name
+            b.bidPrice = book.bidPrice
+            b.bidSize = book.bidSize
+            b.askPrice = book.askPrice
+            b.askSize = book.askSize
+            return b
+        }
+        return p
+    }
+}
+
+extension MarketState {
+    /// Markets and catalog from a ``Margin_V1_MarketData`` bundle (duplicate names are refused).
+    public static func from(proto p: Margin_V1_MarketData) throws(MarginError) -> (markets: MarketState, catalog: InstrumentCatalog) {
+        var instruments: [Instrument] = []
+        var names = Set<String>()
+        for entry in p.instruments {
+            let instrument = try Instrument(proto: entry)
+            guard names.insert(instrument.name).inserted else {
+                throw .invalidInput(field: "instruments[\(instrument.name)]", reason: "defined twice")
+            }
+            instruments.append(instrument)
+        }
+        var markets = MarketState()
+        for entry in p.markets {
+            let market = try UnderlyingMarket(proto: entry)
+            guard markets[market.underlying] == nil else {
+                throw .invalidInput(field: "markets[\(market.underlying)]", reason: "defined twice")
+            }
+            markets[market.underlying] = market
+        }
+        return (markets, InstrumentCatalog(instruments))
+    }
+}

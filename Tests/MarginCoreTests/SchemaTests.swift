@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+import MarginCore
+import MarginSchema
+
+@Suite("Schemas and presets")
+struct SchemaTests {
+    @Test("Shipped presets decode and validate", arguments: RiskPresets.names)
+    func presetsLoad(name: String) throws {
+        let parameters = try RiskPresets.load(name)
+        #expect(parameters.id == name)
+        #expect(parameters.riskUnits["BTC"] != nil)
+        #expect(parameters.riskUnits["ETH"] != nil)
+    }
+
+    @Test("Deribit-like preset: ±16% in 9 points × up/none/down, tails −66%..+500% vol up dampened")
+    func deribitPresetShape() throws {
+        let unit = try #require(try RiskPresets.load("deribit-like").riskUnits["BTC"])
+        let regular = unit.scenarios.filter { $0.kind == .regular }
+        #expect(regular.count == 27)
+        #expect(Set(regular.map(\.spotShock)).count == 9)
+        #expect(abs((regular.map(\.spotShock).max() ?? 0) - 1.16) < 1e-12)
+        let tails = unit.scenarios.filter { $0.kind == .tail }
+        #expect(tails.allSatisfy { $0.volatilityShock == .up && $0.dampening < 1 })
+        #expect(abs((tails.map(\.spotShock).min() ?? 0) - 0.34) < 1e-12 && abs((tails.map(\.spotShock).max() ?? 0) - 6) < 1e-12)
+        #expect(unit.volatilityShock.rangeUp == 0.5 && unit.volatilityShock.rangeDown == 0.25)
+        #expect(unit.maintenanceFactor == 0.8)
+    }
+
+    @Test("PMRM_2 preset: 23 regular scenarios, dampened tails, two skews")
+    func pmrmPresetShape() throws {
+        let unit = try #require(try RiskPresets.load("derive-pmrm2").riskUnits["ETH"])
+        #expect(unit.scenarios.filter { $0.kind == .regular }.count == 23)
+        #expect(unit.scenarios.filter { $0.kind == .skew }.count == 2)
+        #expect(unit.scenarios.filter { $0.kind == .tail }.count == 6)
+    }
+
+    @Test("Account and market survive a JSON and a binary round trip")
+    func roundTrip() throws {
+        let (market, catalog) = SyntheticBook.market(strikesPerExpiry: 3)
+        var data = Margin_V1_MarketData()
+        data.instruments = catalog.byName.values.sorted { $0.name < $1.name }.map(\.proto)
+        data.markets = [market.proto]
+        for format in SchemaCoding.Format.allCases {
+            let bytes = SchemaCoding.encode(data, format: format)
+            let decoded = try SchemaCoding.decode(Margin_V1_MarketData.self, from: bytes, format: format)
+            let (markets, decodedCatalog) = try MarketState.from(proto: decoded)
+            #expect(markets["BTC"] == market)
+            #expect(decodedCatalog.byName == catalog.byName)
+        }
+        let account = SyntheticBook.accounts(count: 1, positions: 4, catalog: catalog, seed: 1)[0]
+        let json = SchemaCoding.encode(account.proto, format: .json)
+        #expect(Account(proto: try SchemaCoding.decode(Margin_V1_AccountState.self, from: json, format: .json)) == account)
+    }
+
+    @Test("Malformed, unknown-field and invalid messages are refused with a reason")
+    func refusals() throws {
+        #expect(throws: MarginError.self) { try SchemaCoding.decode(Margin_V1_AccountState.self, from: Data("{".utf8), format: .json) }
+        #expect(throws: MarginError.self) {
+            try SchemaCoding.decode(Margin_V1_AccountState.self, from: Data(#"{"acount_id": "x"}"#.utf8), format: .json)
+        }
+        #expect(throws: MarginError.self) { try SchemaCoding.decode(Margin_V1_AccountState.self, from: Data([0xFF, 0xFF, 0xFF]), format: .protobuf) }
+        var snapshot = Margin_V1_MarketSnapshot()
+        snapshot.underlying = "BTC"
+        snapshot.indexPrice = -1
+        #expect(throws: MarginError.self) { try UnderlyingMarket(proto: snapshot) }
+        var option = Margin_V1_Instrument()
+        option.name = "X"
+        option.underlying = "BTC"
+        option.kind = .option
+        option.strike = 100
+        option.expiryMs = 1
+        #expect(throws: MarginError.self) { try Instrument(proto: option) } // no right
+    }
+}
