@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import MarginCore
+import MarginSchema
+
+/// `margin-engine margin`: what-if margin of one account against given markets.
+struct MarginCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "margin",
+        abstract: "Margin one account (what-if) and print the result with its breakdown.",
+        discussion: """
+        A.json is a margin.v1.AccountState, M.json a margin.v1.MarketData (instruments and market \
+        snapshots), P.json a margin.v1.RiskParameters, all in the protobuf JSON mapping. Without \
+        --params the preset named by --preset is used. Exit code 2 on invalid input.
+        """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case json, table
+    }
+
+    @Option(name: .long, help: "Account state (protobuf JSON).")
+    var account: String
+
+    @Option(name: .long, help: "Market data: instruments and snapshots (protobuf JSON).")
+    var market: String
+
+    @Option(name: .long, help: "Risk parameters (protobuf JSON).")
+    var params: String?
+
+    @Option(name: .long, help: "Preset to use when --params is absent (\(RiskPresets.names.joined(separator: ", "))).")
+    var preset: String = "deribit-like"
+
+    @Option(name: .long, help: "Valuation time, Unix ms (default: the latest market timestamp).")
+    var asOf: Int64?
+
+    @Option(name: .long, help: "Output format: json or table.")
+    var format: Format = .json
+
+    func run() throws {
+        do {
+            let accountState = try SchemaCoding.decode(Margin_V1_AccountState.self, from: readInputFile(account, what: "account"), format: .json)
+            let marketData = try SchemaCoding.decode(Margin_V1_MarketData.self, from: readInputFile(market, what: "market"), format: .json)
+            let parameters: RiskParameters
+            if let params {
+                parameters = try RiskParameters(proto: SchemaCoding.decode(Margin_V1_RiskParameters.self,
+                                                                           from: readInputFile(params, what: "params"), format: .json))
+            } else {
+                parameters = try RiskPresets.load(preset)
+            }
+            let (markets, catalog) = try MarketState.from(proto: marketData)
+            let asOfMs = asOf ?? markets.underlyings.values.map(\.timestampMs).max() ?? 0
+            let result = try MarginCalculator(parameters: parameters).margin(
+                account: Account(proto: accountState), catalog: catalog, markets: markets, asOfMs: asOfMs)
+            switch format {
+            case .json:
+                let data = SchemaCoding.encode(result.proto(), format: .json, pretty: true)
+                FileHandleOutput.standardOutput(String(decoding: data, as: UTF8.self) + "\n")
+            case .table:
+                FileHandleOutput.standardOutput(MarginTable.render(result))
+            }
+        } catch {
+            failInput(error.description)
+        }
+    }
+}
+
+/// Human rendering of a margin result.
+enum MarginTable {
+    static func render(_ r: MarginResult) -> String {
+        func f(_ v: Double) -> String { String(format: "%.2f", v) }
+        func row(_ label: String, _ value: String) -> String { label.padding(toLength: max(34, label.count + 2), withPad: " ", startingAt: 0) + value + "\n" }
+        var out = "Account \(r.accountId) v\(r.accountVersion) — parameters \(r.parameterSetId) v\(r.parameterSetVersion), amounts in \(r.valuationAsset)\n"
+        out += row("health", r.health.rawValue)
+        out += row("gross equity", f(r.grossEquity))
+        out += row("equity (MM haircuts)", f(r.equity))
+        out += row("equity (IM haircuts)", f(r.initialEquity))
+        out += row("maintenance requirement", f(r.maintenanceRequirement))
+        out += row("initial requirement", f(r.initialRequirement))
+        out += row("maintenance surplus", f(r.maintenanceSurplus))
+        for unit in r.riskUnits {
+            out += "\n[\(unit.underlying)] index \(f(unit.indexPrice)); binding: \(unit.bindingLabel); worst loss \(f(unit.worstLoss))\n"
+            out += row("  MM = \(unit.maintenanceFactor) × loss + contingencies", f(unit.maintenanceRequirement))
+            out += row("  IM = \(unit.initialFactor) × loss + contingencies", f(unit.initialRequirement))
+            if unit.basisContingency != 0 { out += row("  basis contingency", f(unit.basisContingency)) }
+            for charge in unit.contingencies {
+                out += row("  \(charge.name) MM / IM", "\(f(charge.maintenance)) / \(f(charge.initial))  (\(charge.detail))")
+            }
+            for contribution in unit.contributions.sorted(by: { $0.pnl < $1.pnl }) {
+                out += row("  \(contribution.name) × \(contribution.quantity)", f(contribution.pnl))
+            }
+        }
+        for charge in r.accountContingencies {
+            out += row("\(charge.name) IM", "\(f(charge.initial))  (\(charge.detail))")
+        }
+        out += "\nequity components\n"
+        for c in r.equityComponents {
+            out += row("  \(c.kind.rawValue) \(c.name) × \(c.quantity)", "\(f(c.value))  haircuts \(f(c.maintenanceHaircut)) / \(f(c.initialHaircut))")
+        }
+        return out
+    }
+}

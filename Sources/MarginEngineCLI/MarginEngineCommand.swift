@@ -1,0 +1,24 @@
+import ArgumentParser
+import Foundation
+
+/// `margin-engine`: the portfolio margin engine's command-line entry point.
+@main
+struct MarginEngineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "margin-engine",
+        abstract: "Dynamic portfolio margin engine for crypto derivatives.",
+        subcommands: [MarginCommand.self, PriceCommand.self, BenchCommand.self, ConformanceCommand.self, PresetCommand.self]
+    )
+}
+
+/// A one-line failure with exit code 2 (bad input).
+struct InputFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// Prints `error: message` to stderr and exits 2.
+func failInput(_ message: String) -> Never {
+    FileHandleOutput.standardError("error: \(message)\n")
+    exit(2)
+}
