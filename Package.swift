@@ -38,6 +38,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
     targets: [
         // Pure margin mathematics: no Kafka, network or file I/O.
@@ -51,6 +54,23 @@ let package = Package(
             name: "MarginSchema",
             dependencies: ["MarginCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             resources: [.copy("Presets")],
+            swiftSettings: strictSwift
+        ),
+        // librdkafka (Debian librdkafka-dev 2.0.2) with its mock cluster, as a C module.
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        // A small Sendable Swift API over librdkafka: no C type in its public interface.
+        .target(
+            name: "KafkaClient",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
             swiftSettings: strictSwift
         ),
         // Reference-model conformance: Derive PMRM_2 golden cases, Deribit chain marks.
@@ -67,6 +87,11 @@ let package = Package(
                 "MarginSchema",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "KafkaClientTests",
+            dependencies: ["KafkaClient", "CRdKafka"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -1,0 +1,109 @@
+import DequeModule
+import Foundation
+import Synchronization
+
+/// What a ``KafkaConsumer`` delivers, in order.
+public enum KafkaConsumerEvent: Sendable {
+    /// A record (a nil value is a tombstone).
+    case message(KafkaMessage)
+    /// Partitions added to this member's assignment by a group rebalance (incremental).
+    case partitionsAssigned([TopicPartition])
+    /// Partitions taken away by a group rebalance, or released on close. Records of these
+    /// partitions delivered before this event were fetched while they were owned.
+    case partitionsRevoked([TopicPartition])
+    /// A client-level error (fatal errors, all brokers down); consumption continues unless fatal.
+    case error(KafkaError)
+}
+
+/// The bounded hand-over between the polling thread and the async consumer of events.
+///
+/// State lives in a mutex; continuations are resumed outside it. Pushing never blocks: the
+/// polling thread applies back-pressure by pausing the assignment when ``count`` reaches
+/// ``capacity`` (see ``KafkaConsumer``).
+final class ConsumerEventBuffer: Sendable {
+    private struct State {
+        var events = Deque<KafkaConsumerEvent>()
+        var waiter: CheckedContinuation<KafkaConsumerEvent?, Never>?
+        var finished = false
+    }
+
+    let capacity: Int
+    private let state = Mutex(State())
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
+    /// Adds an event (never blocks). Returns false once finished.
+    @discardableResult
+    func push(_ event: KafkaConsumerEvent) -> Bool {
+        let waiter: CheckedContinuation<KafkaConsumerEvent?, Never>?? = state.withLock { s in
+            if s.finished { return nil }
+            if let waiter = s.waiter {
+                s.waiter = nil
+                return .some(waiter)
+            }
+            s.events.append(event)
+            return .some(nil)
+        }
+        switch waiter {
+        case .none: return false
+        case .some(.some(let continuation)): continuation.resume(returning: event)
+        case .some(.none): break
+        }
+        return true
+    }
+
+    /// The next event, or nil when finished (or the awaiting task is cancelled). One consumer only.
+    func next() async -> KafkaConsumerEvent? {
+        let event: KafkaConsumerEvent? = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<KafkaConsumerEvent?, Never>) in
+                let immediate: KafkaConsumerEvent?? = state.withLock { s in
+                    if let event = s.events.popFirst() { return .some(event) }
+                    if s.finished || Task.isCancelled { return .some(nil) }
+                    s.waiter = continuation
+                    return nil
+                }
+                if let immediate { continuation.resume(returning: immediate) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { s -> CheckedContinuation<KafkaConsumerEvent?, Never>? in
+                defer { s.waiter = nil }
+                return s.waiter
+            }
+            waiter?.resume(returning: nil)
+        }
+        return event
+    }
+
+    /// Ends the stream after the buffered events.
+    func finish() {
+        let waiter = state.withLock { s -> CheckedContinuation<KafkaConsumerEvent?, Never>? in
+            s.finished = true
+            defer { s.waiter = nil }
+            return s.events.isEmpty ? s.waiter : nil
+        }
+        waiter?.resume(returning: nil)
+    }
+
+    var count: Int { state.withLock { $0.events.count } }
+}
+
+/// The consumer's events as an `AsyncSequence` (single consumer; iteration ends when the
+/// consumer is closed).
+public struct KafkaConsumerEvents: AsyncSequence, Sendable {
+    public typealias Element = KafkaConsumerEvent
+    let buffer: ConsumerEventBuffer
+
+    public struct AsyncIterator: AsyncIteratorProtocol, Sendable {
+        let buffer: ConsumerEventBuffer
+
+        public mutating func next() async -> KafkaConsumerEvent? {
+            await buffer.next()
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(buffer: buffer)
+    }
+}
