@@ -41,6 +41,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.0"),
     ],
     targets: [
         // Pure margin mathematics: no Kafka, network or file I/O.
@@ -79,19 +83,47 @@ let package = Package(
             dependencies: ["MarginCore"],
             swiftSettings: strictSwift
         ),
+        // The Kafka margin worker: shards, reference data, outputs, guards, HTTP, metrics.
+        .target(
+            name: "MarginWorker",
+            dependencies: [
+                "MarginCore", "MarginSchema", "KafkaClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSwift
+        ),
         .executableTarget(
             name: "MarginEngineCLI",
             dependencies: [
                 "MarginCore",
                 "MarginConformance",
                 "MarginSchema",
+                "MarginWorker",
+                "KafkaClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "KafkaClientTests",
             dependencies: ["KafkaClient", "CRdKafka"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "MarginWorkerTests",
+            dependencies: [
+                "MarginWorker", "KafkaClient", "MarginCore", "MarginSchema",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -64,6 +64,10 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
     public var maxPollIntervalMs: Int
     /// Longest wait of an empty fetch.
     public var fetchWaitMaxMs: Int
+    /// Where newly assigned partitions start: nil = the committed offset (else `autoOffsetReset`);
+    /// ``KafkaOffset/beginning`` makes every assignment re-read its partitions from the start
+    /// (the worker restores its in-memory shards that way).
+    public var assignmentStartOffset: KafkaOffset?
     /// Events buffered between the polling thread and the consumer of ``KafkaConsumer/events``;
     /// when full the polling thread waits (back-pressure) instead of growing memory.
     public var bufferCapacity: Int
@@ -71,7 +75,7 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
     public init(common: KafkaConfiguration, groupID: String? = nil, autoOffsetReset: OffsetReset = .earliest,
                 enableAutoCommit: Bool = false, enableAutoOffsetStore: Bool = false, readCommitted: Bool = true,
                 sessionTimeoutMs: Int = 10_000, heartbeatIntervalMs: Int = 1_000, maxPollIntervalMs: Int = 300_000, fetchWaitMaxMs: Int = 100,
-                bufferCapacity: Int = 1_000) {
+                bufferCapacity: Int = 1_000, assignmentStartOffset: KafkaOffset? = nil) {
         self.common = common
         self.groupID = groupID
         self.autoOffsetReset = autoOffsetReset
@@ -83,6 +87,7 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
         self.maxPollIntervalMs = maxPollIntervalMs
         self.fetchWaitMaxMs = fetchWaitMaxMs
         self.bufferCapacity = bufferCapacity
+        self.assignmentStartOffset = assignmentStartOffset
     }
 
     func librdkafkaProperties() -> [(String, String)] {

@@ -24,7 +24,8 @@ public final class KafkaConsumer: Sendable {
         let buffer = ConsumerEventBuffer(capacity: configuration.bufferCapacity)
         self.buffer = buffer
         self.events = KafkaConsumerEvents(buffer: buffer)
-        let context = KafkaCallbackContext(logger: logger, name: configuration.common.clientID, events: buffer)
+        let context = KafkaCallbackContext(logger: logger, name: configuration.common.clientID, events: buffer,
+                                           assignmentStartOffset: configuration.assignmentStartOffset)
         handle = try RdKafkaHandle(type: RD_KAFKA_CONSUMER, properties: configuration.librdkafkaProperties(), context: context) { conf in
             rd_kafka_conf_set_rebalance_cb(conf, kafkaRebalanceCallback)
         }
@@ -305,6 +306,9 @@ private func kafkaRebalanceCallback(_ rk: OpaquePointer?, _ error: rd_kafka_resp
     let changed = TopicPartitionList.read(partitions).map(\.partition).sorted()
     switch error {
     case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+        if let start = context.assignmentStartOffset, let partitions, let elements = partitions.pointee.elems {
+            for index in 0..<Int(partitions.pointee.cnt) { elements[index].offset = start.value }
+        }
         if cooperative {
             if let failure = rd_kafka_incremental_assign(rk, partitions) {
                 context.events?.push(.error(KafkaError(consuming: failure)))

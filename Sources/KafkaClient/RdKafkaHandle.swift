@@ -16,8 +16,11 @@ final class KafkaCallbackContext: Sendable {
     /// Consumer flow control: partitions paused by the application, and whether the polling
     /// thread has paused the assignment because the event buffer is full.
     let flow = Mutex<(userPaused: Set<TopicPartition>, backPressured: Bool)>(([], false))
+    /// Offset newly assigned partitions start at (nil: committed).
+    let assignmentStartOffset: KafkaOffset?
 
-    init(logger: Logger, name: String, events: ConsumerEventBuffer?) {
+    init(logger: Logger, name: String, events: ConsumerEventBuffer?, assignmentStartOffset: KafkaOffset? = nil) {
+        self.assignmentStartOffset = assignmentStartOffset
         self.logger = logger
         self.name = name
         self.events = events

@@ -1,0 +1,47 @@
+import MarginCore
+
+/// What the engine keeps per account.
+struct AccountEntry: Sendable {
+    var account: Account
+    /// The account compiled against the current catalog and books (nil until it can be).
+    var exposure: AccountExposure?
+    /// Why the account cannot be margined right now (missing market or parameters).
+    var blockedReason: String?
+    var summary: MarginSummary?
+    /// Health after the stale guard (``HealthState/stale`` when a market it needs is stale).
+    var effectiveHealth: HealthState?
+    /// What was last published (committed) for this account.
+    var published: PublishedResult?
+}
+
+/// The last committed result of an account: the publication rule compares against it.
+struct PublishedResult: Sendable, Hashable {
+    var resultID: String
+    var health: HealthState
+    var maintenance: Double
+    var initial: Double
+    var atMs: Int64
+}
+
+/// One assigned partition of the accounts topic and the accounts it holds.
+struct AccountShard: Sendable {
+    let partition: Int32
+    var accounts: [String: AccountEntry] = [:]
+    /// The high watermark seen at assignment: the shard is restored once it has read up to it.
+    var restoreTarget: Int64
+    var restored: Bool
+    /// Offset of the next record to read (consumed position).
+    var nextOffset: Int64 = 0
+
+    init(partition: Int32, restoreTarget: Int64) {
+        self.partition = partition
+        self.restoreTarget = restoreTarget
+        self.restored = restoreTarget <= 0
+    }
+}
+
+/// An account's address: its shard and id.
+struct AccountKey: Hashable, Sendable {
+    var partition: Int32
+    var id: String
+}

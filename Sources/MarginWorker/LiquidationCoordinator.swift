@@ -1,0 +1,194 @@
+import Foundation
+import KafkaClient
+import MarginCore
+import MarginSchema
+
+/// An instruction published and not yet resolved, kept in the compacted liquidation-state topic
+/// (key: account id; same partition as the account) so that it survives restarts and rebalances.
+struct OutstandingInstruction: Codable, Sendable, Hashable {
+    var id: String
+    var accountID: String
+    var accountVersion: UInt64
+    var round: UInt32
+    var deadlineMs: Int64
+    var partition: Int32
+}
+
+/// A liquidation state change, applied once its batch is committed.
+struct LiquidationCommit: Sendable {
+    var accountID: String
+    var state: OutstandingInstruction?
+    var isInstruction: Bool
+}
+
+/// Plans liquidations across the accounts of a batch: severity order, anti-cascade budget per
+/// instrument and window, in-flight tracking (one outstanding instruction per account), re-plans
+/// on fills and on expiry, cancels on recovery; never on stale markets.
+struct LiquidationCoordinator: Sendable {
+    let settings: LiquidationSettings
+    let topics: TopicNames
+    private(set) var outstanding: [String: OutstandingInstruction] = [:]
+    private var candidates: [AccountKey: (account: Account, summary: MarginSummary)] = [:]
+    private var cancels: Set<AccountKey> = []
+    private var budgetWindow: Int64 = -1
+    private var budgetUsed: [String: Double] = [:]
+    private(set) var queuedCount = 0
+
+    init(settings: LiquidationSettings, topics: TopicNames) {
+        self.settings = settings
+        self.topics = topics
+    }
+
+    var outstandingCount: Int { outstanding.count }
+
+    var policy: LiquidationPolicy {
+        LiquidationPolicy(targetBuffer: settings.targetBuffer, closeOutEquity: settings.closeOutEquity, depthFraction: settings.depthFraction,
+                          penaltyRate: settings.penaltyRate, impactCoefficient: settings.impactCoefficient)
+    }
+
+    /// Called with every fresh margin of an account.
+    mutating func observe(_ key: AccountKey, entry: AccountEntry, health: HealthState, summary: MarginSummary) {
+        switch health {
+        case .liquidatable, .bankrupt:
+            candidates[key] = (entry.account, summary)
+            cancels.remove(key)
+        case .healthy, .belowInitial:
+            candidates[key] = nil
+            if outstanding[key.id] != nil { cancels.insert(key) }
+        case .stale:
+            candidates[key] = nil // never act on stale prices
+        }
+    }
+
+    mutating func release(partition: Int32) {
+        outstanding = outstanding.filter { $0.value.partition != partition }
+        candidates = candidates.filter { $0.key.partition != partition }
+        cancels = cancels.filter { $0.partition != partition }
+    }
+
+    /// Restores the in-flight state of a partition from its liquidation-state records.
+    mutating func restore(_ messages: [KafkaMessage]) {
+        for message in messages {
+            guard let key = message.key.map({ String(decoding: $0, as: UTF8.self) }) else { continue }
+            if let value = message.value, let state = try? JSONDecoder().decode(OutstandingInstruction.self, from: value) {
+                outstanding[key] = state
+            } else {
+                outstanding[key] = nil
+            }
+        }
+    }
+
+    mutating func committed(_ commits: [LiquidationCommit]) {
+        for commit in commits { outstanding[commit.accountID] = commit.state }
+    }
+
+    /// Plans this window's instructions and cancels.
+    mutating func plan(now: Int64, shards: [Int32: AccountShard], calculator: MarginCalculator, reference: ReferenceData,
+                       stale: [String: Int64], publisher: OutputPublisher) -> (records: [ProducerRecord], commits: [LiquidationCommit]) {
+        var records: [ProducerRecord] = []
+        var commits: [LiquidationCommit] = []
+        // Cancels for accounts that recovered.
+        for key in cancels.sorted(by: { $0.id < $1.id }) {
+            guard let state = outstanding[key.id] else { continue }
+            var cancel = Margin_V1_LiquidationInstruction()
+            cancel.id = state.id
+            cancel.accountID = state.accountID
+            cancel.accountVersion = state.accountVersion
+            cancel.planRound = state.round
+            cancel.cancel = true
+            cancel.parameterSetVersion = calculator.parameters.version
+            records.append(publisher.record(topic: topics.liquidations, key: key.id, message: cancel, id: "\(state.id)-cancel"))
+            records.append(publisher.tombstone(topic: topics.liquidationState, key: key.id, partition: key.partition))
+            commits.append(LiquidationCommit(accountID: key.id, state: nil, isInstruction: false))
+        }
+        cancels = []
+        let window = now / max(1, settings.budgetWindowMs)
+        if window != budgetWindow {
+            budgetWindow = window
+            budgetUsed = [:]
+        }
+        let planner = LiquidationPlanner(calculator: calculator, policy: policy)
+        // Severity order: shortfall relative to MM, then larger requirement, then id.
+        let ordered = candidates.sorted { lhs, rhs in
+            let a = lhs.value.summary, b = rhs.value.summary
+            let sa = (a.maintenanceRequirement - a.equity) / max(a.maintenanceRequirement, 1e-12)
+            let sb = (b.maintenanceRequirement - b.equity) / max(b.maintenanceRequirement, 1e-12)
+            if sa != sb { return sa > sb }
+            if a.maintenanceRequirement != b.maintenanceRequirement { return a.maintenanceRequirement > b.maintenanceRequirement }
+            return lhs.key.id < rhs.key.id
+        }
+        var queued = 0
+        for (key, candidate) in ordered {
+            guard shards[key.partition]?.restored == true else { continue }
+            let account = candidate.account
+            if account.positions.contains(where: { position in
+                reference.catalog[position.instrument].map { stale[$0.underlying] != nil } ?? false
+            }) { continue }
+            var round: UInt32 = 0
+            if let state = outstanding[key.id] {
+                if state.accountVersion == account.version {
+                    guard now >= state.deadlineMs else { continue } // outstanding: wait for fills or expiry
+                    round = state.round + 1
+                }
+            }
+            // Remaining budget per instrument this window.
+            var caps: [String: Double] = [:]
+            for position in account.positions {
+                guard let instrument = reference.catalog[position.instrument],
+                      let top = reference.markets[instrument.underlying]?.books[position.instrument] else { continue }
+                let depth = position.quantity > 0 ? top.bidSize : top.askSize
+                caps[position.instrument] = max(0, settings.budgetFraction * depth - budgetUsed[position.instrument, default: 0])
+            }
+            guard let plan = try? planner.plan(account: account, catalog: reference.catalog, books: reference.books,
+                                               markets: reference.markets, caps: caps) else { continue }
+            if plan.legs.isEmpty {
+                queued += 1 // no budget left this window: waits for the next, in severity order
+                continue
+            }
+            for leg in plan.legs { budgetUsed[leg.instrument, default: 0] += leg.quantity }
+            let id = DeterministicID.make("liq", [key.id, String(account.version), String(round)])
+            let deadline = now + settings.deadlineMs
+            var message = Margin_V1_LiquidationInstruction()
+            message.id = id
+            message.accountID = key.id
+            message.accountVersion = account.version
+            message.planRound = round
+            message.severity = plan.severity
+            message.reason = plan.reason == .bankrupt ? .bankrupt : .maintenanceBreach
+            message.equity = plan.equityBefore
+            message.maintenanceRequirement = plan.maintenanceBefore
+            message.initialRequirement = plan.initialBefore
+            message.bindingScenario = bindingLabel(account, calculator: calculator, reference: reference)
+            message.legs = plan.legs.map { leg in
+                var l = Margin_V1_LiquidationLeg()
+                l.instrument = leg.instrument
+                l.side = leg.side == .buy ? .buy : .sell
+                l.quantity = leg.quantity
+                l.limitPrice = leg.limitPrice
+                l.expectedCost = leg.expectedCost
+                return l
+            }
+            message.expectedEquityAfter = plan.expectedEquityAfter
+            message.expectedMaintenanceAfter = plan.expectedMaintenanceAfter
+            message.estimatedDeficit = plan.estimatedDeficit
+            message.parameterSetVersion = calculator.parameters.version
+            message.deadlineMs = deadline
+            let state = OutstandingInstruction(id: id, accountID: key.id, accountVersion: account.version, round: round,
+                                               deadlineMs: deadline, partition: key.partition)
+            records.append(publisher.record(topic: topics.liquidations, key: key.id, message: message, id: id))
+            records.append(ProducerRecord(topic: topics.liquidationState, partition: key.partition, key: Data(key.id.utf8),
+                                          value: try? JSONEncoder().encode(state),
+                                          headers: [KafkaHeader(name: "content-type", string: "application/json")]))
+            commits.append(LiquidationCommit(accountID: key.id, state: state, isInstruction: true))
+            candidates[key] = nil
+        }
+        queuedCount = queued
+        return (records, commits)
+    }
+
+    func bindingLabel(_ account: Account, calculator: MarginCalculator, reference: ReferenceData) -> String {
+        guard let exposure = try? AccountExposure(account: account, catalog: reference.catalog, books: reference.books, parameters: calculator.parameters),
+              let result = try? calculator.explain(exposure, books: reference.books, markets: reference.markets) else { return "" }
+        return result.riskUnits.max { $0.worstLoss < $1.worstLoss }.map { "\($0.underlying): \($0.bindingLabel)" } ?? ""
+    }
+}

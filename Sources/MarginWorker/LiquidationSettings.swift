@@ -1,0 +1,55 @@
+import MarginCore
+
+/// Liquidation planner settings (`liquidation:` in the YAML configuration).
+public struct LiquidationSettings: Codable, Sendable, Hashable {
+    /// Plan and publish close-out instructions.
+    public var enabled = true
+    /// Restore equity to MM × (1 + buffer).
+    public var targetBuffer = 0.15
+    /// Accounts with equity below this amount (valuation units) are closed out fully.
+    public var closeOutEquity = 10.0
+    /// Largest chunk as a fraction of the displayed depth.
+    public var depthFraction = 0.5
+    /// Liquidation penalty as a fraction of the closed notional.
+    public var penaltyRate = 0.005
+    /// Price impact: extra fraction of the price per unit of (size / displayed depth).
+    public var impactCoefficient = 0.02
+    /// Anti-cascade budget: per instrument and window, at most this fraction of displayed depth.
+    public var budgetFraction = 1.0
+    public var budgetWindowMs: Int64 = 1_000
+    /// An outstanding instruction expires (and is re-planned) after this long.
+    public var deadlineMs: Int64 = 30_000
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case enabled, targetBuffer = "target_buffer", closeOutEquity = "close_out_equity", depthFraction = "depth_fraction"
+        case penaltyRate = "penalty_rate", impactCoefficient = "impact_coefficient", budgetFraction = "budget_fraction"
+        case budgetWindowMs = "budget_window_ms", deadlineMs = "deadline_ms"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let d = LiquidationSettings()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? d.enabled
+        targetBuffer = try c.decodeIfPresent(Double.self, forKey: .targetBuffer) ?? d.targetBuffer
+        closeOutEquity = try c.decodeIfPresent(Double.self, forKey: .closeOutEquity) ?? d.closeOutEquity
+        depthFraction = try c.decodeIfPresent(Double.self, forKey: .depthFraction) ?? d.depthFraction
+        penaltyRate = try c.decodeIfPresent(Double.self, forKey: .penaltyRate) ?? d.penaltyRate
+        impactCoefficient = try c.decodeIfPresent(Double.self, forKey: .impactCoefficient) ?? d.impactCoefficient
+        budgetFraction = try c.decodeIfPresent(Double.self, forKey: .budgetFraction) ?? d.budgetFraction
+        budgetWindowMs = try c.decodeIfPresent(Int64.self, forKey: .budgetWindowMs) ?? d.budgetWindowMs
+        deadlineMs = try c.decodeIfPresent(Int64.self, forKey: .deadlineMs) ?? d.deadlineMs
+    }
+
+    func validate() throws {
+        func fail(_ key: String, _ reason: String) throws -> Never { throw ConfigurationError(key: "liquidation.\(key)", reason: reason) }
+        if !(targetBuffer >= 0) { try fail("target_buffer", "must be ≥ 0") }
+        if !(depthFraction > 0 && depthFraction <= 1) { try fail("depth_fraction", "must lie in (0, 1]") }
+        if !(penaltyRate >= 0 && penaltyRate < 1) { try fail("penalty_rate", "must lie in [0, 1)") }
+        if !(impactCoefficient >= 0) { try fail("impact_coefficient", "must be ≥ 0") }
+        if !(budgetFraction > 0) { try fail("budget_fraction", "must be > 0") }
+        if budgetWindowMs < 1 { try fail("budget_window_ms", "must be positive") }
+        if deadlineMs < 1 { try fail("deadline_ms", "must be positive") }
+    }
+}

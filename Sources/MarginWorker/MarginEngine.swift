@@ -1,0 +1,497 @@
+import Foundation
+import KafkaClient
+import Logging
+import MarginCore
+import MarginSchema
+
+/// The margin worker's state and processing: reference data read whole, one shard per assigned
+/// accounts partition, re-margining on account and (coalesced) market changes, stale guard,
+/// and batched outputs committed with the consumed offsets.
+///
+/// An actor: Kafka events and the coalescing ticker call into it in order; the per-account
+/// margin computations of a pass run in parallel over shards.
+public actor MarginEngine {
+    public let configuration: WorkerConfiguration
+    let logger: Logger
+    let metrics: WorkerMetrics
+    let clock: @Sendable () -> Int64
+
+    var reference = ReferenceData()
+    var referenceTargets: [TopicPartition: Int64] = [:]
+    var referencePositions: [TopicPartition: Int64] = [:]
+    public private(set) var referenceReady = false
+    var shards: [Int32: AccountShard] = [:]
+    /// Underlying → accounts exposed to it.
+    var exposedAccounts: [String: Set<AccountKey>] = [:]
+    var dirtyUnderlyings: Set<String> = []
+    var rebuildAll = false
+    var staleUnderlyings: [String: Int64] = [:]
+    var lastRefreshMs: Int64 = 0
+    var batch = OutputBatch()
+    var flushing: Task<Void, Never>?
+    let outputs: OutputPublisher
+    var liquidation: LiquidationCoordinator
+
+    public init(configuration: WorkerConfiguration, outputs: OutputPublisher, logger: Logger,
+                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = WorkerMetrics(instance: configuration.instanceID)
+        self.clock = clock
+        self.outputs = outputs
+        self.liquidation = LiquidationCoordinator(settings: configuration.liquidation, topics: configuration.topics)
+    }
+
+    var parameters: RiskParameters? { reference.parameters(id: configuration.paramsID) }
+
+    var calculator: MarginCalculator? { parameters.map { MarginCalculator(parameters: $0) } }
+
+    // MARK: - Reference topics
+
+    /// Sets the positions up to which the reference topics must be read before serving.
+    func setReferenceTargets(_ targets: [TopicPartition: Int64]) {
+        referenceTargets = targets
+        checkReferenceReady()
+    }
+
+    func handleReference(_ event: KafkaConsumerEvent) {
+        guard case .message(let message) = event else {
+            if case .error(let error) = event { logger.warning("reference consumer: \(error)") }
+            return
+        }
+        referencePositions[message.topicPartition] = message.offset + 1
+        do {
+            switch try reference.apply(message, topics: configuration.topics, nowMs: clock()) {
+            case .instruments, .parameters: rebuildAll = true
+            case .market(let underlying): dirtyUnderlyings.insert(underlying)
+            case .none: break
+            }
+        } catch {
+            deadLetter(message, error)
+        }
+        checkReferenceReady()
+    }
+
+    private func checkReferenceReady() {
+        guard !referenceReady else { return }
+        if referenceTargets.allSatisfy({ (referencePositions[$0.key] ?? 0) >= $0.value }) && !referenceTargets.isEmpty {
+            referenceReady = true
+            rebuildAll = true
+            logger.info("reference data restored", metadata: [
+                "instruments": "\(reference.catalog.count)", "markets": "\(reference.markets.underlyings.count)",
+                "parameter_sets": "\(reference.parameterSets.count)",
+            ])
+        }
+    }
+
+    // MARK: - Accounts topic
+
+    func handleAccounts(_ event: KafkaConsumerEvent, watermarks: @Sendable (TopicPartition) async throws -> Int64,
+                        liquidationState: @Sendable (Int32) async -> [KafkaMessage]) async {
+        switch event {
+        case .partitionsAssigned(let partitions):
+            for partition in partitions {
+                let high = (try? await watermarks(partition)) ?? 0
+                liquidation.restore(await liquidationState(partition.partition))
+                shards[partition.partition] = AccountShard(partition: partition.partition, restoreTarget: high)
+                logger.info("shard assigned", metadata: ["partition": "\(partition.partition)", "restore_to": "\(high)"])
+                if high <= 0 { await restored(partition.partition) }
+            }
+        case .partitionsRevoked(let partitions):
+            // Finish in-flight work, then release the state.
+            await flush()
+            for partition in partitions {
+                guard let shard = shards.removeValue(forKey: partition.partition) else { continue }
+                for (id, entry) in shard.accounts {
+                    unindex(AccountKey(partition: partition.partition, id: id), entry)
+                }
+                liquidation.release(partition: partition.partition)
+                batch.offsets[partition] = nil
+                metrics.accountsInShard(partition.partition, 0)
+                logger.info("shard revoked", metadata: ["partition": "\(partition.partition)", "accounts": "\(shard.accounts.count)"])
+            }
+        case .message(let message):
+            await handleAccountMessage(message)
+        case .error(let error):
+            logger.warning("accounts consumer: \(error)")
+        }
+    }
+
+    private func handleAccountMessage(_ message: KafkaMessage) async {
+        let partition = message.partition
+        guard shards[partition] != nil else { return } // not (or no longer) ours
+        shards[partition]!.nextOffset = message.offset + 1
+        batch.offsets[message.topicPartition] = KafkaOffset(message.offset + 1)
+        defer { checkRestored(partition) }
+        guard let keyData = message.key, !keyData.isEmpty else {
+            deadLetter(message, MarginError.invalidInput(field: "key", reason: "account records need the account id as key"))
+            return
+        }
+        let id = String(decoding: keyData, as: UTF8.self)
+        let key = AccountKey(partition: partition, id: id)
+        guard let value = message.value else {
+            if let entry = shards[partition]!.accounts.removeValue(forKey: id) { unindex(key, entry) }
+            return
+        }
+        let account: Account
+        do {
+            let state = try SchemaCoding.decode(Margin_V1_AccountState.self, from: value, format: .init(contentType: message.header("content-type")))
+            account = Account(proto: state)
+            guard account.id == id else {
+                throw MarginError.invalidInput(field: "account_id", reason: "'\(account.id)' does not match key '\(id)'")
+            }
+            try account.validate(instruments: reference.catalog)
+        } catch {
+            deadLetter(message, error)
+            return
+        }
+        if let existing = shards[partition]!.accounts[id], existing.account.version >= account.version {
+            return // replay or out-of-order: ignored
+        }
+        var entry = shards[partition]!.accounts[id] ?? AccountEntry(account: account)
+        if let old = shards[partition]!.accounts[id] { unindex(key, old) }
+        entry.account = account
+        entry.exposure = nil
+        compile(&entry)
+        index(key, entry)
+        shards[partition]!.accounts[id] = entry
+        if shards[partition]!.restored {
+            let start = DispatchTime.now().uptimeNanoseconds
+            remargin([key], force: false)
+            metrics.remarginLatency(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - start))
+        }
+    }
+
+    private func checkRestored(_ partition: Int32) {
+        guard let shard = shards[partition], !shard.restored, shard.nextOffset >= shard.restoreTarget else { return }
+        Task { await self.restored(partition) }
+    }
+
+    /// A shard has read up to its restore target: margin everything and publish.
+    func restored(_ partition: Int32) async {
+        guard shards[partition] != nil, !shards[partition]!.restored || shards[partition]!.accounts.isEmpty else { return }
+        shards[partition]!.restored = true
+        let keys = shards[partition]!.accounts.keys.map { AccountKey(partition: partition, id: $0) }
+        logger.info("shard restored", metadata: ["partition": "\(partition)", "accounts": "\(keys.count)"])
+        metrics.accountsInShard(partition, keys.count)
+        remargin(keys, force: true)
+    }
+
+    // MARK: - Exposure index
+
+    func compile(_ entry: inout AccountEntry) {
+        guard let parameters else {
+            entry.blockedReason = "no parameter set \(configuration.paramsID)"
+            return
+        }
+        do {
+            entry.exposure = try AccountExposure(account: entry.account, catalog: reference.catalog, books: reference.books, parameters: parameters)
+            entry.blockedReason = nil
+        } catch {
+            entry.exposure = nil
+            entry.blockedReason = error.description
+        }
+    }
+
+    func underlyings(of entry: AccountEntry) -> Set<String> {
+        var result = Set<String>()
+        for position in entry.account.positions {
+            if let instrument = reference.catalog[position.instrument] { result.insert(instrument.underlying) }
+        }
+        for asset in entry.account.balances.keys where asset != parameters?.valuationAsset {
+            result.insert(reference.catalog[asset]?.underlying ?? asset)
+        }
+        return result
+    }
+
+    func index(_ key: AccountKey, _ entry: AccountEntry) {
+        for underlying in underlyings(of: entry) { exposedAccounts[underlying, default: []].insert(key) }
+    }
+
+    func unindex(_ key: AccountKey, _ entry: AccountEntry) {
+        for underlying in underlyings(of: entry) { exposedAccounts[underlying]?.remove(key) }
+    }
+
+    // MARK: - Ticks: coalesced market passes, staleness, refresh, flush
+
+    /// One coalescing window has passed.
+    public func tick() async {
+        guard referenceReady else { return }
+        let now = clock()
+        var affected = Set<AccountKey>()
+        var force = false
+        if rebuildAll {
+            rebuildAll = false
+            dirtyUnderlyings = []
+            rebuildBooks(Array(reference.markets.underlyings.keys))
+            for (partition, shard) in shards {
+                for id in shard.accounts.keys {
+                    var entry = shards[partition]!.accounts[id]!
+                    unindex(AccountKey(partition: partition, id: id), entry)
+                    compile(&entry)
+                    index(AccountKey(partition: partition, id: id), entry)
+                    shards[partition]!.accounts[id] = entry
+                    affected.insert(AccountKey(partition: partition, id: id))
+                }
+            }
+        } else if !dirtyUnderlyings.isEmpty {
+            let dirty = dirtyUnderlyings
+            dirtyUnderlyings = []
+            rebuildBooks(Array(dirty))
+            for underlying in dirty { affected.formUnion(exposedAccounts[underlying] ?? []) }
+            // Accounts waiting for one of these markets can now be compiled.
+            for key in affected {
+                guard var entry = shards[key.partition]?.accounts[key.id], entry.exposure == nil || entry.exposure?.catalogRevision != reference.catalog.revision else { continue }
+                compile(&entry)
+                shards[key.partition]!.accounts[key.id] = entry
+            }
+        }
+        if updateStaleness(now: now) {
+            for underlying in reference.markets.underlyings.keys { affected.formUnion(exposedAccounts[underlying] ?? []) }
+        }
+        if configuration.refreshIntervalMs > 0, now - lastRefreshMs >= configuration.refreshIntervalMs {
+            lastRefreshMs = now
+            for (partition, shard) in shards { for id in shard.accounts.keys { affected.insert(AccountKey(partition: partition, id: id)) } }
+            force = true
+        }
+        if !affected.isEmpty {
+            let start = DispatchTime.now().uptimeNanoseconds
+            remargin(Array(affected), force: force)
+            metrics.remarginLatency(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - start))
+        }
+        planLiquidations(now: now)
+        publishHealthCounts()
+        await flush()
+    }
+
+    func rebuildBooks(_ underlyings: [String]) {
+        guard let calculator else { return }
+        for underlying in underlyings {
+            guard reference.markets[underlying] != nil, calculator.parameters.riskUnit(for: underlying) != nil else {
+                reference.books[underlying] = nil
+                continue
+            }
+            let asOf = reference.markets[underlying]!.timestampMs
+            do {
+                reference.books[underlying] = try calculator.riskBook(for: underlying, catalog: reference.catalog, markets: reference.markets,
+                                                                     asOfMs: asOf, reusing: reference.books[underlying])
+            } catch {
+                logger.error("cannot build the risk book of \(underlying): \(error)")
+                reference.books[underlying] = nil
+            }
+        }
+    }
+
+    /// Recomputes which underlyings are stale; true when the set changed.
+    func updateStaleness(now: Int64) -> Bool {
+        var changed = false
+        for (underlying, market) in reference.markets.underlyings {
+            let age = now - market.timestampMs
+            metrics.marketAge(underlying: underlying, seconds: Double(age) / 1000)
+            let stale = age > configuration.staleAfterMs || market.indexConfidence < configuration.minimumConfidence
+            let wasStale = staleUnderlyings[underlying] != nil
+            if stale && !wasStale {
+                staleUnderlyings[underlying] = market.timestampMs
+                logger.warning("market stale", metadata: [
+                    "underlying": "\(underlying)", "since_ms": "\(market.timestampMs)", "age_ms": "\(age)",
+                    "confidence": "\(market.indexConfidence)",
+                ])
+                changed = true
+            } else if !stale && wasStale {
+                staleUnderlyings[underlying] = nil
+                logger.info("market fresh again", metadata: ["underlying": "\(underlying)"])
+                changed = true
+            }
+            metrics.marketStale(underlying: underlying, stale: stale)
+        }
+        return changed
+    }
+
+    public var isReady: Bool {
+        referenceReady && shards.values.allSatisfy(\.restored) && staleUnderlyings.isEmpty
+    }
+
+    // MARK: - Re-margin
+
+    /// Margins `keys` (in parallel over shards) and queues results that must be published.
+    func remargin(_ keys: [AccountKey], force: Bool) {
+        guard let calculator else { return }
+        let books = reference.books
+        let markets = reference.markets
+        var work: [(AccountKey, AccountExposure)] = []
+        for key in keys {
+            guard let entry = shards[key.partition]?.accounts[key.id], let exposure = entry.exposure else { continue }
+            work.append((key, exposure))
+        }
+        let summaries = Self.parallelSummaries(work, calculator: calculator, books: books, markets: markets)
+        let now = clock()
+        for (key, summary) in summaries {
+            guard var entry = shards[key.partition]?.accounts[key.id] else { continue }
+            entry.summary = summary
+            let stale = entry.exposure?.underlyings.contains { staleUnderlyings[$0] != nil } ?? false
+            entry.effectiveHealth = stale ? .stale : summary?.health
+            shards[key.partition]!.accounts[key.id] = entry
+            guard shards[key.partition]!.restored, let summary, let health = entry.effectiveHealth else { continue }
+            if force || shouldPublish(entry.published, health: health, summary: summary) {
+                queueResult(key, entry: entry, health: health, now: now)
+            }
+            liquidation.observe(key, entry: entry, health: health, summary: summary)
+        }
+    }
+
+    /// Summaries computed concurrently (the books and exposures are immutable and Sendable).
+    static func parallelSummaries(_ work: [(AccountKey, AccountExposure)], calculator: MarginCalculator,
+                                  books: [String: RiskBook], markets: MarketState) -> [(AccountKey, MarginSummary?)] {
+        let chunkCount = max(1, min(ProcessInfo.processInfo.activeProcessorCount, work.count / 256))
+        if chunkCount == 1 {
+            return work.map { ($0.0, try? calculator.summary($0.1, books: books, markets: markets)) }
+        }
+        var results = [[(AccountKey, MarginSummary?)]](repeating: [], count: chunkCount)
+        let chunkSize = (work.count + chunkCount - 1) / chunkCount
+        results.withUnsafeMutableBufferPointer { buffer in
+            let output = UncheckedBuffer(buffer)
+            DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+                let range = (chunk * chunkSize)..<min(work.count, (chunk + 1) * chunkSize)
+                output.buffer[chunk] = work[range].map { ($0.0, try? calculator.summary($0.1, books: books, markets: markets)) }
+            }
+        }
+        return results.flatMap { $0 }
+    }
+
+    func shouldPublish(_ published: PublishedResult?, health: HealthState, summary: MarginSummary) -> Bool {
+        guard let published else { return true }
+        if published.health != health { return true }
+        func moved(_ old: Double, _ new: Double) -> Bool {
+            abs(new - old) > configuration.publishThreshold * max(abs(old), 1e-9)
+        }
+        return moved(published.maintenance, summary.maintenanceRequirement) || moved(published.initial, summary.initialRequirement)
+    }
+
+    func queueResult(_ key: AccountKey, entry: AccountEntry, health: HealthState, now: Int64) {
+        guard let calculator, let exposure = entry.exposure,
+              var result = try? calculator.explain(exposure, books: reference.books, markets: reference.markets) else { return }
+        result.health = health
+        let id = resultID(entry.account, result: result)
+        if entry.published?.resultID == id && !batch.pendingResults.keys.contains(key) { return }
+        let proto = result.proto(resultID: id)
+        batch.records.append(outputs.record(topic: configuration.topics.results, key: key.id, message: proto, id: id))
+        batch.pendingResults[key] = PublishedResult(resultID: id, health: health, maintenance: result.maintenanceRequirement,
+                                                    initial: result.initialRequirement, atMs: now)
+    }
+
+    func resultID(_ account: Account, result: MarginResult) -> String {
+        var parts = [account.id, String(account.version), result.parameterSetId, String(result.parameterSetVersion), result.health.rawValue]
+        for (underlying, timestamp) in result.marketTimestamps.sorted(by: { $0.key < $1.key }) { parts.append("\(underlying)@\(timestamp)") }
+        return DeterministicID.make("res", parts)
+    }
+
+    // MARK: - Liquidations
+
+    func planLiquidations(now: Int64) {
+        guard configuration.liquidation.enabled, let calculator else { return }
+        let planned = liquidation.plan(now: now, shards: shards, calculator: calculator, reference: reference, stale: staleUnderlyings, publisher: outputs)
+        batch.records.append(contentsOf: planned.records)
+        batch.liquidationCommits.append(contentsOf: planned.commits)
+        metrics.liquidationQueue(liquidation.queuedCount)
+    }
+
+    // MARK: - Dead letters
+
+    func deadLetter(_ message: KafkaMessage, _ error: any Error) {
+        let reason = (error as? MarginError)?.code ?? "invalid_input"
+        let text = (error as? MarginError)?.description ?? "\(error)"
+        if message.topic == configuration.topics.accounts, shards[message.partition]?.restored == false {
+            return // already dead-lettered when first processed
+        }
+        metrics.deadLetter(reason: reason)
+        logger.warning("dead letter", metadata: ["topic": "\(message.topic)", "partition": "\(message.partition)",
+                                                 "offset": "\(message.offset)", "reason": "\(reason)", "error": "\(text)"])
+        batch.records.append(outputs.deadLetter(message, reason: reason, error: text, topic: configuration.topics.deadLetter))
+    }
+
+    // MARK: - Output batches
+
+    /// Publishes the current batch (outputs and consumed offsets) in one transaction. On failure
+    /// the same outputs (same ids) are retried with the next batch.
+    func flush() async {
+        if let flushing { await flushing.value }
+        guard !batch.isEmpty else { return }
+        let current = batch
+        batch = OutputBatch()
+        let task = Task { await outputs.publish(current) }
+        flushing = Task { _ = await task.value }
+        let committed = await task.value
+        flushing = nil
+        if committed {
+            for (key, published) in current.pendingResults {
+                shards[key.partition]?.accounts[key.id]?.published = published
+            }
+            liquidation.committed(current.liquidationCommits)
+            metrics.resultsPublished(current.pendingResults.count)
+            metrics.instructionsPublished(current.liquidationCommits.filter(\.isInstruction).count)
+        } else {
+            metrics.transactionAborted()
+            batch.merge(failed: current)
+        }
+    }
+
+    func publishHealthCounts() {
+        var counts: [String: Int] = Dictionary(uniqueKeysWithValues: HealthState.allCases.map { ($0.rawValue, 0) })
+        for shard in shards.values {
+            for entry in shard.accounts.values { if let health = entry.effectiveHealth { counts[health.rawValue, default: 0] += 1 } }
+        }
+        metrics.accountsByHealth(counts)
+    }
+
+    // MARK: - Queries (HTTP)
+
+    /// The current margin of an account with its breakdown, from memory.
+    public func currentResult(accountID: String) -> Margin_V1_MarginResult? {
+        for shard in shards.values {
+            guard let entry = shard.accounts[accountID], let exposure = entry.exposure, let calculator,
+                  var result = try? calculator.explain(exposure, books: reference.books, markets: reference.markets) else { continue }
+            if let health = entry.effectiveHealth { result.health = health }
+            return result.proto(resultID: resultID(entry.account, result: result))
+        }
+        return nil
+    }
+
+    /// Margin of a posted account against the live markets (nothing is stored).
+    public func whatIf(_ account: Account) throws(MarginError) -> Margin_V1_MarginResult {
+        guard let calculator else { throw .missingParameters(underlying: configuration.paramsID) }
+        let asOf = reference.markets.underlyings.values.map(\.timestampMs).max() ?? clock()
+        return try calculator.margin(account: account, catalog: reference.catalog, markets: reference.markets, asOfMs: asOf).proto()
+    }
+
+    /// Counts for the status line and tests.
+    public func status() -> WorkerStatus {
+        var byHealth: [HealthState: Int] = [:]
+        var accounts = 0
+        for shard in shards.values {
+            accounts += shard.accounts.count
+            for entry in shard.accounts.values { if let health = entry.effectiveHealth { byHealth[health, default: 0] += 1 } }
+        }
+        return WorkerStatus(referenceReady: referenceReady, shards: shards.keys.sorted(),
+                            restoredShards: shards.values.filter(\.restored).map(\.partition).sorted(), accounts: accounts,
+                            accountsByHealth: byHealth, staleUnderlyings: staleUnderlyings.keys.sorted(),
+                            queuedLiquidations: liquidation.queuedCount, outstandingInstructions: liquidation.outstandingCount)
+    }
+}
+
+/// A snapshot of the engine's state.
+public struct WorkerStatus: Sendable, Hashable {
+    public var referenceReady: Bool
+    public var shards: [Int32]
+    public var restoredShards: [Int32]
+    public var accounts: Int
+    public var accountsByHealth: [HealthState: Int]
+    public var staleUnderlyings: [String]
+    public var queuedLiquidations: Int
+    public var outstandingInstructions: Int
+}
+
+/// A buffer written by disjoint indices from `concurrentPerform`.
+struct UncheckedBuffer<T>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<T>
+    init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
+}

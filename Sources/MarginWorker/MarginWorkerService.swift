@@ -1,0 +1,128 @@
+import Foundation
+import KafkaClient
+import Logging
+import ServiceLifecycle
+
+/// `margin-engine run`: one worker instance as a `Service` (swift-service-lifecycle).
+///
+/// Start-up: read the reference topics whole (manual assignment from the beginning up to their
+/// high watermarks), then join the accounts consumer group. Each assigned partition is restored
+/// from its beginning (and its liquidation state from the co-partitioned state topic) before it
+/// produces output. Graceful shutdown: stop fetching, finish and commit the batch, leave the
+/// group, exit.
+public final class MarginWorkerService: Service, Sendable {
+    public let configuration: WorkerConfiguration
+    public let engine: MarginEngine
+    let outputs: OutputPublisher
+    let logger: Logger
+
+    public init(configuration: WorkerConfiguration, logger: Logger,
+                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+        self.configuration = configuration
+        self.logger = logger
+        self.outputs = OutputPublisher(configuration: configuration, logger: logger)
+        self.engine = MarginEngine(configuration: configuration, outputs: outputs, logger: logger, clock: clock)
+    }
+
+    func consumerConfiguration(client: String, group: String?) -> KafkaConsumerConfiguration {
+        KafkaConsumerConfiguration(
+            common: configuration.kafkaCommon(clientID: client), groupID: group, autoOffsetReset: .earliest,
+            sessionTimeoutMs: configuration.sessionTimeoutMs, heartbeatIntervalMs: max(100, configuration.sessionTimeoutMs / 10),
+            maxPollIntervalMs: max(60_000, configuration.sessionTimeoutMs * 3), fetchWaitMaxMs: 10, bufferCapacity: 2_000,
+            assignmentStartOffset: group == nil ? nil : .beginning)
+    }
+
+    public func run() async throws {
+        logger.info("starting margin worker", metadata: ["instance": "\(configuration.instanceID)", "config": "\n\(configuration.redactedDescription)"])
+        let reference = try KafkaConsumer(configuration: consumerConfiguration(client: "\(configuration.instanceID)-reference", group: nil), logger: logger)
+        let accounts = try KafkaConsumer(configuration: consumerConfiguration(client: "\(configuration.instanceID)-accounts", group: configuration.group), logger: logger)
+        var targets: [TopicPartition: Int64] = [:]
+        var assignment: [TopicPartition: KafkaOffset] = [:]
+        for topic in configuration.topics.reference {
+            for partition in try await reference.partitions(of: topic) {
+                let tp = TopicPartition(topic: topic, partition: partition)
+                targets[tp] = try await reference.watermarks(for: tp).high
+                assignment[tp] = .beginning
+            }
+        }
+        try reference.assign(assignment)
+        await engine.setReferenceTargets(targets)
+        try await outputs.start(accountsConsumer: accounts)
+
+        let engine = self.engine
+        let configuration = self.configuration
+        let logger = self.logger
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await event in reference.events { await engine.handleReference(event) }
+                }
+                group.addTask {
+                    for await event in accounts.events {
+                        await engine.handleAccounts(event, watermarks: { partition in
+                            try await accounts.watermarks(for: partition).high
+                        }, liquidationState: { partition in
+                            await Self.readWhole(configuration: configuration, topic: configuration.topics.liquidationState,
+                                                 partition: partition, logger: logger)
+                        })
+                    }
+                }
+                group.addTask {
+                    var subscribed = false
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(configuration.coalesceWindowMs))
+                        if Task.isCancelled { break }
+                        if !subscribed, await engine.referenceReady {
+                            do {
+                                try accounts.subscribe(topics: [configuration.topics.accounts])
+                                subscribed = true
+                            } catch {
+                                logger.critical("cannot subscribe to \(configuration.topics.accounts): \(error)")
+                            }
+                        }
+                        await engine.tick()
+                    }
+                }
+                // Wait for shutdown (cancellation by the graceful handler).
+                await group.next()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            Task {
+                logger.info("graceful shutdown: finishing the batch and leaving the group")
+                await accounts.close() // revocations finish in-flight work
+                await engine.flush()
+                await reference.close()
+            }
+        }
+        await accounts.close()
+        await engine.flush()
+        await reference.close()
+        await outputs.close()
+        logger.info("margin worker stopped")
+    }
+
+    /// Reads a partition from its beginning to its current end (restores co-partitioned state).
+    static func readWhole(configuration: WorkerConfiguration, topic: String, partition: Int32, logger: Logger) async -> [KafkaMessage] {
+        let tp = TopicPartition(topic: topic, partition: partition)
+        do {
+            let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(
+                common: configuration.kafkaCommon(clientID: "\(configuration.instanceID)-restore"), fetchWaitMaxMs: 10), logger: logger)
+            defer { Task { await consumer.close() } }
+            let high = try await consumer.watermarks(for: tp).high
+            guard high > 0 else { return [] }
+            try consumer.assign([tp: .beginning])
+            var messages: [KafkaMessage] = []
+            for await event in consumer.events {
+                if case .message(let message) = event {
+                    messages.append(message)
+                    if message.offset + 1 >= high { break }
+                }
+            }
+            return messages
+        } catch {
+            logger.warning("cannot restore \(tp): \(error)")
+            return []
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import KafkaClient
+import Logging
+import MarginSchema
+import SwiftProtobuf
+import Synchronization
+
+/// Outputs of one processing batch, published atomically with the consumed offsets.
+struct OutputBatch: Sendable {
+    var records: [ProducerRecord] = []
+    var offsets: [TopicPartition: KafkaOffset] = [:]
+    /// Results in this batch, applied to the accounts' publication state once committed.
+    var pendingResults: [AccountKey: PublishedResult] = [:]
+    /// Liquidation state changes applied once committed.
+    var liquidationCommits: [LiquidationCommit] = []
+
+    var isEmpty: Bool { records.isEmpty && offsets.isEmpty }
+
+    /// Takes back a batch whose transaction failed: its outputs (same ids) go out again first.
+    mutating func merge(failed: OutputBatch) {
+        records = failed.records + records
+        for (partition, offset) in failed.offsets where offsets[partition].map({ $0 < offset }) ?? true { offsets[partition] = offset }
+        for (key, result) in failed.pendingResults where pendingResults[key] == nil { pendingResults[key] = result }
+        liquidationCommits = failed.liquidationCommits + liquidationCommits
+    }
+}
+
+/// Encodes outputs and publishes batches: in one Kafka transaction with the consumed offsets
+/// (default), or produce-then-commit when transactions are disabled. Every output carries a
+/// deterministic `message-id` header and key, so replays produce the same ids.
+public final class OutputPublisher: Sendable {
+    let configuration: WorkerConfiguration
+    let logger: Logger
+    private let producer = Mutex<KafkaProducer?>(nil)
+    private let consumer = Mutex<KafkaConsumer?>(nil)
+
+    public init(configuration: WorkerConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    var transactionalID: String { "\(configuration.group)-\(configuration.instanceID)" }
+
+    /// Creates the producer (and registers its transactional id).
+    public func start(accountsConsumer: KafkaConsumer) async throws {
+        consumer.withLock { $0 = accountsConsumer }
+        try await recreateProducer()
+    }
+
+    private func recreateProducer() async throws {
+        let old = producer.withLock { current -> KafkaProducer? in
+            defer { current = nil }
+            return current
+        }
+        if let old { await old.close(timeoutMs: 1_000) }
+        let created = try KafkaProducer(configuration: KafkaProducerConfiguration(
+            common: configuration.kafkaCommon(clientID: "\(configuration.instanceID)-out"),
+            transactionalID: configuration.transactional ? transactionalID : nil, lingerMs: 2,
+            transactionTimeoutMs: 60_000), logger: logger)
+        if configuration.transactional { try await created.initTransactions() }
+        producer.withLock { $0 = created }
+    }
+
+    public func close() async {
+        let current = producer.withLock { p -> KafkaProducer? in
+            defer { p = nil }
+            return p
+        }
+        await current?.close()
+    }
+
+    func record(topic: String, key: String, message: some SwiftProtobuf.Message, id: String, partition: Int32? = nil) -> ProducerRecord {
+        let format = configuration.format
+        return ProducerRecord(topic: topic, partition: partition, key: Data(key.utf8), value: SchemaCoding.encode(message, format: format),
+                              headers: [KafkaHeader(name: "content-type", string: format.contentType), KafkaHeader(name: "message-id", string: id)])
+    }
+
+    func tombstone(topic: String, key: String, partition: Int32?) -> ProducerRecord {
+        ProducerRecord(topic: topic, partition: partition, key: Data(key.utf8), value: nil)
+    }
+
+    /// The dead letter of `message`: its bytes with headers naming the reason and the source.
+    func deadLetter(_ message: KafkaMessage, reason: String, error: String, topic: String) -> ProducerRecord {
+        let id = DeterministicID.make("dlq", [message.topic, String(message.partition), String(message.offset)])
+        var headers = [
+            KafkaHeader(name: "dlq-reason", string: reason), KafkaHeader(name: "dlq-error", string: error),
+            KafkaHeader(name: "dlq-source-topic", string: message.topic),
+            KafkaHeader(name: "dlq-source-partition", string: String(message.partition)),
+            KafkaHeader(name: "dlq-source-offset", string: String(message.offset)), KafkaHeader(name: "message-id", string: id),
+        ]
+        if let contentType = message.header("content-type") { headers.append(KafkaHeader(name: "content-type", string: contentType)) }
+        return ProducerRecord(topic: topic, key: message.key, value: message.value, headers: headers)
+    }
+
+    /// Publishes a batch; true when it is committed.
+    func publish(_ batch: OutputBatch) async -> Bool {
+        guard let producer = producer.withLock({ $0 }) else { return false }
+        let consumer = consumer.withLock { $0 }
+        if !configuration.transactional {
+            do {
+                for record in batch.records { try producer.enqueue(record) }
+                try await producer.flush()
+                if !batch.offsets.isEmpty { try await consumer?.commit(batch.offsets) }
+                return true
+            } catch {
+                logger.error("publishing a batch failed; it will be retried", metadata: ["error": "\(error)"])
+                return false
+            }
+        }
+        do {
+            try producer.beginTransaction()
+            for record in batch.records { try producer.enqueue(record) }
+            if !batch.offsets.isEmpty, let consumer {
+                try await producer.sendOffsetsToTransaction(batch.offsets, groupMetadata: try consumer.groupMetadata())
+            }
+            try await producer.commitTransactionRetrying()
+            return true
+        } catch {
+            logger.error("transaction failed; the batch will be retried with the same ids",
+                         metadata: ["error": "\(error)", "kind": "\(error.kind.rawValue)"])
+            if error.kind == .fatal {
+                do { try await recreateProducer() } catch { logger.critical("cannot recreate the producer: \(error)") }
+            } else {
+                do { try await producer.abortTransaction() } catch {
+                    logger.error("abort failed: \(error)")
+                    if error.kind == .fatal { try? await recreateProducer() }
+                }
+            }
+            return false
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Hummingbird
+import Logging
+import MarginCore
+import MarginSchema
+import Metrics
+import Prometheus
+
+/// The process-wide Prometheus registry behind swift-metrics (bootstrapped once).
+public enum WorkerMetricsRegistry {
+    public static let shared: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+}
+
+/// Requires `Authorization: Bearer <token>` when a token is configured.
+struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
+    let token: String?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let token {
+            guard request.headers[.authorization] == "Bearer \(token)" else {
+                return Self.error(.unauthorized, "missing or wrong bearer token")
+            }
+        }
+        return try await next(request, context)
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ reason: String) -> Response {
+        let body = (try? JSONSerialization.data(withJSONObject: ["error": reason])) ?? Data()
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// A JSON response.
+func json(_ data: Data, status: HTTPResponse.Status = .ok) -> Response {
+    Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+/// Builds the worker's HTTP application (separate from `@main` so tests run the same app):
+/// `/health`, `/ready`, `/metrics`, `GET /v1/accounts/{id}`, `POST /v1/what-if`.
+public func buildApplication(engine: MarginEngine, configuration: WorkerConfiguration, logger: Logger) -> some ApplicationProtocol {
+    let router = Router()
+    let registry = WorkerMetricsRegistry.shared
+    router.get("/health") { _, _ in json(Data(#"{"status":"alive"}"#.utf8)) }
+    router.get("/ready") { _, _ -> Response in
+        let status = await engine.status()
+        let ready = await engine.isReady
+        let body: [String: Any] = [
+            "ready": ready, "reference_restored": status.referenceReady, "shards": status.shards.map(Int.init),
+            "restored_shards": status.restoredShards.map(Int.init), "stale_underlyings": status.staleUnderlyings,
+        ]
+        return json((try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data(), status: ready ? .ok : .serviceUnavailable)
+    }
+    router.get("/metrics") { _, _ -> Response in
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+    }
+    let v1 = router.group("v1").add(middleware: BearerTokenMiddleware(token: configuration.bearerToken))
+    v1.get("accounts/:id") { _, context -> Response in
+        guard let id = context.parameters.get("id") else { return BearerTokenMiddleware<BasicRequestContext>.error(.badRequest, "missing id") }
+        guard let result = await engine.currentResult(accountID: id) else {
+            return BearerTokenMiddleware<BasicRequestContext>.error(.notFound, "account \(id) is not held by this instance")
+        }
+        return json(SchemaCoding.encode(result, format: .json))
+    }
+    v1.post("what-if") { request, _ -> Response in
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: configuration.maxRequestBytes)
+        } catch {
+            return BearerTokenMiddleware<BasicRequestContext>.error(.contentTooLarge, "body larger than \(configuration.maxRequestBytes) bytes")
+        }
+        do {
+            let state = try SchemaCoding.decode(Margin_V1_AccountState.self, from: Data(body.readableBytesView), format: .json)
+            let result = try await engine.whatIf(Account(proto: state))
+            return json(SchemaCoding.encode(result, format: .json))
+        } catch let error as MarginError {
+            return BearerTokenMiddleware<BasicRequestContext>.error(.badRequest, error.description)
+        } catch {
+            return BearerTokenMiddleware<BasicRequestContext>.error(.badRequest, "\(error)")
+        }
+    }
+    return Application(router: router, configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort)),
+                       logger: logger)
+}
