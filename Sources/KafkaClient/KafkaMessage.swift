@@ -75,6 +75,16 @@ public struct KafkaMessage: Sendable, Hashable {
 
     public var topicPartition: TopicPartition { TopicPartition(topic: topic, partition: partition) }
 
+    public init(topic: String, partition: Int32, offset: Int64, key: Data?, value: Data?, headers: [KafkaHeader] = [], timestampMs: Int64? = nil) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.key = key
+        self.value = value
+        self.headers = headers
+        self.timestampMs = timestampMs
+    }
+
     /// The first header named `name`, as UTF-8 text.
     public func header(_ name: String) -> String? {
         headers.first { $0.name == name }?.value.map { String(decoding: $0, as: UTF8.self) }

@@ -98,7 +98,15 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
 
     /// Reads a YAML file (keys as in ``CodingKeys``); unknown keys are refused.
     public static func load(yaml text: String) throws -> WorkerConfiguration {
-        try YAMLDecoder().decode(WorkerConfiguration.self, from: text)
+        if let root = try Yams.load(yaml: text) as? [String: Any] {
+            let known = Set(["brokers", "group", "instance_id", "topics", "params_id", "coalesce_window_ms", "stale_after_ms",
+                             "minimum_confidence", "publish_threshold", "refresh_interval_ms", "transactional", "output_format",
+                             "http_host", "http_port", "bearer_token", "max_request_bytes", "liquidation", "kafka", "session_timeout_ms"])
+            if let unknown = root.keys.sorted().first(where: { !known.contains($0) }) {
+                throw ConfigurationError(key: unknown, reason: "unknown setting")
+            }
+        }
+        return try YAMLDecoder().decode(WorkerConfiguration.self, from: text)
     }
 
     /// Applies `MARGIN_ENGINE_<KEY>` variables (e.g. `MARGIN_ENGINE_BROKERS`,

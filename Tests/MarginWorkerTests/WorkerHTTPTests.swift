@@ -1,0 +1,131 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import KafkaClient
+import Logging
+import MarginCore
+import MarginSchema
+import Testing
+@testable import MarginWorker
+
+@Suite("Worker HTTP API")
+struct WorkerHTTPTests {
+    /// An engine fed directly (no broker): reference data, one restored shard, two accounts.
+    static func engine(token: String? = nil) async throws -> (MarginEngine, WorkerConfiguration) {
+        var configuration = WorkerConfiguration()
+        configuration.bearerToken = token
+        configuration.maxRequestBytes = 4_096
+        let now: Int64 = 1_700_000_000_000
+        let engine = MarginEngine(configuration: configuration, outputs: OutputPublisher(configuration: configuration, logger: WorkerHarness.logger),
+                                  logger: WorkerHarness.logger, clock: { now })
+        let topics = configuration.topics
+        func message(_ topic: String, _ key: String, _ value: Data, offset: Int64) -> KafkaMessage {
+            KafkaMessage(topic: topic, partition: 0, offset: offset, key: Data(key.utf8), value: value, headers: [], timestampMs: now)
+        }
+        var records: [KafkaMessage] = []
+        for (i, instrument) in TestWorld.instruments.enumerated() {
+            records.append(message(topics.instruments, instrument.name, SchemaCoding.encode(instrument.proto, format: .protobuf), offset: Int64(i)))
+        }
+        for (i, market) in [TestWorld.btc(index: 60_000, at: now), TestWorld.eth(index: 3_000, at: now), TestWorld.usdc(at: now)].enumerated() {
+            records.append(message(topics.market, market.underlying, SchemaCoding.encode(market.proto, format: .protobuf), offset: Int64(i)))
+        }
+        await engine.setReferenceTargets([TopicPartition(topic: topics.instruments, partition: 0): Int64(TestWorld.instruments.count),
+                                          TopicPartition(topic: topics.market, partition: 0): 3])
+        for record in records { await engine.handleReference(.message(record)) }
+        let partition = TopicPartition(topic: topics.accounts, partition: 0)
+        await engine.handleAccounts(.partitionsAssigned([partition]), watermarks: { _ in 0 }, liquidationState: { _ in [] })
+        for (i, account) in TestWorld.accounts(btc: 1, eth: 1).enumerated() {
+            await engine.handleAccounts(.message(message(topics.accounts, account.id, SchemaCoding.encode(account.proto, format: .protobuf), offset: Int64(i))),
+                                        watermarks: { _ in 0 }, liquidationState: { _ in [] })
+        }
+        await engine.tick()
+        return (engine, configuration)
+    }
+
+    @Test("health, ready, metrics, account lookup and what-if")
+    func routes() async throws {
+        let (engine, configuration) = try await Self.engine()
+        let app = buildApplication(engine: engine, configuration: configuration, logger: WorkerHarness.logger)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/health", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/ready", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("\"ready\":true"))
+            }
+            try await client.execute(uri: "/v1/accounts/e0", method: .get) { response in
+                #expect(response.status == .ok)
+                let result = try SchemaCoding.decode(Margin_V1_MarginResult.self, from: Data(response.body.readableBytesView), format: .json)
+                #expect(result.accountID == "e0" && result.maintenanceRequirement > 0)
+                #expect(!result.riskUnits.isEmpty)
+            }
+            try await client.execute(uri: "/v1/accounts/nobody", method: .get) { response in
+                #expect(response.status == .notFound)
+            }
+            let whatIf = #"{"account_id":"w","positions":[{"instrument":"ETH-PERPETUAL","quantity":2,"average_entry_price":3000}],"balances":{"USDC":1000}}"#
+            try await client.execute(uri: "/v1/what-if", method: .post, body: ByteBuffer(string: whatIf)) { response in
+                #expect(response.status == .ok)
+                let result = try SchemaCoding.decode(Margin_V1_MarginResult.self, from: Data(response.body.readableBytesView), format: .json)
+                #expect(result.accountID == "w" && result.maintenanceRequirement > 0)
+            }
+            try await client.execute(uri: "/v1/what-if", method: .post, body: ByteBuffer(string: #"{"account_id":"w","positions":[{"instrument":"NOPE","quantity":1}]}"#)) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("unknown instrument NOPE"))
+            }
+            try await client.execute(uri: "/v1/what-if", method: .post, body: ByteBuffer(string: "{not json")) { response in
+                #expect(response.status == .badRequest)
+            }
+            try await client.execute(uri: "/v1/what-if", method: .post, body: ByteBuffer(string: String(repeating: " ", count: 10_000))) { response in
+                #expect(response.status == .contentTooLarge)
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("margin_accounts_by_health"))
+            }
+        }
+    }
+
+    @Test("The /v1 routes require the bearer token when one is configured")
+    func bearerToken() async throws {
+        let (engine, configuration) = try await Self.engine(token: "s3cret")
+        let app = buildApplication(engine: engine, configuration: configuration, logger: WorkerHarness.logger)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/accounts/e0", method: .get) { response in
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: "/v1/accounts/e0", method: .get, headers: [.authorization: "Bearer s3cret"]) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/health", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+
+    @Test("Configuration: YAML, environment, validation and redaction")
+    func configuration() throws {
+        var configuration = try WorkerConfiguration.load(yaml: """
+        brokers: "k1:9092,k2:9092"
+        coalesce_window_ms: 25
+        bearer_token: hunter2
+        kafka:
+          security.protocol: SASL_SSL
+          sasl.password: topsecret
+        liquidation:
+          target_buffer: 0.2
+        """)
+        #expect(configuration.brokers == "k1:9092,k2:9092" && configuration.coalesceWindowMs == 25)
+        #expect(configuration.liquidation.targetBuffer == 0.2)
+        try configuration.applyEnvironment(["MARGIN_ENGINE_HTTP_PORT": "9999", "MARGIN_ENGINE_KAFKA_SASL_USERNAME": "svc"])
+        #expect(configuration.httpPort == 9999 && configuration.kafka["sasl.username"] == "svc")
+        try configuration.validate()
+        let text = configuration.redactedDescription
+        #expect(!text.contains("topsecret") && !text.contains("hunter2") && text.contains("SASL_SSL"))
+        #expect(throws: ConfigurationError.self) { try configuration.set("coalesce_window_ms", "soon") }
+        #expect(throws: ConfigurationError.self) { try configuration.set("no_such_setting", "1") }
+        #expect(throws: ConfigurationError.self) { _ = try WorkerConfiguration.load(yaml: "brokerz: x") }
+        configuration.publishThreshold = -1
+        #expect(throws: ConfigurationError.self) { try configuration.validate() }
+    }
+}
