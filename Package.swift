@@ -81,6 +81,8 @@ let package = Package(
         .target(
             name: "MarginConformance",
             dependencies: ["MarginCore"],
+            exclude: ["Resources/README.md"],
+            resources: [.copy("Resources/btc_options_2020-05-14.csv")],
             swiftSettings: strictSwift
         ),
         // The Kafka margin worker: shards, reference data, outputs, guards, HTTP, metrics.

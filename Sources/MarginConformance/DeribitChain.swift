@@ -71,6 +71,18 @@ public enum DeribitChain {
         return options
     }
 
+    /// The bundled 2020-05-14 BTC chain snapshot (see `Resources/README.md`).
+    public static func bundledSnapshot() throws(ConformanceError) -> [DeribitChainOption] {
+        guard let url = Bundle.module.url(forResource: "btc_options_2020-05-14", withExtension: "csv"),
+              let data = try? Data(contentsOf: url) else { throw .io("bundled chain snapshot missing") }
+        return try parse(csv: String(decoding: data, as: UTF8.self))
+    }
+
+    /// The path of the bundled snapshot file.
+    public static var bundledSnapshotPath: String? {
+        Bundle.module.url(forResource: "btc_options_2020-05-14", withExtension: "csv")?.path
+    }
+
     /// Extracts `'name': value` from Deribit's Python-dict rendering of the greeks.
     static func greek(_ name: String, in text: String) -> Double? {
         guard let range = text.range(of: "'\(name)':") else { return nil }

@@ -102,8 +102,7 @@ struct PricingTests {
 
     @Test("Deribit BTC chain: marks reproduced to a median error ≤ 1e-5 BTC, deltas too")
     func deribitChain() throws {
-        let text = String(decoding: try Fixtures.data("deribit/btc_options_2020-05-14.csv"), as: UTF8.self)
-        let options = try DeribitChain.parse(csv: text)
+        let options = try DeribitChain.bundledSnapshot()
         #expect(options.count == 310)
         let report = DeribitChain.compare(options)
         #expect(report.priceMedian <= 1e-5)
@@ -138,6 +137,34 @@ struct PricingTests {
                 #expect(abs(vector[lane] - scalar) <= 4e-16 * scalar, "exp(\(lanes[lane]))")
             }
             x += 3.7
+        }
+    }
+}
+
+@Suite("SVI fitting")
+struct SVIFitTests {
+    @Test("Recovers known SVI parameters from exact quotes")
+    func recoversKnownSmile() throws {
+        let truth = SVIParameters(a: 0.04, b: 0.2, rho: -0.35, m: 0.05, sigma: 0.25)
+        let t = 0.25
+        let points = stride(from: -0.8, through: 0.8, by: 0.05).map { k in (k: k, volatility: (truth.totalVariance(atLogMoneyness: k) / t).squareRoot()) }
+        let fit = try SVIFit.fit(points: points, timeToExpiry: t)
+        #expect(fit.rmsVolatilityError < 2e-4)
+        #expect(abs(fit.parameters.rho - truth.rho) < 0.05)
+    }
+
+    @Test("Fits the Deribit chain: under 2 vol points rms beyond two days (Deribit caps short-dated wing marks flat)")
+    func fitsDeribitChain() throws {
+        let options = try DeribitChain.bundledSnapshot()
+        let byExpiry = Dictionary(grouping: options, by: \.expiryMs)
+        for (_, chain) in byExpiry where chain.count >= 5 {
+            let t = chain[0].timeToExpiry
+            let fit = try SVIFit.fit(points: chain.map { (k: log($0.strike / $0.forward), volatility: $0.markVolatility) }, timeToExpiry: t)
+            // Marks of the one-day and same-day expiries are capped flat (~172%) in the wings, which
+            // no SVI smile follows: those fits are looser.
+            let bound = t > 2.0 / 365 ? 0.02 : 0.12
+            #expect(fit.rmsVolatilityError < bound, "expiry \(chain[0].expiryMs): rms \(fit.rmsVolatilityError)")
+            try fit.parameters.validate(field: "fit")
         }
     }
 }
