@@ -99,6 +99,16 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // The self-contained demo: Deribit chain market, generated accounts, crash replay.
+        .target(
+            name: "MarginDemo",
+            dependencies: [
+                "MarginCore", "MarginSchema", "MarginConformance", "MarginWorker", "KafkaClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSwift
+        ),
         .executableTarget(
             name: "MarginEngineCLI",
             dependencies: [
@@ -106,6 +116,7 @@ let package = Package(
                 "MarginConformance",
                 "MarginSchema",
                 "MarginWorker",
+                "MarginDemo",
                 "KafkaClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -123,7 +134,7 @@ let package = Package(
         .testTarget(
             name: "MarginWorkerTests",
             dependencies: [
-                "MarginWorker", "KafkaClient", "MarginCore", "MarginSchema",
+                "MarginWorker", "KafkaClient", "MarginCore", "MarginSchema", "MarginDemo",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strictSwift

@@ -33,6 +33,8 @@ struct LiquidationCoordinator: Sendable {
     private var budgetWindow: Int64 = -1
     private var budgetUsed: [String: Double] = [:]
     private(set) var queuedCount = 0
+    /// Accounts waiting for anti-cascade budget, by id.
+    private(set) var queuedAccounts: Set<String> = []
 
     init(settings: LiquidationSettings, topics: TopicNames) {
         self.settings = settings
@@ -118,6 +120,7 @@ struct LiquidationCoordinator: Sendable {
             return lhs.key.id < rhs.key.id
         }
         var queued = 0
+        var queuedIDs = Set<String>()
         for (key, candidate) in ordered {
             guard shards[key.partition]?.restored == true else { continue }
             let account = candidate.account
@@ -143,6 +146,7 @@ struct LiquidationCoordinator: Sendable {
                                                markets: reference.markets, caps: caps) else { continue }
             if plan.legs.isEmpty {
                 queued += 1 // no budget left this window: waits for the next, in severity order
+                queuedIDs.insert(key.id)
                 continue
             }
             for leg in plan.legs { budgetUsed[leg.instrument, default: 0] += leg.quantity }
@@ -183,6 +187,7 @@ struct LiquidationCoordinator: Sendable {
             candidates[key] = nil
         }
         queuedCount = queued
+        queuedAccounts = queuedIDs
         return (records, commits)
     }
 

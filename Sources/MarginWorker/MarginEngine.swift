@@ -31,6 +31,12 @@ public actor MarginEngine {
     var flushing: Task<Void, Never>?
     let outputs: OutputPublisher
     var liquidation: LiquidationCoordinator
+    /// Recent re-margin pass latencies (ns), for the status line.
+    var latencies: [Int64] = []
+    var latencyCursor = 0
+    /// Market timestamp each underlying's books were last rebuilt for.
+    var processedMarketMs: [String: Int64] = [:]
+    var maxQueued = 0
 
     public init(configuration: WorkerConfiguration, outputs: OutputPublisher, logger: Logger,
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
@@ -158,8 +164,14 @@ public actor MarginEngine {
         if shards[partition]!.restored {
             let start = DispatchTime.now().uptimeNanoseconds
             remargin([key], force: false)
-            metrics.remarginLatency(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - start))
+            recordLatency(Int64(DispatchTime.now().uptimeNanoseconds - start))
         }
+    }
+
+    func recordLatency(_ nanoseconds: Int64) {
+        metrics.remarginLatency(nanoseconds: nanoseconds)
+        if latencies.count < 2_048 { latencies.append(nanoseconds) } else { latencies[latencyCursor % 2_048] = nanoseconds }
+        latencyCursor += 1
     }
 
     private func checkRestored(_ partition: Int32) {
@@ -257,7 +269,7 @@ public actor MarginEngine {
         if !affected.isEmpty {
             let start = DispatchTime.now().uptimeNanoseconds
             remargin(Array(affected), force: force)
-            metrics.remarginLatency(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - start))
+            recordLatency(Int64(DispatchTime.now().uptimeNanoseconds - start))
         }
         planLiquidations(now: now)
         publishHealthCounts()
@@ -272,6 +284,7 @@ public actor MarginEngine {
                 continue
             }
             let asOf = reference.markets[underlying]!.timestampMs
+            processedMarketMs[underlying] = asOf
             do {
                 reference.books[underlying] = try calculator.riskBook(for: underlying, catalog: reference.catalog, markets: reference.markets,
                                                                      asOfMs: asOf, reusing: reference.books[underlying])
@@ -393,6 +406,7 @@ public actor MarginEngine {
         batch.records.append(contentsOf: planned.records)
         batch.liquidationCommits.append(contentsOf: planned.commits)
         metrics.liquidationQueue(liquidation.queuedCount)
+        maxQueued = max(maxQueued, liquidation.queuedCount)
     }
 
     // MARK: - Dead letters
@@ -474,7 +488,16 @@ public actor MarginEngine {
         return WorkerStatus(referenceReady: referenceReady, shards: shards.keys.sorted(),
                             restoredShards: shards.values.filter(\.restored).map(\.partition).sorted(), accounts: accounts,
                             accountsByHealth: byHealth, staleUnderlyings: staleUnderlyings.keys.sorted(),
-                            queuedLiquidations: liquidation.queuedCount, outstandingInstructions: liquidation.outstandingCount)
+                            queuedLiquidations: liquidation.queuedCount, outstandingInstructions: liquidation.outstandingCount,
+                            maxQueuedLiquidations: maxQueued, processedMarketMs: processedMarketMs,
+                            latencyP50Ms: percentile(0.5), latencyP99Ms: percentile(0.99), pendingOutputs: batch.records.count,
+                            queuedAccounts: liquidation.queuedAccounts)
+    }
+
+    func percentile(_ q: Double) -> Double {
+        guard !latencies.isEmpty else { return 0 }
+        let sorted = latencies.sorted()
+        return Double(sorted[min(sorted.count - 1, Int(q * Double(sorted.count - 1)))]) / 1e6
     }
 }
 
@@ -488,6 +511,13 @@ public struct WorkerStatus: Sendable, Hashable {
     public var staleUnderlyings: [String]
     public var queuedLiquidations: Int
     public var outstandingInstructions: Int
+    public var maxQueuedLiquidations: Int
+    public var processedMarketMs: [String: Int64]
+    public var latencyP50Ms: Double
+    public var latencyP99Ms: Double
+    public var pendingOutputs: Int
+    /// Liquidatable accounts waiting for anti-cascade budget.
+    public var queuedAccounts: Set<String>
 }
 
 /// A buffer written by disjoint indices from `concurrentPerform`.

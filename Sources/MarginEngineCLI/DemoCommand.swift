@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MarginDemo
+
+/// `margin-engine demo`: the whole product on one machine.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run the self-contained demo: embedded Kafka, two workers, the Deribit chain, generated accounts, a crash."
+    )
+
+    @Option(help: "Number of generated accounts.")
+    var accounts: Int = 10_000
+
+    @Option(help: "Random seed (same seed: same accounts, same instruction ids).")
+    var seed: UInt64 = 42
+
+    @Option(help: "Simulated seconds per real second.")
+    var speed: Double = 10
+
+    @Option(help: "Write the summary as JSON to this file.")
+    var json: String?
+
+    @Option(help: "Log level of the workers (default: error).")
+    var logLevel: String = "error"
+
+    func run() async throws {
+        guard accounts > 0, speed > 0 else { failInput("--accounts and --speed must be positive") }
+        var logger = Logger(label: "demo", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .error
+        var options = DemoOptions()
+        options.accounts = accounts
+        options.seed = seed
+        options.speed = speed
+        let interactive = isatty(1) != 0
+        let summary = try await DemoRunner(options: options, logger: logger).run(
+            print: { FileHandleOutput.standardOutput($0 + "\n") },
+            status: { line in FileHandleOutput.standardOutput(interactive ? "\r\u{1B}[K" + line : line + "\n") })
+        if interactive { FileHandleOutput.standardOutput("\n") }
+        FileHandleOutput.standardOutput(Self.render(summary))
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(summary).write(to: URL(fileURLWithPath: json))
+            FileHandleOutput.standardOutput("summary written to \(json)\n")
+        }
+        if !summary.unhandledLiquidatable.isEmpty || !summary.instructionsOnHealthyAccounts.isEmpty {
+            FileHandleOutput.standardError("error: invariant violated: \(summary.unhandledLiquidatable.count) liquidatable accounts without instruction, \(summary.instructionsOnHealthyAccounts.count) instructions on healthy accounts\n")
+            throw ExitCode(1)
+        }
+    }
+
+    static func render(_ s: DemoSummary) -> String {
+        func money(_ v: Double) -> String { String(format: "%.0f", v) }
+        let states = ["healthy", "below_im", "liquidatable", "bankrupt", "stale"]
+        var out = "\n=== summary (\(s.accounts) accounts, seed \(s.seed), \(String(format: "%.1f", s.wallSeconds)) s) ===\n"
+        out += "state          before     after\n"
+        for state in states {
+            out += state.padding(toLength: 12, withPad: " ", startingAt: 0)
+                + String(format: "%9d %9d\n", s.healthBefore[state] ?? 0, s.healthAfter[state] ?? 0)
+        }
+        out += "total MM (USDC)      \(money(s.maintenanceBefore)) -> \(money(s.maintenanceAfter))\n"
+        out += "total IM (USDC)      \(money(s.initialBefore)) -> \(money(s.initialAfter))\n"
+        out += "instructions         \(s.instructions) (\(s.legs) legs, \(s.cancels) cancels)\n"
+        out += "notional instructed  \(money(s.notionalInstructedUSD)) USD\n"
+        out += "anti-cascade queue   max \(s.maxQueuedByAntiCascade) accounts waiting\n"
+        out += "bankrupt accounts    \(s.bankruptAccounts), estimated deficit \(money(s.estimatedDeficit)) USDC\n"
+        out += "re-margin latency    p50 \(String(format: "%.2f", s.remarginLatencyP50Ms)) ms, p99 \(String(format: "%.2f", s.remarginLatencyP99Ms)) ms\n"
+        out += "read back            \(s.resultsRead) results, \(s.instructionsRead) liquidation messages (separate consumer)\n"
+        out += "\nten most severe instructions:\n"
+        for instruction in s.topInstructions {
+            out += String(format: "  %@ %@ severity %.2f %@ equity %.0f MM %.0f: %@\n", instruction.id, instruction.account, instruction.severity,
+                          instruction.reason, instruction.equity, instruction.maintenance, instruction.legs.joined(separator: "; "))
+        }
+        return out
+    }
+}
