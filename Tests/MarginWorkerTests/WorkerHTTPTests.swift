@@ -81,7 +81,8 @@ struct WorkerHTTPTests {
             }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains("margin_accounts_by_health"))
+                let text = String(buffer: response.body)
+                #expect(text.contains("# TYPE margin_"))
             }
         }
     }

@@ -44,7 +44,9 @@ struct WorkerScalingTests {
         await b.stop()
         try await Self.awaitOwnership([a], accounts: 12, partitions: 4, "a to hold everything")
         // Every account still margined (latest results cover all).
-        #expect(await harness.outputs.messages.latestResults().count == 12)
+        try await within(seconds: 30, "results for all 12 accounts") {
+            await harness.outputs.wait { $0.latestResults().count == 12 }
+        }
         let c = harness.start("c")
         try await Self.awaitOwnership([a, c], accounts: 12, partitions: 4, "c to take some back")
         #expect(await c.engine.status().shards.count >= 1)
