@@ -8,6 +8,8 @@ public final class AccountExposure: Sendable {
         var slot: Int
         var quantity: Double
         var positionIndex: Int
+        /// `slot × stride`: where the option's row starts in the book's storage.
+        var rowOffset: Int
     }
 
     /// Everything of the account that moves with one underlying.
@@ -56,7 +58,7 @@ public final class AccountExposure: Sendable {
                 guard book.catalogRevision == catalog.revision, let slot = book.slot(of: instrument.name) else {
                     throw .invalidInput(field: "risk book \(instrument.underlying)", reason: "built from another instrument catalog revision")
                 }
-                entry.options.append(OptionHolding(slot: slot, quantity: position.quantity, positionIndex: index))
+                entry.options.append(OptionHolding(slot: slot, quantity: position.quantity, positionIndex: index, rowOffset: slot * book.stride))
             case .future:
                 entry.deltaOne.append(index)
             case .perpetual:

@@ -11,6 +11,41 @@ enum ScenarioAggregation {
         UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: DoubleLanes.self)
     }
 
+    /// `bucket = Σ quantity × row` over `holdings[from..<to]`: four chunks at a time in
+    /// registers (four independent multiply-add chains in flight), then the remaining chunks.
+    @inline(__always)
+    static func sumRows(_ holdings: UnsafeBufferPointer<AccountExposure.OptionHolding>, from: Int, to: Int, rowChunks: Int,
+                        rows: UnsafePointer<Double>, into bucket: UnsafeMutablePointer<Double>) {
+        let lanes = DoubleLanes.scalarCount
+        var chunk = 0
+        while chunk + 4 <= rowChunks {
+            let offset = chunk * lanes
+            var a0 = DoubleLanes.zero, a1 = DoubleLanes.zero, a2 = DoubleLanes.zero, a3 = DoubleLanes.zero
+            for i in from..<to {
+                let q = DoubleLanes(repeating: holdings[i].quantity)
+                let row = rows + (holdings[i].rowOffset + offset)
+                a0 = a0.addingProduct(q, load(row))
+                a1 = a1.addingProduct(q, load(row + lanes))
+                a2 = a2.addingProduct(q, load(row + 2 * lanes))
+                a3 = a3.addingProduct(q, load(row + 3 * lanes))
+            }
+            store(a0, bucket + offset)
+            store(a1, bucket + offset + lanes)
+            store(a2, bucket + offset + 2 * lanes)
+            store(a3, bucket + offset + 3 * lanes)
+            chunk += 4
+        }
+        while chunk < rowChunks {
+            let offset = chunk * lanes
+            var a = DoubleLanes.zero
+            for i in from..<to {
+                a = a.addingProduct(DoubleLanes(repeating: holdings[i].quantity), load(rows + (holdings[i].rowOffset + offset)))
+            }
+            store(a, bucket + offset)
+            chunk += 1
+        }
+    }
+
     /// Fills `total` (padded scenario count) with the unit's scenario PnL and returns the current
     /// value of the options and the basis-contingency value (≤ 0).
     ///
@@ -38,52 +73,36 @@ enum ScenarioAggregation {
         book.withRows { rows in
             let movesBase = moves.baseAddress!, dampsBase = damps.baseAddress!, skewsBase = skews.baseAddress!
             let rowBase = rows.baseAddress!
-            let stride = book.stride
             let basisUpColumn = book.basisUpColumn, basisDownColumn = book.basisDownColumn
             // Delta-one exposure: notional × (shock − 1) × dampening.
             let notional = DoubleLanes(repeating: deltaOneNotional)
+            let perExpiry = hasStaticDiscount || hasBasis || book.hasSkewScenarios
+            if !perExpiry {
+                // Linear case: one bucket of all holdings, then one fused pass
+                // total = (notional × move + Σ q·row − Σ q·current) × dampening.
+                sumRows(holdings, from: 0, to: holdings.count, rowChunks: rowChunks, rows: rowBase, into: bucketBase)
+                let mtm = bucketBase[current]
+                optionValue = mtm
+                let mtmLanes = DoubleLanes(repeating: mtm)
+                for chunk in 0..<chunks {
+                    let offset = chunk * lanes
+                    let shocked = load(bucketBase + offset).addingProduct(notional, load(movesBase + offset))
+                    store((shocked - mtmLanes) * load(dampsBase + offset), totalBase + offset)
+                }
+                return
+            }
             for chunk in 0..<chunks {
                 let offset = chunk * lanes
                 store(notional * load(movesBase + offset) * load(dampsBase + offset), totalBase + offset)
             }
-            // When nothing is nonlinear per expiry (no static discount, skew or basis rule), all
-            // holdings form one bucket: a single pass of register-accumulated multiply-adds.
-            let perExpiry = hasStaticDiscount || hasBasis || book.hasSkewScenarios
+            // Per expiry: static discounting, skew sign and basis act on each expiry's bucket.
             var index = 0
             let count = holdings.count
-            let holdingsBase = holdings.baseAddress!
             while index < count {
                 let group = slotExpiry[holdings[index].slot]
                 var end = index + 1
-                if perExpiry {
-                    while end < count, slotExpiry[holdings[end].slot] == group { end += 1 }
-                } else {
-                    end = count
-                }
-                // Σ quantity × row over the bucket's holdings: four chunks at a time in registers,
-                // so that four independent multiply-add chains are in flight (the row stride is a
-                // multiple of four chunks).
-                var chunk = 0
-                while chunk < rowChunks {
-                    let offset = chunk * lanes
-                    var a0 = DoubleLanes.zero, a1 = DoubleLanes.zero, a2 = DoubleLanes.zero, a3 = DoubleLanes.zero
-                    var h = holdingsBase + index
-                    let last = holdingsBase + end
-                    while h < last {
-                        let q = DoubleLanes(repeating: h.pointee.quantity)
-                        let row = rowBase + (h.pointee.slot * stride + offset)
-                        a0 = a0.addingProduct(q, load(row))
-                        a1 = a1.addingProduct(q, load(row + lanes))
-                        a2 = a2.addingProduct(q, load(row + 2 * lanes))
-                        a3 = a3.addingProduct(q, load(row + 3 * lanes))
-                        h += 1
-                    }
-                    store(a0, bucketBase + offset)
-                    store(a1, bucketBase + offset + lanes)
-                    store(a2, bucketBase + offset + 2 * lanes)
-                    store(a3, bucketBase + offset + 3 * lanes)
-                    chunk += 4
-                }
+                while end < count, slotExpiry[holdings[end].slot] == group { end += 1 }
+                sumRows(holdings, from: index, to: end, rowChunks: rowChunks, rows: rowBase, into: bucketBase)
                 index = end
                 let expiry = factors[group]
                 let mtm = bucketBase[current]
