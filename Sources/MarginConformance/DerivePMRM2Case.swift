@@ -10,8 +10,8 @@ import MarginCore
 ///   `SpotConfidence`; its perpetual is marked at `PerpPrice` with `PerpConfidence`;
 /// - the valuation asset is `USDC` priced at `StablePrice`; `Cash` is its balance;
 /// - each option feed becomes a listed expiry: `Forward`, `Rate` and the 7-element `SVIparam`
-///   (a, b, ρ, m, σ, reference forward, τ) with its confidences; time is measured from 0 so that
-///   an expiry `Expiry` seconds away sits at `Expiry × 1000` ms;
+///   (a, b, ρ, m, σ, reference forward, τ) with its confidences; an expiry `Expiry` seconds away
+///   sits `Expiry × 1000` ms after ``timeBaseMs``;
 /// - options are linear (USD-settled) with contract size 1; the perpetual position is linear with
 ///   an entry price that reproduces `UnrealisedPerpPNL` and carries `UnrealisedFunding`;
 /// - each collateral is a spot asset with its own market (`Price`, and confidence
@@ -21,6 +21,8 @@ public struct DerivePMRM2Case: Sendable {
     public static let underlying = "UNDERLYING"
     public static let valuationAsset = "USDC"
     public static let perpetualName = "UNDERLYING-PERP"
+    /// The case's "now" (Unix ms): expiries sit `Expiry` seconds after it (an expired option, 0 s, stays valid).
+    public static let timeBaseMs: Int64 = 1_700_000_000_000
 
     public let name: String
     public let parameters: RiskParameters
@@ -109,7 +111,7 @@ public struct DerivePMRM2Case: Sendable {
             let fixed = seconds < DerivePMRM2Profile.settlementWindowSeconds
                 ? forward * (DerivePMRM2Profile.settlementWindowSeconds - seconds) / DerivePMRM2Profile.settlementWindowSeconds : 0
             expiries.append(ExpiryMarket(
-                expiryMs: Int64(seconds * 1000), forward: forward, forwardFixedPortion: fixed,
+                expiryMs: Self.timeBaseMs + Int64((seconds * 1000).rounded()), forward: forward, forwardFixedPortion: fixed,
                 forwardConfidence: try feed["ForwardConfidence"].double(default: 1),
                 rate: try feed["Rate"].double(default: 0), rateConfidence: try feed["RateConfidence"].double(default: 1),
                 smile: SVIParameters(a: try svi[0].double(), b: try svi[1].double(), rho: try svi[2].double(),
@@ -118,9 +120,9 @@ public struct DerivePMRM2Case: Sendable {
                 volatilityConfidence: try feed["OptionVolConfidences"].double(default: 1)))
         }
         var markets = MarketState([
-            UnderlyingMarket(underlying: Self.underlying, timestampMs: 0, indexPrice: spot, indexConfidence: spotConfidence,
+            UnderlyingMarket(underlying: Self.underlying, timestampMs: Self.timeBaseMs, indexPrice: spot, indexConfidence: spotConfidence,
                              expiries: expiries, perpetualMark: perpPrice, perpetualConfidence: perpConfidence),
-            UnderlyingMarket(underlying: Self.valuationAsset, timestampMs: 0, indexPrice: try scenario["StablePrice"].double(default: 1),
+            UnderlyingMarket(underlying: Self.valuationAsset, timestampMs: Self.timeBaseMs, indexPrice: try scenario["StablePrice"].double(default: 1),
                              indexConfidence: try scenario["StableConfidence"].double(default: 1)),
         ])
 
@@ -148,7 +150,7 @@ public struct DerivePMRM2Case: Sendable {
             if optionQuantities[name] == nil {
                 optionOrder.append(name)
                 instruments.append(Instrument(name: name, underlying: Self.underlying,
-                                              kind: .option(expiryMs: Int64(seconds * 1000), strike: strike, right: right)))
+                                              kind: .option(expiryMs: Self.timeBaseMs + Int64((seconds * 1000).rounded()), strike: strike, right: right)))
             }
             optionQuantities[name, default: 0] += try option["Amount"].double()
         }
@@ -160,7 +162,7 @@ public struct DerivePMRM2Case: Sendable {
             let maintenanceHaircut = try entry["MMHaircut"].double(default: 0)
             instruments.append(Instrument(name: name, underlying: riskCancelling ? Self.underlying : name, kind: .spot))
             markets[name] = UnderlyingMarket(
-                underlying: name, timestampMs: 0, indexPrice: try entry["Price"].double(),
+                underlying: name, timestampMs: Self.timeBaseMs, indexPrice: try entry["Price"].double(),
                 indexConfidence: min(try entry["Confidence"].double(default: 1), spotConfidence))
             balances[name] = try entry["Amount"].double()
             collateral[name] = CollateralParameters(

@@ -33,7 +33,7 @@ public enum DerivePMRM2Profile {
     /// The engine's values for the fields of ``DerivePMRM2Case/expected``, by field name.
     public static func evaluate(_ testCase: DerivePMRM2Case) throws(MarginError) -> [String: Double] {
         let calculator = MarginCalculator(parameters: testCase.parameters)
-        let result = try calculator.margin(account: testCase.account, catalog: testCase.catalog, markets: testCase.markets, asOfMs: 0)
+        let result = try calculator.margin(account: testCase.account, catalog: testCase.catalog, markets: testCase.markets, asOfMs: DerivePMRM2Case.timeBaseMs)
         var values: [String: Double] = [:]
         let unit = result.riskUnits.first { $0.underlying == DerivePMRM2Case.underlying }
         let scenarios = testCase.parameters.riskUnits[DerivePMRM2Case.underlying]?.scenarios ?? []

@@ -168,8 +168,8 @@ public struct UnderlyingMarket: Sendable, Hashable {
             previous = expiry.expiryMs
             _ = try expiry.forward.requirePositive("\(f).forward")
             _ = try expiry.forwardFixedPortion.requireFinite("\(f).forward_fixed_portion")
-            guard expiry.forwardFixedPortion >= 0, expiry.forwardFixedPortion < expiry.forward else {
-                throw .invalidInput(field: "\(f).forward_fixed_portion", reason: "must lie in [0, forward)")
+            guard expiry.forwardFixedPortion >= 0, expiry.forwardFixedPortion <= expiry.forward else {
+                throw .invalidInput(field: "\(f).forward_fixed_portion", reason: "must lie in [0, forward]")
             }
             _ = try expiry.rate.requireFinite("\(f).rate")
             _ = try expiry.forwardConfidence.requireUnitInterval("\(f).forward_confidence")

@@ -260,7 +260,7 @@ public nonisolated struct Margin_V1_ExpiryMarket: Sendable {
   /// Forward price for the expiry (USD).
   public var forward: Double = 0
 
-  /// Part of the forward already fixed by settlement averaging (USD, >= 0, < forward); it does not
+  /// Part of the forward already fixed by settlement averaging (USD, >= 0, <= forward); it does not
   /// move with spot shocks.
   public var forwardFixedPortion: Double = 0
 
