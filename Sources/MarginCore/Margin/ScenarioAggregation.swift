@@ -35,14 +35,21 @@ enum ScenarioAggregation {
             store(a3, bucket + offset + 3 * lanes)
             chunk += 4
         }
-        while chunk < rowChunks {
+        // Up to three remaining chunks, still as independent chains.
+        let remaining = rowChunks - chunk
+        if remaining > 0 {
             let offset = chunk * lanes
-            var a = DoubleLanes.zero
+            var a0 = DoubleLanes.zero, a1 = DoubleLanes.zero, a2 = DoubleLanes.zero
             for i in from..<to {
-                a = a.addingProduct(DoubleLanes(repeating: holdings[i].quantity), load(rows + (holdings[i].rowOffset + offset)))
+                let q = DoubleLanes(repeating: holdings[i].quantity)
+                let row = rows + (holdings[i].rowOffset + offset)
+                a0 = a0.addingProduct(q, load(row))
+                if remaining > 1 { a1 = a1.addingProduct(q, load(row + lanes)) }
+                if remaining > 2 { a2 = a2.addingProduct(q, load(row + 2 * lanes)) }
             }
-            store(a, bucket + offset)
-            chunk += 1
+            store(a0, bucket + offset)
+            if remaining > 1 { store(a1, bucket + offset + lanes) }
+            if remaining > 2 { store(a2, bucket + offset + 2 * lanes) }
         }
     }
 
@@ -80,7 +87,9 @@ enum ScenarioAggregation {
             if !perExpiry {
                 // Linear case: one bucket of all holdings, then one fused pass
                 // total = (notional × move + Σ q·row − Σ q·current) × dampening.
-                sumRows(holdings, from: 0, to: holdings.count, rowChunks: rowChunks, rows: rowBase, into: bucketBase)
+                // Only the scenario columns and the current value are needed here.
+                let neededChunks = (current + lanes) / lanes
+                sumRows(holdings, from: 0, to: holdings.count, rowChunks: neededChunks, rows: rowBase, into: bucketBase)
                 let mtm = bucketBase[current]
                 optionValue = mtm
                 let mtmLanes = DoubleLanes(repeating: mtm)
