@@ -284,7 +284,7 @@ public struct MarginCalculator: Sendable {
         let basis: Double
         var worstIndex = -1
         var worst = 0.0
-        (optionValue, basis, worstIndex, worst, result.scenarioPnLs) = withUnsafeTemporaryAllocation(of: Double.self, capacity: paddedCount + stride) { scratch in
+        func run(_ scratch: UnsafeMutableBufferPointer<Double>) -> (Double, Double, Int, Double, [Double]) {
             let total = UnsafeMutableBufferPointer(rebasing: scratch[0..<paddedCount])
             let bucket = UnsafeMutableBufferPointer(rebasing: scratch[paddedCount..<(paddedCount + stride)])
             let (value, basisValue) = unit.options.withUnsafeBufferPointer { holdings in
@@ -299,6 +299,12 @@ public struct MarginCalculator: Sendable {
             }
             let kept = keepScenarios ? Array(total[0..<book.scenarioCount]) : []
             return (value, basisValue, minimumIndex, minimum, kept)
+        }
+        // A constant-size scratch (1 KiB) avoids the runtime's stack-size check on the hot path.
+        if paddedCount + stride <= RiskBook.smallScratch {
+            (optionValue, basis, worstIndex, worst, result.scenarioPnLs) = withUnsafeTemporaryAllocation(of: Double.self, capacity: RiskBook.smallScratch, run)
+        } else {
+            (optionValue, basis, worstIndex, worst, result.scenarioPnLs) = withUnsafeTemporaryAllocation(of: Double.self, capacity: paddedCount + stride, run)
         }
         result.positionsValue += optionValue
         result.basis = basis

@@ -6,7 +6,24 @@ extension RiskBook {
     public func worstOptionScenarioPnL(of exposure: AccountExposure) -> Double {
         guard let unitIndex = exposure.units.firstIndex(where: { $0.underlying == underlying }) else { return 0 }
         let padded = paddedScenarioCount
-        return withUnsafeTemporaryAllocation(of: Double.self, capacity: padded + stride) { scratch in
+        let needed = padded + stride
+        // A constant-size scratch (1 KiB) stays on the stack without the runtime's stack-size
+        // check; larger grids take the general path.
+        if needed <= Self.smallScratch {
+            return withUnsafeTemporaryAllocation(of: Double.self, capacity: Self.smallScratch) { scratch in
+                worst(unit: unitIndex, of: exposure, scratch: scratch, padded: padded)
+            }
+        }
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: needed) { scratch in
+            worst(unit: unitIndex, of: exposure, scratch: scratch, padded: padded)
+        }
+    }
+
+    static let smallScratch = 128
+
+    @inline(__always)
+    private func worst(unit unitIndex: Int, of exposure: AccountExposure, scratch: UnsafeMutableBufferPointer<Double>, padded: Int) -> Double {
+        do {
             let total = UnsafeMutableBufferPointer(rebasing: scratch[0..<padded])
             let bucket = UnsafeMutableBufferPointer(rebasing: scratch[padded..<(padded + stride)])
             _ = exposure.units[unitIndex].options.withUnsafeBufferPointer { holdings in
@@ -20,7 +37,9 @@ extension RiskBook {
                 worst = VectorMath.minimum(worst, ScenarioAggregation.load(total.baseAddress! + offset))
                 offset += lanes
             }
-            return worst.min()
+            var minimum = worst[0]
+            for lane in 1..<lanes { minimum = Swift.min(minimum, worst[lane]) }
+            return minimum
         }
     }
 }
