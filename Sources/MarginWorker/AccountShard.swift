@@ -33,11 +33,15 @@ struct AccountShard: Sendable {
     /// Offset of the next record to read (consumed position).
     var nextOffset: Int64 = 0
 
+    /// A shard starts unrestored; the engine marks it restored once it has read up to the target
+    /// (at once for an empty partition).
     init(partition: Int32, restoreTarget: Int64) {
         self.partition = partition
         self.restoreTarget = restoreTarget
-        self.restored = restoreTarget <= 0
+        self.restored = false
     }
+
+    var isCaughtUp: Bool { nextOffset >= restoreTarget }
 }
 
 /// An account's address: its shard and id.

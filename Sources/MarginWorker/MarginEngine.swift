@@ -101,7 +101,7 @@ public actor MarginEngine {
                 liquidation.restore(await liquidationState(partition.partition))
                 shards[partition.partition] = AccountShard(partition: partition.partition, restoreTarget: high)
                 logger.info("shard assigned", metadata: ["partition": "\(partition.partition)", "restore_to": "\(high)"])
-                if high <= 0 { await restored(partition.partition) }
+                markRestoredIfCaughtUp(partition.partition)
             }
         case .partitionsRevoked(let partitions):
             // Finish in-flight work, then release the state.
@@ -117,18 +117,18 @@ public actor MarginEngine {
                 logger.info("shard revoked", metadata: ["partition": "\(partition.partition)", "accounts": "\(shard.accounts.count)"])
             }
         case .message(let message):
-            await handleAccountMessage(message)
+            handleAccountMessage(message)
+            markRestoredIfCaughtUp(message.partition)
         case .error(let error):
             logger.warning("accounts consumer: \(error)")
         }
     }
 
-    private func handleAccountMessage(_ message: KafkaMessage) async {
+    private func handleAccountMessage(_ message: KafkaMessage) {
         let partition = message.partition
         guard shards[partition] != nil else { return } // not (or no longer) ours
         shards[partition]!.nextOffset = message.offset + 1
         batch.offsets[message.topicPartition] = KafkaOffset(message.offset + 1)
-        defer { checkRestored(partition) }
         guard let keyData = message.key, !keyData.isEmpty else {
             deadLetter(message, MarginError.invalidInput(field: "key", reason: "account records need the account id as key"))
             return
@@ -174,16 +174,11 @@ public actor MarginEngine {
         latencyCursor += 1
     }
 
-    private func checkRestored(_ partition: Int32) {
-        guard let shard = shards[partition], !shard.restored, shard.nextOffset >= shard.restoreTarget else { return }
-        Task { await self.restored(partition) }
-    }
-
-    /// A shard has read up to its restore target: margin everything and publish.
-    func restored(_ partition: Int32) async {
-        guard shards[partition] != nil, !shards[partition]!.restored || shards[partition]!.accounts.isEmpty else { return }
+    /// A shard that has read up to its restore target: margin everything and publish.
+    func markRestoredIfCaughtUp(_ partition: Int32) {
+        guard let shard = shards[partition], !shard.restored, shard.isCaughtUp else { return }
         shards[partition]!.restored = true
-        let keys = shards[partition]!.accounts.keys.map { AccountKey(partition: partition, id: $0) }
+        let keys = shard.accounts.keys.map { AccountKey(partition: partition, id: $0) }
         logger.info("shard restored", metadata: ["partition": "\(partition)", "accounts": "\(keys.count)"])
         metrics.accountsInShard(partition, keys.count)
         remargin(keys, force: true)
