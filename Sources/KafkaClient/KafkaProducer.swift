@@ -27,33 +27,40 @@ public final class KafkaProducer: Sendable {
 
     /// Produces a record and waits for its delivery report.
     public func send(_ record: ProducerRecord) async throws(KafkaError) -> DeliveryReport {
-        let result: Result<DeliveryReport, KafkaError> = await withCheckedContinuation { continuation in
-            let box = DeliveryBox { continuation.resume(returning: $0) }
-            let opaque = Unmanaged.passRetained(box).toOpaque()
-            if let error = produce(record, opaque: opaque) {
-                Unmanaged<DeliveryBox>.fromOpaque(opaque).release()
-                continuation.resume(returning: .failure(error))
-            }
-        }
-        return try result.get()
-    }
-
-    /// Produces a record without waiting; a delivery failure is reported by the next ``flush(timeoutMs:)``
-    /// (and by a transaction commit, which fails).
-    public func enqueue(_ record: ProducerRecord) throws(KafkaError) {
-        if let error = produce(record, opaque: nil) { throw error }
-    }
-
-    /// Hands a record to librdkafka (non-blocking). A full local queue is retried briefly while
-    /// the polling thread drains delivery reports.
-    private func produce(_ record: ProducerRecord, opaque: UnsafeMutableRawPointer?) -> KafkaError? {
         var attempts = 0
         while true {
-            let error = produceOnce(record, opaque: opaque)
-            guard let error, error.code == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue, attempts < 50 else { return error }
+            let result: Result<DeliveryReport, KafkaError>? = await withCheckedContinuation { continuation in
+                let box = DeliveryBox { continuation.resume(returning: $0) }
+                let opaque = Unmanaged.passRetained(box).toOpaque()
+                if let error = produceOnce(record, opaque: opaque) {
+                    Unmanaged<DeliveryBox>.fromOpaque(opaque).release()
+                    continuation.resume(returning: Self.isQueueFull(error) && attempts < Self.queueFullRetries ? nil : .failure(error))
+                }
+            }
+            if let result { return try result.get() }
             attempts += 1
-            usleep(2_000)
+            await Self.backOff()
         }
+    }
+
+    /// Produces a record without waiting for its delivery; a delivery failure is reported by the
+    /// next ``flush(timeoutMs:)`` (and by a transaction commit, which fails). A full local queue is
+    /// retried after a short (non-blocking) pause while the polling thread drains it.
+    public func enqueue(_ record: ProducerRecord) async throws(KafkaError) {
+        var attempts = 0
+        while let error = produceOnce(record, opaque: nil) {
+            guard Self.isQueueFull(error), attempts < Self.queueFullRetries else { throw error }
+            attempts += 1
+            await Self.backOff()
+        }
+    }
+
+    static let queueFullRetries = 500
+
+    static func isQueueFull(_ error: KafkaError) -> Bool { error.code == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue }
+
+    static func backOff() async {
+        try? await Task.sleep(for: .milliseconds(2))
     }
 
     private func produceOnce(_ record: ProducerRecord, opaque: UnsafeMutableRawPointer?) -> KafkaError? {

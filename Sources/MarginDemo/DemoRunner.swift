@@ -133,15 +133,15 @@ public final class DemoRunner: Sendable {
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(
             common: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "demo-inputs", properties: ["log_level": "2"]),
             lingerMs: 5), logger: logger)
-        func send(_ topic: String, _ key: String, _ data: Data) throws {
-            try producer.enqueue(ProducerRecord(topic: topic, key: Data(key.utf8), value: data))
+        func send(_ topic: String, _ key: String, _ data: Data) async throws {
+            try await producer.enqueue(ProducerRecord(topic: topic, key: Data(key.utf8), value: data))
         }
-        for instrument in market.instruments { try send(topics.instruments, instrument.name, SchemaCoding.encode(instrument.proto, format: .protobuf)) }
-        try send(topics.params, "deribit-like", try RiskPresets.json(named: "deribit-like").reencodedAsProtobuf())
+        for instrument in market.instruments { try await send(topics.instruments, instrument.name, SchemaCoding.encode(instrument.proto, format: .protobuf)) }
+        try await send(topics.params, "deribit-like", try RiskPresets.json(named: "deribit-like").reencodedAsProtobuf())
         let clock = Atomic<Int64>(market.startMs)
-        try send(topics.market, "BTC", SchemaCoding.encode(market.snapshot(at: market.startMs, path: options.path).proto, format: .protobuf))
-        try send(topics.market, "USDC", SchemaCoding.encode(market.stablecoin(at: market.startMs).proto, format: .protobuf))
-        for account in accounts { try send(topics.accounts, account.id, SchemaCoding.encode(account.proto, format: .protobuf)) }
+        try await send(topics.market, "BTC", SchemaCoding.encode(market.snapshot(at: market.startMs, path: options.path).proto, format: .protobuf))
+        try await send(topics.market, "USDC", SchemaCoding.encode(market.stablecoin(at: market.startMs).proto, format: .protobuf))
+        for account in accounts { try await send(topics.accounts, account.id, SchemaCoding.encode(account.proto, format: .protobuf)) }
         try await producer.flush()
 
         // The separate downstream consumer.
@@ -188,8 +188,8 @@ public final class DemoRunner: Sendable {
             let simulated = market.startMs + Int64(Double(step) * options.stepSeconds * 1000)
             clock.store(simulated, ordering: .relaxed)
             let snapshot = market.snapshot(at: simulated, path: options.path)
-            try send(topics.market, "BTC", SchemaCoding.encode(snapshot.proto, format: .protobuf))
-            try send(topics.market, "USDC", SchemaCoding.encode(market.stablecoin(at: simulated).proto, format: .protobuf))
+            try await send(topics.market, "BTC", SchemaCoding.encode(snapshot.proto, format: .protobuf))
+            try await send(topics.market, "USDC", SchemaCoding.encode(market.stablecoin(at: simulated).proto, format: .protobuf))
             try await producer.flush()
             lastTimestamp = simulated
             try await Task.sleep(for: .milliseconds(Int(options.stepSeconds / options.speed * 1000)))

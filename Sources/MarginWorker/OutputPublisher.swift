@@ -98,7 +98,7 @@ public final class OutputPublisher: Sendable {
         let consumer = consumer.withLock { $0 }
         if !configuration.transactional {
             do {
-                for record in batch.records { try producer.enqueue(record) }
+                for record in batch.records { try await producer.enqueue(record) }
                 try await producer.flush()
                 if !batch.offsets.isEmpty { try await consumer?.commit(batch.offsets) }
                 return true
@@ -109,7 +109,7 @@ public final class OutputPublisher: Sendable {
         }
         do {
             try producer.beginTransaction()
-            for record in batch.records { try producer.enqueue(record) }
+            for record in batch.records { try await producer.enqueue(record) }
             if !batch.offsets.isEmpty, let consumer {
                 try await producer.sendOffsetsToTransaction(batch.offsets, groupMetadata: try consumer.groupMetadata())
             }

@@ -12,7 +12,7 @@ struct ConsumerGroupTests {
         func produceRound(_ round: Int) async throws {
             for partition in 0..<6 {
                 for index in 0..<10 {
-                    try producer.enqueue(ProducerRecord(topic: topic, partition: Int32(partition), key: "r\(round)-p\(partition)-\(index)", value: Data("v".utf8)))
+                    try await producer.enqueue(ProducerRecord(topic: topic, partition: Int32(partition), key: "r\(round)-p\(partition)-\(index)", value: Data("v".utf8)))
                 }
             }
             try await producer.flush()
@@ -91,7 +91,7 @@ struct ConsumerGroupTests {
         let topic = "market"
         let cluster = try TestSupport.cluster(topics: [topic: 2])
         let producer = try TestSupport.producer(cluster)
-        for index in 0..<20 { try producer.enqueue(ProducerRecord(topic: topic, partition: Int32(index % 2), key: "k\(index)", value: Data([UInt8(index)]))) }
+        for index in 0..<20 { try await producer.enqueue(ProducerRecord(topic: topic, partition: Int32(index % 2), key: "k\(index)", value: Data([UInt8(index)]))) }
         try await producer.flush()
         await producer.close()
 

@@ -27,7 +27,7 @@ struct FaultInjectionTests {
     func consumerLagFromStatistics() async throws {
         let cluster = try TestSupport.cluster(topics: ["lagging": 1])
         let producer = try TestSupport.producer(cluster)
-        for index in 0..<30 { try producer.enqueue(ProducerRecord(topic: "lagging", key: "k\(index)", value: Data([0]))) }
+        for index in 0..<30 { try await producer.enqueue(ProducerRecord(topic: "lagging", key: "k\(index)", value: Data([0]))) }
         try await producer.flush()
         await producer.close()
         var configuration = TestSupport.consumerConfiguration(cluster, group: "lag-group", client: "lag", capacity: 4)

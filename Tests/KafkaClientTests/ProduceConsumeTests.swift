@@ -84,7 +84,7 @@ struct ProduceConsumeTests {
     func backPressure() async throws {
         let cluster = try TestSupport.cluster(topics: ["pressure": 1])
         let producer = try TestSupport.producer(cluster)
-        for index in 0..<100 { try producer.enqueue(ProducerRecord(topic: "pressure", key: "k\(index)", value: Data(count: 10))) }
+        for index in 0..<100 { try await producer.enqueue(ProducerRecord(topic: "pressure", key: "k\(index)", value: Data(count: 10))) }
         try await producer.flush()
         await producer.close()
         let consumer = try KafkaConsumer(configuration: TestSupport.consumerConfiguration(cluster, group: nil, client: "slow", capacity: 16),

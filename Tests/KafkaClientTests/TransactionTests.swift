@@ -26,7 +26,7 @@ struct TransactionTests {
         let producer = try TestSupport.producer(cluster, transactionalID: "worker-txn-1")
         try await producer.initTransactions()
         try producer.beginTransaction()
-        for index in 0..<10 { try producer.enqueue(ProducerRecord(topic: "results", key: "a\(index)", value: Data("r\(index)".utf8))) }
+        for index in 0..<10 { try await producer.enqueue(ProducerRecord(topic: "results", key: "a\(index)", value: Data("r\(index)".utf8))) }
         try await producer.commitTransactionRetrying()
         let messages = try await Self.readAll(cluster, topic: "results", count: 10)
         #expect(messages.map { String(decoding: $0.value ?? Data(), as: UTF8.self) } == (0..<10).map { "r\($0)" })
@@ -37,7 +37,7 @@ struct TransactionTests {
     func abortableErrorAbortsAndRewinds() async throws {
         let cluster = try TestSupport.cluster(topics: ["input": 1, "output": 1])
         let seed = try TestSupport.producer(cluster, client: "seed")
-        for index in 0..<5 { try seed.enqueue(ProducerRecord(topic: "input", key: "k\(index)", value: Data("in\(index)".utf8))) }
+        for index in 0..<5 { try await seed.enqueue(ProducerRecord(topic: "input", key: "k\(index)", value: Data("in\(index)".utf8))) }
         try await seed.flush()
         await seed.close()
 
@@ -59,7 +59,7 @@ struct TransactionTests {
             }
             try producer.beginTransaction()
             for message in batch {
-                try producer.enqueue(ProducerRecord(topic: "output", key: message.key, value: message.value))
+                try await producer.enqueue(ProducerRecord(topic: "output", key: message.key, value: message.value))
             }
             try await producer.sendOffsetsToTransaction([input: KafkaOffset(batch.last!.offset + 1)], groupMetadata: try consumer.groupMetadata())
             try await producer.commitTransactionRetrying()
@@ -96,7 +96,7 @@ struct TransactionTests {
         try await producer.initTransactions()
         try producer.beginTransaction()
         cluster.injectErrors(.addPartitionsToTxn, [.producerFenced])
-        try producer.enqueue(ProducerRecord(topic: "fenced", key: "x", value: Data("y".utf8)))
+        try await producer.enqueue(ProducerRecord(topic: "fenced", key: "x", value: Data("y".utf8)))
         await #expect {
             try await producer.commitTransactionRetrying()
         } throws: { error in
