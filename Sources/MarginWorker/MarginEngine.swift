@@ -46,9 +46,13 @@ public actor MarginEngine {
         self.clock = clock
         self.outputs = outputs
         self.liquidation = LiquidationCoordinator(settings: configuration.liquidation, topics: configuration.topics)
+        self.presetParameters = try? RiskPresets.load(configuration.paramsID)
     }
 
-    var parameters: RiskParameters? { reference.parameters(id: configuration.paramsID) }
+    /// The shipped preset named by `params_id`, read once (used until the params topic has a set).
+    let presetParameters: RiskParameters?
+
+    var parameters: RiskParameters? { reference.parameters(id: configuration.paramsID, fallback: presetParameters) }
 
     var calculator: MarginCalculator? { parameters.map { MarginCalculator(parameters: $0) } }
 

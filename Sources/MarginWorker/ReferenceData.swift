@@ -66,8 +66,9 @@ struct ReferenceData {
         }
     }
 
-    /// The active parameter set: from the params topic, else the shipped preset of that id.
-    func parameters(id: String) -> RiskParameters? {
-        parameterSets[id] ?? (try? RiskPresets.load(id))
+    /// The active parameter set: from the params topic, else `fallback` (the shipped preset of
+    /// that id, loaded once by the engine).
+    func parameters(id: String, fallback: RiskParameters?) -> RiskParameters? {
+        parameterSets[id] ?? fallback
     }
 }

@@ -64,7 +64,7 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case brokers, group, instanceID = "instance_id", topics, paramsID = "params_id", coalesceWindowMs = "coalesce_window_ms"
         case staleAfterMs = "stale_after_ms", minimumConfidence = "minimum_confidence", publishThreshold = "publish_threshold"
         case refreshIntervalMs = "refresh_interval_ms", transactional, outputFormat = "output_format", httpHost = "http_host"
@@ -99,9 +99,7 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
     /// Reads a YAML file (keys as in ``CodingKeys``); unknown keys are refused.
     public static func load(yaml text: String) throws -> WorkerConfiguration {
         if let root = try Yams.load(yaml: text) as? [String: Any] {
-            let known = Set(["brokers", "group", "instance_id", "topics", "params_id", "coalesce_window_ms", "stale_after_ms",
-                             "minimum_confidence", "publish_threshold", "refresh_interval_ms", "transactional", "output_format",
-                             "http_host", "http_port", "bearer_token", "max_request_bytes", "liquidation", "kafka", "session_timeout_ms"])
+            let known = Set(CodingKeys.allCases.map(\.rawValue))
             if let unknown = root.keys.sorted().first(where: { !known.contains($0) }) {
                 throw ConfigurationError(key: unknown, reason: "unknown setting")
             }
