@@ -278,15 +278,11 @@ public struct MarginCalculator: Sendable {
         result.deltaOneNotional = deltaNotional
 
         // Scenario aggregation over the risk arrays.
-        let paddedCount = book.paddedScenarioCount
-        let stride = book.stride
         let optionValue: Double
         let basis: Double
-        var worstIndex = -1
-        var worst = 0.0
-        func run(_ scratch: UnsafeMutableBufferPointer<Double>) -> (Double, Double, Int, Double, [Double]) {
-            let total = UnsafeMutableBufferPointer(rebasing: scratch[0..<paddedCount])
-            let bucket = UnsafeMutableBufferPointer(rebasing: scratch[paddedCount..<(paddedCount + stride)])
+        let worstIndex: Int
+        let worst: Double
+        (optionValue, basis, worstIndex, worst, result.scenarioPnLs) = book.withAggregationScratch { total, bucket in
             let (value, basisValue) = unit.options.withUnsafeBufferPointer { holdings in
                 ScenarioAggregation.aggregate(book: book, holdings: holdings, deltaOneNotional: deltaNotional, total: total, bucket: bucket)
             }
@@ -299,12 +295,6 @@ public struct MarginCalculator: Sendable {
             }
             let kept = keepScenarios ? Array(total[0..<book.scenarioCount]) : []
             return (value, basisValue, minimumIndex, minimum, kept)
-        }
-        // A constant-size scratch (1 KiB) avoids the runtime's stack-size check on the hot path.
-        if paddedCount + stride <= RiskBook.smallScratch {
-            (optionValue, basis, worstIndex, worst, result.scenarioPnLs) = withUnsafeTemporaryAllocation(of: Double.self, capacity: RiskBook.smallScratch, run)
-        } else {
-            (optionValue, basis, worstIndex, worst, result.scenarioPnLs) = withUnsafeTemporaryAllocation(of: Double.self, capacity: paddedCount + stride, run)
         }
         result.positionsValue += optionValue
         result.basis = basis

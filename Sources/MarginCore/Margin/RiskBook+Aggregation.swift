@@ -1,4 +1,23 @@
 extension RiskBook {
+    /// Scratch sizes up to this many doubles (1 KiB) use a constant-size stack allocation.
+    static let smallScratch = 128
+
+    /// Runs `body` with stack scratch for one aggregation: `total` (the padded scenario lanes) and
+    /// `bucket` (one row). A constant-size allocation is used whenever it fits, because a
+    /// variable-size `withUnsafeTemporaryAllocation` calls the runtime's stack check every time.
+    @inline(__always)
+    func withAggregationScratch<R>(_ body: (_ total: UnsafeMutableBufferPointer<Double>, _ bucket: UnsafeMutableBufferPointer<Double>) -> R) -> R {
+        let padded = paddedScenarioCount
+        let needed = padded + stride
+        func split(_ scratch: UnsafeMutableBufferPointer<Double>) -> R {
+            body(UnsafeMutableBufferPointer(rebasing: scratch[0..<padded]), UnsafeMutableBufferPointer(rebasing: scratch[padded..<needed]))
+        }
+        if needed <= Self.smallScratch {
+            return withUnsafeTemporaryAllocation(of: Double.self, capacity: Self.smallScratch, split)
+        }
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: needed, split)
+    }
+
     /// Worst scenario PnL (≤ 0 is a loss, valuation units) of an account's *option* positions on
     /// this book's underlying: the bare aggregation over the risk arrays (per-expiry sums, static
     /// discount, dampening, skew sign), without delta-one positions or contingencies. This is the
@@ -6,26 +25,7 @@ extension RiskBook {
     public func worstOptionScenarioPnL(of exposure: AccountExposure) -> Double {
         guard let unitIndex = exposure.units.firstIndex(where: { $0.underlying == underlying }) else { return 0 }
         let padded = paddedScenarioCount
-        let needed = padded + stride
-        // A constant-size scratch (1 KiB) stays on the stack without the runtime's stack-size
-        // check; larger grids take the general path.
-        if needed <= Self.smallScratch {
-            return withUnsafeTemporaryAllocation(of: Double.self, capacity: Self.smallScratch) { scratch in
-                worst(unit: unitIndex, of: exposure, scratch: scratch, padded: padded)
-            }
-        }
-        return withUnsafeTemporaryAllocation(of: Double.self, capacity: needed) { scratch in
-            worst(unit: unitIndex, of: exposure, scratch: scratch, padded: padded)
-        }
-    }
-
-    static let smallScratch = 128
-
-    @inline(__always)
-    private func worst(unit unitIndex: Int, of exposure: AccountExposure, scratch: UnsafeMutableBufferPointer<Double>, padded: Int) -> Double {
-        do {
-            let total = UnsafeMutableBufferPointer(rebasing: scratch[0..<padded])
-            let bucket = UnsafeMutableBufferPointer(rebasing: scratch[padded..<(padded + stride)])
+        return withAggregationScratch { total, bucket in
             _ = exposure.units[unitIndex].options.withUnsafeBufferPointer { holdings in
                 ScenarioAggregation.aggregate(book: self, holdings: holdings, deltaOneNotional: 0, total: total, bucket: bucket)
             }
