@@ -80,10 +80,15 @@ public final class KafkaConsumer: Sendable {
     }
 
     static func currentAssignment(_ rk: OpaquePointer) -> [TopicPartition] {
+        (try? readAssignment(rk)) ?? []
+    }
+
+    static func readAssignment(_ rk: OpaquePointer) throws(KafkaError) -> [TopicPartition] {
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
-        guard rd_kafka_assignment(rk, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        return TopicPartitionList.read(list).map(\.partition)
+        let error = rd_kafka_assignment(rk, &list)
+        defer { if let list { rd_kafka_topic_partition_list_destroy(list) } }
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(code: error, context: "assignment") }
+        return TopicPartitionList.read(list).map(\.partition).sorted()
     }
 
     /// Leaves the group; the final revocation arrives through the rebalance callback.
@@ -146,11 +151,20 @@ public final class KafkaConsumer: Sendable {
 
     /// The current assignment.
     public func assignment() throws(KafkaError) -> [TopicPartition] {
-        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
-        let error = rd_kafka_assignment(handle.pointer, &list)
-        defer { if let list { rd_kafka_topic_partition_list_destroy(list) } }
-        if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(code: error, context: "assignment") }
-        return TopicPartitionList.read(list).map(\.partition).sorted()
+        try Self.readAssignment(handle.pointer)
+    }
+
+    /// Assigns every partition of `topics` from the beginning (topics read whole) and returns them.
+    @discardableResult
+    public func assignWhole(topics: [String], timeoutMs: Int = 10_000) async throws(KafkaError) -> [TopicPartition] {
+        var partitions: [TopicPartition] = []
+        for topic in topics {
+            for partition in try await self.partitions(of: topic, timeoutMs: timeoutMs) {
+                partitions.append(TopicPartition(topic: topic, partition: partition))
+            }
+        }
+        try assign(Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaOffset.beginning) }))
+        return partitions
     }
 
     // MARK: Flow control and positions

@@ -149,11 +149,7 @@ public final class DemoRunner: Sendable {
         let reader = try KafkaConsumer(configuration: KafkaConsumerConfiguration(
             common: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "demo-reader", properties: ["log_level": "2"]),
             fetchWaitMaxMs: 10, bufferCapacity: 20_000), logger: logger)
-        var assignment: [TopicPartition: KafkaOffset] = [:]
-        for topic in [topics.results, topics.liquidations] {
-            for partition in try await reader.partitions(of: topic) { assignment[TopicPartition(topic: topic, partition: partition)] = .beginning }
-        }
-        try reader.assign(assignment)
+        try await reader.assignWhole(topics: [topics.results, topics.liquidations])
         let readerTask = Task { for await event in reader.events { if case .message(let m) = event { await observer.add(m, topics: topics) } } }
 
         // Two worker instances in one consumer group.

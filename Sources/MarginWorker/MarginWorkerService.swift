@@ -37,15 +37,9 @@ public final class MarginWorkerService: Service, Sendable {
         let reference = try KafkaConsumer(configuration: consumerConfiguration(client: "\(configuration.instanceID)-reference", group: nil), logger: logger)
         let accounts = try KafkaConsumer(configuration: consumerConfiguration(client: "\(configuration.instanceID)-accounts", group: configuration.group), logger: logger)
         var targets: [TopicPartition: Int64] = [:]
-        var assignment: [TopicPartition: KafkaOffset] = [:]
-        for topic in configuration.topics.reference {
-            for partition in try await reference.partitions(of: topic) {
-                let tp = TopicPartition(topic: topic, partition: partition)
-                targets[tp] = try await reference.watermarks(for: tp).high
-                assignment[tp] = .beginning
-            }
+        for partition in try await reference.assignWhole(topics: configuration.topics.reference) {
+            targets[partition] = try await reference.watermarks(for: partition).high
         }
-        try reference.assign(assignment)
         await engine.setReferenceTargets(targets)
         try await outputs.start(accountsConsumer: accounts)
 

@@ -42,11 +42,7 @@ final class WorkerHarness: Sendable {
         reader = try KafkaConsumer(configuration: KafkaConsumerConfiguration(
             common: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "outputs-reader", properties: ["log_level": "2"]),
             readCommitted: true, fetchWaitMaxMs: 10), logger: Self.logger)
-        var assignment: [TopicPartition: KafkaOffset] = [:]
-        for topic in [topics.results, topics.liquidations, topics.deadLetter] {
-            for partition in try await reader.partitions(of: topic) { assignment[TopicPartition(topic: topic, partition: partition)] = .beginning }
-        }
-        try reader.assign(assignment)
+        try await reader.assignWhole(topics: [topics.results, topics.liquidations, topics.deadLetter])
         let reader = self.reader, outputs = self.outputs
         readerTask.withLock { $0 = Task { for await event in reader.events { if case .message(let m) = event { await outputs.append(m) } } } }
     }
