@@ -162,7 +162,7 @@ struct LiquidationCoordinator: Sendable {
             message.equity = plan.equityBefore
             message.maintenanceRequirement = plan.maintenanceBefore
             message.initialRequirement = plan.initialBefore
-            message.bindingScenario = bindingLabel(account, calculator: calculator, reference: reference)
+            message.bindingScenario = plan.bindingScenario
             message.legs = plan.legs.map { leg in
                 var l = Margin_V1_LiquidationLeg()
                 l.instrument = leg.instrument
@@ -189,11 +189,5 @@ struct LiquidationCoordinator: Sendable {
         queuedCount = queued
         queuedAccounts = queuedIDs
         return (records, commits)
-    }
-
-    func bindingLabel(_ account: Account, calculator: MarginCalculator, reference: ReferenceData) -> String {
-        guard let exposure = try? AccountExposure(account: account, catalog: reference.catalog, books: reference.books, parameters: calculator.parameters),
-              let result = try? calculator.explain(exposure, books: reference.books, markets: reference.markets) else { return "" }
-        return result.riskUnits.max { $0.worstLoss < $1.worstLoss }.map { "\($0.underlying): \($0.bindingLabel)" } ?? ""
     }
 }

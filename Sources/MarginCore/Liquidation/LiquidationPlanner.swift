@@ -57,6 +57,8 @@ public struct LiquidationPlan: Sendable, Hashable {
     public var meetsTarget: Bool
     /// Severity: shortfall relative to MM, `(MM − equity) / MM`.
     public var severity: Double
+    /// What binds before the plan, e.g. `BTC: spot -16% vol up` (the unit with the largest loss).
+    public var bindingScenario: String
 }
 
 /// Plans reduce-only close-outs for a liquidatable account: greedily closes the chunk with the
@@ -212,7 +214,8 @@ public struct LiquidationPlanner: Sendable {
             equityBefore: start.equity, maintenanceBefore: start.maintenanceRequirement, initialBefore: start.initialRequirement,
             expectedEquityAfter: equityAfter, expectedMaintenanceAfter: summary.maintenanceRequirement,
             estimatedDeficit: bankrupt ? max(0, -equityAfter) : 0, meetsTarget: meets || (allClosed && !bankrupt),
-            severity: start.maintenanceRequirement > 0 ? (start.maintenanceRequirement - start.equity) / start.maintenanceRequirement : 1)
+            severity: start.maintenanceRequirement > 0 ? (start.maintenanceRequirement - start.equity) / start.maintenanceRequirement : 1,
+            bindingScenario: explained.riskUnits.max { $0.worstLoss < $1.worstLoss }.map { "\($0.underlying): \($0.bindingLabel)" } ?? "")
     }
 
     /// Cost of closing `quantity` more contracts after `accumulated` already planned (impact grows
