@@ -63,6 +63,7 @@ public struct DerivePMRM2Case: Sendable {
                                       dampening: try entry["DampeningFactor"].double(default: 1), kind: kind))
         }
         let vol = p["VolShock"], skew = p["SkewShock"], margin = p["Margin"], basis = p["BasisContingency"], other = p["OtherContingency"]
+        let linearCaps = try DerivePMRM2Profile.linearSkewCapKeys(scenarios: scenarios, path: p["Scenarios"].path)
         let unit = RiskUnitParameters(
             scenarios: scenarios,
             volatilityShock: VolatilityShockRule(
@@ -70,7 +71,7 @@ public struct DerivePMRM2Case: Sendable {
                 shortTermPower: try vol["SHORTTERMPOWER"].double(), longTermPower: try vol["LONGTERMPOWER"].double(),
                 dteFloorDays: try vol["DTE_FLOOR"].double(), minimumVolatilityUp: try vol["MIN_VOL_EVAL_SHOCKED"].double()),
             skewShock: SkewShockRule(
-                linearBaseCap: try skew["LINEAR_SCALE_CAP"].double(), linearCBase: try skew["LINEAR_CBASE"].double(),
+                linearBaseCap: try skew[linearCaps.baseCap].double(), linearCBase: try skew[linearCaps.cBase].double(),
                 absoluteBaseCap: try skew["ABS_SCALE_CAP"].double(), absoluteCBase: try skew["ABS_CBASE"].double(),
                 minKStar: try skew["MIN_K_STAR"].double(), widthScale: try skew["MIN_WIDTH_SCALE"].double(),
                 volParamStatic: try skew["VOL_PARAM_STATIC"].double(), volParamScale: try skew["VOL_PARAM_SCALE"].double()),

@@ -174,6 +174,30 @@ struct RiskArrayTests {
         }
     }
 
+    @Test("A skew scenario's spot shock moves delta-one positions but revalues options at the current forwards")
+    func skewScenarioSpotShock() throws {
+        var parameters = parameters
+        var unit = try #require(parameters.riskUnits["BTC"])
+        unit.skewShock = SkewShockRule(linearBaseCap: 0.25, linearCBase: -0.1, absoluteBaseCap: 0.2, absoluteCBase: -0.05,
+                                       minKStar: 0.01, widthScale: 4, volParamStatic: 0.6, volParamScale: 0)
+        unit.scenarios += [Scenario(spotShock: 1, volatilityShock: .skewLinear), Scenario(spotShock: 1.1, volatilityShock: .skewLinear)]
+        parameters.riskUnits["BTC"] = unit
+        let calculator = MarginCalculator(parameters: parameters)
+        let book = try calculator.riskBook(for: "BTC", catalog: setup.catalog, markets: markets, asOfMs: asOf)
+        let still = book.scenarios.count - 2, moved = still + 1
+        var tilted = 0
+        for slot in book.instruments.indices {
+            #expect(book.scenarioValue(slot: slot, scenario: moved) == book.scenarioValue(slot: slot, scenario: still))
+            if abs(book.scenarioValue(slot: slot, scenario: still) - book.currentValue(slot: slot)) > 1e-9 { tilted += 1 }
+        }
+        #expect(tilted > 0, "the linear tilt changes some option values")
+        let perp = Account(id: "p", positions: [Position(instrument: "BTC-PERPETUAL", quantity: 2, averageEntryPrice: 60_000)])
+        let pnls = try #require(try calculator.margin(account: perp, catalog: setup.catalog, markets: markets, asOfMs: asOf).riskUnits.first).scenarioPnLs
+        let mark = setup.market.perpetualMark ?? setup.market.indexPrice
+        #expect(abs(pnls[moved] - 2 * mark * 0.1) <= 1e-9 * mark)
+        #expect(pnls[still] == 0)
+    }
+
     @Test("Health states: healthy, below IM, liquidatable, bankrupt")
     func healthStates() throws {
         var account = Account(id: "h", positions: [Position(instrument: "BTC-PERPETUAL", quantity: -10, averageEntryPrice: 60_000)])

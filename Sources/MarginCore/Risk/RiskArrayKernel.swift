@@ -32,7 +32,9 @@ enum RiskArrayKernel {
             case .skewLinear: variant = .skewLinear
             case .skewAbsolute: variant = .skewAbsolute
             }
-            return (scenario.spotShock, variant)
+            // Skew scenarios tilt the smile at the current forwards; their spot shock moves only the
+            // delta-one exposures (PMRM_2's skewed revaluation ignores it as well).
+            return (scenario.volatilityShock.isSkew ? 1 : scenario.spotShock, variant)
         }
         shocks.append((1, .unchanged))
         shocks.append((parameters.basisContingency?.spotUp ?? 1, .unchanged))

@@ -1,15 +1,16 @@
 /// One market scenario of the risk grid.
 ///
 /// `spotShock` multiplies the index and every forward (1.16 = +16%). `dampening` multiplies the
-/// scenario's PnL (tail scenarios are dampened, e.g. 0.25). Skew scenarios tilt the smile (usually
-/// at an unchanged spot; a spot shock, if given, moves the forwards as well).
+/// scenario's PnL (tail scenarios are dampened, e.g. 0.25). Skew scenarios tilt the smile at the
+/// current forwards: options are revalued at unchanged forwards, and a spot shock, if given, moves
+/// only the delta-one exposures (perpetuals, futures, linked collateral), as in Derive's PMRM_2.
 public struct Scenario: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, CaseIterable {
         /// The core spot × volatility grid.
         case regular
         /// Extended moves, usually dampened.
         case tail
-        /// Smile tilts at unchanged spot.
+        /// Smile tilts at the current forwards.
         case skew
     }
 
@@ -40,14 +41,20 @@ public struct Scenario: Sendable, Hashable {
     /// A short human label, e.g. `spot -16% vol up` or `skew linear x3`.
     public var label: String {
         if volatilityShock.isSkew {
-            let name = volatilityShock == .skewLinear ? "skew linear" : "skew absolute"
+            var name = volatilityShock == .skewLinear ? "skew linear" : "skew absolute"
+            if spotShock != 1 { name += " spot \(spotMoveText)" }
             return dampening == 1 ? name : "\(name) x\(formatShort(dampening))"
         }
-        let move = (spotShock - 1) * 100
-        let sign = move > 0 ? "+" : ""
-        var text = "spot \(sign)\(formatShort(move))% vol \(volatilityShock.rawValue)"
+        var text = "spot \(spotMoveText) vol \(volatilityShock.rawValue)"
         if dampening != 1 { text += " x\(formatShort(dampening))" }
         return text
+    }
+
+    /// The spot move in percent with its sign, e.g. `-16%`, `+18%`, `0%`.
+    private var spotMoveText: String {
+        let move = (spotShock - 1) * 100
+        let sign = move > 0 ? "+" : ""
+        return "\(sign)\(formatShort(move))%"
     }
 }
 
