@@ -198,6 +198,23 @@ struct RiskArrayTests {
         #expect(pnls[still] == 0)
     }
 
+    @Test("Skew multipliers: linear tilt, absolute tilt, caps, and a zero k* as a step")
+    func skewMultipliers() {
+        let rule = SkewShockRule(linearBaseCap: 0.25, linearCBase: -0.1, absoluteBaseCap: 0.2, absoluteCBase: 0,
+                                 minKStar: 0.01, widthScale: 4, volParamStatic: 0.6, volParamScale: 0)
+        let t = 0.25 // √τ = 0.5: linear cap 0.2, absolute cap 0.2, k* = 0.5·4·0.6 = 1.2
+        #expect(abs(rule.multiplier(logMoneyness: 0.6, timeToExpiry: t, absolute: false) - 1.1) < 1e-12)
+        #expect(abs(rule.multiplier(logMoneyness: -0.6, timeToExpiry: t, absolute: false) - 0.9) < 1e-12)
+        #expect(abs(rule.multiplier(logMoneyness: -0.6, timeToExpiry: t, absolute: true) - 1.1) < 1e-12)
+        #expect(abs(rule.multiplier(logMoneyness: 5, timeToExpiry: t, absolute: false) - 1.2) < 1e-12)
+        var flat = rule
+        flat.minKStar = 0
+        flat.widthScale = 0
+        #expect(flat.multiplier(logMoneyness: 0, timeToExpiry: t, absolute: false) == 1)
+        #expect(abs(flat.multiplier(logMoneyness: 0.01, timeToExpiry: t, absolute: false) - 1.2) < 1e-12)
+        #expect(abs(flat.multiplier(logMoneyness: -0.01, timeToExpiry: t, absolute: false) - 0.8) < 1e-12)
+    }
+
     @Test("Health states: healthy, below IM, liquidatable, bankrupt")
     func healthStates() throws {
         var account = Account(id: "h", positions: [Position(instrument: "BTC-PERPETUAL", quantity: -10, averageEntryPrice: 60_000)])

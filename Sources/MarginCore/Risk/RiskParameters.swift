@@ -134,7 +134,9 @@ public struct SkewShockRule: Sendable, Hashable {
         let cap = absolute ? absoluteCBase * rootTau + absoluteBaseCap : linearCBase * rootTau + linearBaseCap
         let kStar = max(minKStar, rootTau * widthScale * (volParamStatic + rootTau * volParamScale))
         let x = absolute ? abs(k) : k
-        let tilt = x >= 0 ? min(cap, x * cap / kStar) : max(-cap, x * cap / kStar)
+        // A zero k* (all width parameters zero) makes the tilt a step: ±cap off the money, 0 at it.
+        let slope = kStar > 0 ? x * cap / kStar : (x == 0 ? 0 : (x > 0 ? Double.infinity : -Double.infinity))
+        let tilt = x >= 0 ? min(cap, slope) : max(-cap, slope)
         return max(0, 1 + tilt)
     }
 }
