@@ -45,6 +45,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.0"),
+        // Benchmarks only; the malloc interposer counts allocations (no jemalloc needed).
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         // Pure margin mathematics: no Kafka, network or file I/O.
@@ -125,6 +127,14 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strictSwift
+        ),
+        // `swift package --disable-sandbox benchmark`: the hot paths under ordo-one/benchmark.
+        .executableTarget(
+            name: "MarginBenchmarks",
+            dependencies: ["MarginCore", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/MarginBenchmarks",
+            swiftSettings: strictSwift,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .testTarget(
             name: "KafkaClientTests",
