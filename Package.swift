@@ -136,15 +136,21 @@ let package = Package(
             swiftSettings: strictSwift,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // Bounded waits and awaitable logs shared by the asynchronous test targets.
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport",
+            swiftSettings: strictSwift
+        ),
         .testTarget(
             name: "KafkaClientTests",
-            dependencies: ["KafkaClient", "CRdKafka"],
+            dependencies: ["KafkaClient", "CRdKafka", "TestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "MarginWorkerTests",
             dependencies: [
-                "MarginWorker", "KafkaClient", "MarginCore", "MarginSchema", "MarginDemo",
+                "MarginWorker", "KafkaClient", "MarginCore", "MarginSchema", "MarginDemo", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strictSwift

@@ -1,14 +1,15 @@
 import Foundation
 import Testing
 import KafkaClient
+import TestSupport
 
 @Suite("Consumer groups on the embedded broker", .serialized)
 struct ConsumerGroupTests {
     @Test("Three consumers share six partitions; one leaves; exactly its partitions move; nothing is lost")
     func rebalanceMovesExactlyTheLeaversPartitions() async throws {
         let topic = "accounts"
-        let cluster = try TestSupport.cluster(brokers: 3, topics: [topic: 6])
-        let producer = try TestSupport.producer(cluster)
+        let cluster = try KafkaTestSupport.cluster(brokers: 3, topics: [topic: 6])
+        let producer = try KafkaTestSupport.producer(cluster)
         func produceRound(_ round: Int) async throws {
             for partition in 0..<6 {
                 for index in 0..<10 {
@@ -23,8 +24,8 @@ struct ConsumerGroupTests {
         var consumers: [KafkaConsumer] = []
         var tasks: [Task<Void, Never>] = []
         for index in 0..<3 {
-            let consumer = try KafkaConsumer(configuration: TestSupport.consumerConfiguration(cluster, group: "margin-workers", client: "worker-\(index)"),
-                                             logger: TestSupport.logger)
+            let consumer = try KafkaConsumer(configuration: KafkaTestSupport.consumerConfiguration(cluster, group: "margin-workers", client: "worker-\(index)"),
+                                             logger: KafkaTestSupport.logger)
             try consumer.subscribe(topics: [topic])
             consumers.append(consumer)
             tasks.append(recorder.record(consumer, as: index))
@@ -40,14 +41,14 @@ struct ConsumerGroupTests {
         }
         // Commit what each consumer has processed.
         for (index, consumer) in consumers.enumerated() {
-            let messages = await recorder.entries.messages(of: index)
+            let messages = await recorder.elements.messages(of: index)
             var next: [TopicPartition: KafkaOffset] = [:]
             for message in messages { next[message.topicPartition] = KafkaOffset(max(next[message.topicPartition]?.value ?? 0, message.offset + 1)) }
             try await consumer.commit(next)
         }
-        let leaverPartitions = await recorder.entries.assignment(of: 2)
-        let before0 = await recorder.entries.assignment(of: 0), before1 = await recorder.entries.assignment(of: 1)
-        let mark = await recorder.entries.count
+        let leaverPartitions = await recorder.elements.assignment(of: 2)
+        let before0 = await recorder.elements.assignment(of: 0), before1 = await recorder.elements.assignment(of: 1)
+        let mark = await recorder.elements.count
 
         await consumers[2].close()
         await tasks[2].value
@@ -56,7 +57,7 @@ struct ConsumerGroupTests {
                 entries.assignment(of: 0).union(entries.assignment(of: 1)) == all
             }
         }
-        let after = await recorder.entries
+        let after = await recorder.elements
         let moved = Array(after[mark...])
         // The leaver reported exactly its partitions as revoked.
         let leaverRevoked = moved.filter { $0.consumer == 2 }.compactMap { entry -> [TopicPartition]? in
@@ -89,13 +90,13 @@ struct ConsumerGroupTests {
     @Test("Manual assignment at explicit offsets, committed offsets, pause and resume, seek")
     func manualAssignmentAndOffsets() async throws {
         let topic = "market"
-        let cluster = try TestSupport.cluster(topics: [topic: 2])
-        let producer = try TestSupport.producer(cluster)
+        let cluster = try KafkaTestSupport.cluster(topics: [topic: 2])
+        let producer = try KafkaTestSupport.producer(cluster)
         for index in 0..<20 { try await producer.enqueue(ProducerRecord(topic: topic, partition: Int32(index % 2), key: "k\(index)", value: Data([UInt8(index)]))) }
         try await producer.flush()
         await producer.close()
 
-        let consumer = try KafkaConsumer(configuration: TestSupport.consumerConfiguration(cluster, group: "offsets", client: "manual"), logger: TestSupport.logger)
+        let consumer = try KafkaConsumer(configuration: KafkaTestSupport.consumerConfiguration(cluster, group: "offsets", client: "manual"), logger: KafkaTestSupport.logger)
         let p0 = TopicPartition(topic: topic, partition: 0), p1 = TopicPartition(topic: topic, partition: 1)
         try consumer.assign([p0: KafkaOffset(5), p1: .beginning])
         #expect(try consumer.assignment() == [p0, p1])

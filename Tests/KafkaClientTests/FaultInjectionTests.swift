@@ -1,13 +1,14 @@
 import Foundation
 import Testing
 import KafkaClient
+import TestSupport
 
 @Suite("Fault injection and statistics", .serialized)
 struct FaultInjectionTests {
     @Test("Leader moves, a broker outage and request delays are survived without losing records")
     func leaderMoveAndOutage() async throws {
-        let cluster = try TestSupport.cluster(brokers: 3, topics: ["ticks": 1])
-        let producer = try TestSupport.producer(cluster)
+        let cluster = try KafkaTestSupport.cluster(brokers: 3, topics: ["ticks": 1])
+        let producer = try KafkaTestSupport.producer(cluster)
         for index in 0..<5 { _ = try await producer.send(ProducerRecord(topic: "ticks", key: "a\(index)", value: Data([1]))) }
         try cluster.setLeader(topic: "ticks", partition: 0, broker: 2)
         try cluster.setRoundTripTime(broker: 2, milliseconds: 50)
@@ -25,14 +26,14 @@ struct FaultInjectionTests {
 
     @Test("librdkafka statistics report consumer lag per partition (against the committed offset)")
     func consumerLagFromStatistics() async throws {
-        let cluster = try TestSupport.cluster(topics: ["lagging": 1])
-        let producer = try TestSupport.producer(cluster)
+        let cluster = try KafkaTestSupport.cluster(topics: ["lagging": 1])
+        let producer = try KafkaTestSupport.producer(cluster)
         for index in 0..<30 { try await producer.enqueue(ProducerRecord(topic: "lagging", key: "k\(index)", value: Data([0]))) }
         try await producer.flush()
         await producer.close()
-        var configuration = TestSupport.consumerConfiguration(cluster, group: "lag-group", client: "lag", capacity: 4)
+        var configuration = KafkaTestSupport.consumerConfiguration(cluster, group: "lag-group", client: "lag", capacity: 4)
         configuration.common.statisticsIntervalMs = 100
-        let consumer = try KafkaConsumer(configuration: configuration, logger: TestSupport.logger)
+        let consumer = try KafkaConsumer(configuration: configuration, logger: KafkaTestSupport.logger)
         let partition = TopicPartition(topic: "lagging", partition: 0)
         try consumer.assign([partition: .beginning])
         // Consume a few, then wait (bounded) for a statistics report naming the partition's lag.

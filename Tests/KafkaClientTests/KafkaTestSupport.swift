@@ -1,10 +1,11 @@
 import Foundation
 import KafkaClient
+import TestSupport
 import Logging
 
 /// Shared helpers: an embedded cluster per test, fast client settings, and event recording with
 /// bounded waits (conditions are awaited, never slept on).
-enum TestSupport {
+enum KafkaTestSupport {
     static let logger: Logger = {
         var logger = Logger(label: "kafka-test", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = ProcessInfo.processInfo.environment["KAFKA_TEST_LOG"] != nil ? .debug : .critical
@@ -31,70 +32,25 @@ enum TestSupport {
     }
 }
 
-struct TimedOut: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting for \(what)" }
-}
-
-/// Runs `body` with a deadline.
-func withDeadline<T: Sendable>(seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            throw TimedOut(what: what)
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
+/// One consumer event, tagged with the index of the consumer that delivered it.
+struct RecordedEvent: Sendable {
+    var consumer: Int
+    var event: KafkaConsumerEvent
 }
 
 /// Everything a set of consumers delivered, with waits on conditions over it.
-actor EventRecorder {
-    struct Entry: Sendable {
-        var consumer: Int
-        var event: KafkaConsumerEvent
-    }
+typealias EventRecorder = AwaitableLog<RecordedEvent>
 
-    private(set) var entries: [Entry] = []
-    private var waiters: [Int: (condition: @Sendable ([Entry]) -> Bool, continuation: CheckedContinuation<Void, Never>)] = [:]
-    private var nextWaiter = 0
-
-    func append(_ consumer: Int, _ event: KafkaConsumerEvent) {
-        entries.append(Entry(consumer: consumer, event: event))
-        for (id, waiter) in waiters where waiter.condition(entries) {
-            waiters[id] = nil
-            waiter.continuation.resume()
-        }
-    }
-
-    /// Returns when `condition` holds, or when the waiting task is cancelled (deadline).
-    func wait(until condition: @escaping @Sendable ([Entry]) -> Bool) async {
-        if condition(entries) { return }
-        let id = nextWaiter
-        nextWaiter += 1
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                if Task.isCancelled { continuation.resume() } else { waiters[id] = (condition, continuation) }
-            }
-        } onCancel: {
-            Task { await self.cancel(id) }
-        }
-    }
-
-    private func cancel(_ id: Int) {
-        waiters.removeValue(forKey: id)?.continuation.resume()
-    }
-
+extension AwaitableLog where Element == RecordedEvent {
     /// Starts a task feeding `consumer`'s events into the recorder.
     nonisolated func record(_ consumer: KafkaConsumer, as index: Int) -> Task<Void, Never> {
         Task {
-            for await event in consumer.events { await self.append(index, event) }
+            for await event in consumer.events { await self.append(RecordedEvent(consumer: index, event: event)) }
         }
     }
 }
 
-extension [EventRecorder.Entry] {
+extension [RecordedEvent] {
     func messages(of consumer: Int? = nil) -> [KafkaMessage] {
         compactMap { entry in
             guard consumer == nil || entry.consumer == consumer, case .message(let message) = entry.event else { return nil }

@@ -2,6 +2,7 @@ import CRdKafka
 import Foundation
 import Testing
 @testable import KafkaClient
+import TestSupport
 
 @Suite("Produce and consume against the embedded broker", .serialized)
 struct ProduceConsumeTests {
@@ -26,8 +27,8 @@ struct ProduceConsumeTests {
 
     @Test("Round trip with keys, headers and tombstones; keyed records land on their murmur2 partition")
     func roundTrip() async throws {
-        let cluster = try TestSupport.cluster(topics: ["roundtrip": 4])
-        let producer = try TestSupport.producer(cluster)
+        let cluster = try KafkaTestSupport.cluster(topics: ["roundtrip": 4])
+        let producer = try KafkaTestSupport.producer(cluster)
         var sent: [ProducerRecord] = []
         for index in 0..<40 {
             let value: Data? = index % 10 == 9 ? nil : Data("value-\(index)".utf8)
@@ -41,7 +42,7 @@ struct ProduceConsumeTests {
         #expect(explicit.partition == 2)
         await producer.close()
 
-        let consumer = try KafkaConsumer(configuration: TestSupport.consumerConfiguration(cluster, group: nil, client: "reader"), logger: TestSupport.logger)
+        let consumer = try KafkaConsumer(configuration: KafkaTestSupport.consumerConfiguration(cluster, group: nil, client: "reader"), logger: KafkaTestSupport.logger)
         #expect(try await consumer.partitions(of: "roundtrip") == [0, 1, 2, 3])
         try consumer.assign(Dictionary(uniqueKeysWithValues: (0..<4).map { (TopicPartition(topic: "roundtrip", partition: Int32($0)), KafkaOffset.beginning) }))
         let received = try await withDeadline(seconds: 20, "41 records") {
@@ -63,7 +64,7 @@ struct ProduceConsumeTests {
             #expect(message.timestampMs != nil)
         }
         #expect(received.filter { $0.value == nil }.count == 4) // tombstones
-        let high = try await KafkaConsumer(configuration: TestSupport.consumerConfiguration(cluster, group: nil, client: "wm"), logger: TestSupport.logger)
+        let high = try await KafkaConsumer(configuration: KafkaTestSupport.consumerConfiguration(cluster, group: nil, client: "wm"), logger: KafkaTestSupport.logger)
             .watermarks(for: TopicPartition(topic: "roundtrip", partition: 2)).high
         #expect(high == Int64(received.filter { $0.partition == 2 }.count))
     }
@@ -72,23 +73,23 @@ struct ProduceConsumeTests {
     func invalidConfiguration() throws {
         let configuration = KafkaProducerConfiguration(common: KafkaConfiguration(bootstrapServers: "localhost:1", properties: ["no.such.property": "1"]))
         #expect {
-            _ = try KafkaProducer(configuration: configuration, logger: TestSupport.logger)
+            _ = try KafkaProducer(configuration: configuration, logger: KafkaTestSupport.logger)
         } throws: { error in
             (error as? KafkaError)?.message.contains("no.such.property") == true
         }
         let bad = KafkaProducerConfiguration(common: KafkaConfiguration(bootstrapServers: "localhost:1", properties: ["linger.ms": "-5"]))
-        #expect(throws: KafkaError.self) { _ = try KafkaProducer(configuration: bad, logger: TestSupport.logger) }
+        #expect(throws: KafkaError.self) { _ = try KafkaProducer(configuration: bad, logger: KafkaTestSupport.logger) }
     }
 
     @Test("Slow processing back-pressures the polling thread instead of buffering everything")
     func backPressure() async throws {
-        let cluster = try TestSupport.cluster(topics: ["pressure": 1])
-        let producer = try TestSupport.producer(cluster)
+        let cluster = try KafkaTestSupport.cluster(topics: ["pressure": 1])
+        let producer = try KafkaTestSupport.producer(cluster)
         for index in 0..<100 { try await producer.enqueue(ProducerRecord(topic: "pressure", key: "k\(index)", value: Data(count: 10))) }
         try await producer.flush()
         await producer.close()
-        let consumer = try KafkaConsumer(configuration: TestSupport.consumerConfiguration(cluster, group: nil, client: "slow", capacity: 16),
-                                         logger: TestSupport.logger)
+        let consumer = try KafkaConsumer(configuration: KafkaTestSupport.consumerConfiguration(cluster, group: nil, client: "slow", capacity: 16),
+                                         logger: KafkaTestSupport.logger)
         try consumer.assign([TopicPartition(topic: "pressure", partition: 0): .beginning])
         var iterator = consumer.events.makeAsyncIterator()
         var count = 0

@@ -1,12 +1,13 @@
 import Foundation
 import Testing
 import KafkaClient
+import TestSupport
 
 @Suite("Transactions on the embedded broker", .serialized)
 struct TransactionTests {
     static func readAll(_ cluster: EmbeddedKafkaCluster, topic: String, count: Int) async throws -> [KafkaMessage] {
-        let consumer = try KafkaConsumer(configuration: TestSupport.consumerConfiguration(cluster, group: nil, client: "verify-\(topic)"),
-                                         logger: TestSupport.logger)
+        let consumer = try KafkaConsumer(configuration: KafkaTestSupport.consumerConfiguration(cluster, group: nil, client: "verify-\(topic)"),
+                                         logger: KafkaTestSupport.logger)
         try consumer.assign([TopicPartition(topic: topic, partition: 0): .beginning])
         let messages = try await withDeadline(seconds: 30, "\(count) records on \(topic)") {
             var collected: [KafkaMessage] = []
@@ -22,8 +23,8 @@ struct TransactionTests {
 
     @Test("Committed transactional records are delivered")
     func committedDataIsDelivered() async throws {
-        let cluster = try TestSupport.cluster(topics: ["results": 1])
-        let producer = try TestSupport.producer(cluster, transactionalID: "worker-txn-1")
+        let cluster = try KafkaTestSupport.cluster(topics: ["results": 1])
+        let producer = try KafkaTestSupport.producer(cluster, transactionalID: "worker-txn-1")
         try await producer.initTransactions()
         try producer.beginTransaction()
         for index in 0..<10 { try await producer.enqueue(ProducerRecord(topic: "results", key: "a\(index)", value: Data("r\(index)".utf8))) }
@@ -35,17 +36,17 @@ struct TransactionTests {
 
     @Test("An abortable error leads to abort, rewind to the committed position and a successful retry")
     func abortableErrorAbortsAndRewinds() async throws {
-        let cluster = try TestSupport.cluster(topics: ["input": 1, "output": 1])
-        let seed = try TestSupport.producer(cluster, client: "seed")
+        let cluster = try KafkaTestSupport.cluster(topics: ["input": 1, "output": 1])
+        let seed = try KafkaTestSupport.producer(cluster, client: "seed")
         for index in 0..<5 { try await seed.enqueue(ProducerRecord(topic: "input", key: "k\(index)", value: Data("in\(index)".utf8))) }
         try await seed.flush()
         await seed.close()
 
         let input = TopicPartition(topic: "input", partition: 0)
-        let consumer = try KafkaConsumer(configuration: TestSupport.consumerConfiguration(cluster, group: "txn-group", client: "txn-consumer"),
-                                         logger: TestSupport.logger)
+        let consumer = try KafkaConsumer(configuration: KafkaTestSupport.consumerConfiguration(cluster, group: "txn-group", client: "txn-consumer"),
+                                         logger: KafkaTestSupport.logger)
         try consumer.assign([input: .beginning])
-        let producer = try TestSupport.producer(cluster, transactionalID: "worker-txn-2")
+        let producer = try KafkaTestSupport.producer(cluster, transactionalID: "worker-txn-2")
         try await producer.initTransactions()
 
         func processBatch() async throws -> [KafkaMessage] {
@@ -91,8 +92,8 @@ struct TransactionTests {
 
     @Test("Injected fencing is reported as fatal")
     func fencingIsFatal() async throws {
-        let cluster = try TestSupport.cluster(topics: ["fenced": 1])
-        let producer = try TestSupport.producer(cluster, transactionalID: "worker-txn-3")
+        let cluster = try KafkaTestSupport.cluster(topics: ["fenced": 1])
+        let producer = try KafkaTestSupport.producer(cluster, transactionalID: "worker-txn-3")
         try await producer.initTransactions()
         try producer.beginTransaction()
         cluster.injectErrors(.addPartitionsToTxn, [.producerFenced])

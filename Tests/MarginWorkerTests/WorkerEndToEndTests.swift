@@ -3,6 +3,7 @@ import KafkaClient
 import MarginCore
 import MarginSchema
 import Testing
+import TestSupport
 @testable import MarginWorker
 
 @Suite("Margin worker on the embedded broker", .serialized)
@@ -23,7 +24,7 @@ struct WorkerEndToEndTests {
         let harness = try await WorkerHarness()
         let accounts = try await Self.seed(harness)
         let worker = harness.start("w1")
-        try await within(seconds: 60, "results for all accounts") {
+        try await withDeadline(seconds: 60, "results for all accounts") {
             await harness.outputs.wait { Set($0.results().map(\.accountID)).count == accounts.count }
         }
         // Requirements equal the library's own computation on the same inputs.
@@ -31,7 +32,7 @@ struct WorkerEndToEndTests {
         let now = harness.clock.value
         let markets = MarketState([TestWorld.btc(index: 60_000, at: now), TestWorld.eth(index: 3_000, at: now), TestWorld.usdc(at: now)])
         let catalog = InstrumentCatalog(TestWorld.instruments)
-        var latest = await harness.outputs.messages.latestResults()
+        var latest = await harness.outputs.elements.latestResults()
         for account in accounts {
             let expected = try MarginCalculator(parameters: parameters).margin(account: account, catalog: catalog, markets: markets, asOfMs: now)
             let result = try #require(latest[account.id])
@@ -40,11 +41,11 @@ struct WorkerEndToEndTests {
             #expect(result.accountVersion == 1 && result.parameterSetID == "deribit-like")
             #expect(!result.resultID.isEmpty)
         }
-        let before = await harness.outputs.messages.results().count
+        let before = await harness.outputs.elements.results().count
         // BTC drops 10%: only BTC accounts are re-margined and republished.
         harness.clock.advance(1_000)
         try await harness.publish(market: TestWorld.btc(index: 54_000, at: harness.clock.value))
-        try await within(seconds: 30, "BTC accounts republished") {
+        try await withDeadline(seconds: 30, "BTC accounts republished") {
             await harness.outputs.wait { messages in
                 let fresh = messages.results().dropFirst(before)
                 return Set(fresh.map(\.accountID)).isSuperset(of: ["b0", "b1", "b2"])
@@ -52,9 +53,9 @@ struct WorkerEndToEndTests {
         }
         // Give the engine a few more windows, then check nothing else moved.
         try await Task.sleep(for: .milliseconds(300)) // bounded quiet period: asserting the absence of output
-        let fresh = await harness.outputs.messages.results().dropFirst(before)
+        let fresh = await harness.outputs.elements.results().dropFirst(before)
         #expect(Set(fresh.map(\.accountID)) == ["b0", "b1", "b2"])
-        latest = await harness.outputs.messages.latestResults()
+        latest = await harness.outputs.elements.latestResults()
         #expect(latest["b0"]?.marketTimestamps["BTC"] == harness.clock.value)
         // A replayed (same version) account changes nothing.
         try await harness.publish(account: accounts[0])
@@ -67,10 +68,10 @@ struct WorkerEndToEndTests {
         let harness = try await WorkerHarness()
         let accounts = try await Self.seed(harness, btc: 1, eth: 1)
         let worker = harness.start("w1")
-        try await within(seconds: 60, "initial results") {
+        try await withDeadline(seconds: 60, "initial results") {
             await harness.outputs.wait { Set($0.results().map(\.accountID)).count == accounts.count }
         }
-        let resultsBefore = await harness.outputs.messages.results().count
+        let resultsBefore = await harness.outputs.elements.results().count
         let t = harness.clock.value
         // Undecodable account bytes.
         try await harness.send(harness.topics.accounts, key: "bad-bytes", value: Data([0xFF, 0x01, 0x02]))
@@ -84,10 +85,10 @@ struct WorkerEndToEndTests {
         var duplicate = TestWorld.btc(index: 61_000, at: t)
         duplicate.expiries.append(duplicate.expiries[0])
         try await harness.send(harness.topics.market, key: "BTC", value: SchemaCoding.encode(duplicate.proto, format: .protobuf))
-        try await within(seconds: 30, "six dead letters") {
+        try await withDeadline(seconds: 30, "six dead letters") {
             await harness.outputs.wait { $0.deadLetters().count >= 6 }
         }
-        let letters = await harness.outputs.messages.deadLetters()
+        let letters = await harness.outputs.elements.deadLetters()
         let reasons = letters.map { $0.header("dlq-reason") ?? "" }
         #expect(reasons.filter { $0 == "invalid_input" }.count == 5)
         #expect(reasons.contains("unknown_instrument"))
@@ -97,7 +98,7 @@ struct WorkerEndToEndTests {
         }
         // State unchanged: no result moved (the BTC market still at 60,000; no ghost account).
         try await Task.sleep(for: .milliseconds(300)) // bounded quiet period: asserting the absence of output
-        #expect(await harness.outputs.messages.results().count == resultsBefore)
+        #expect(await harness.outputs.elements.results().count == resultsBefore)
         let status = await worker.engine.status()
         #expect(status.accounts == accounts.count)
         await worker.stop()
@@ -109,12 +110,12 @@ struct WorkerEndToEndTests {
         let harness = try await WorkerHarness()
         let accounts = try await Self.seed(harness, btc: 2, eth: 1)
         let worker = harness.start("w1", staleAfterMs: 5_000)
-        try await within(seconds: 60, "initial results") {
+        try await withDeadline(seconds: 60, "initial results") {
             await harness.outputs.wait { Set($0.results().map(\.accountID)).count == accounts.count }
         }
         // No market updates for 6 s: every account turns stale.
         harness.clock.advance(6_000)
-        try await within(seconds: 30, "stale results") {
+        try await withDeadline(seconds: 30, "stale results") {
             await harness.outputs.wait { Set($0.latestResults().values.filter { $0.health == .stale }.map(\.accountID)).count == accounts.count }
         }
         #expect(await worker.engine.status().staleUnderlyings.contains("BTC"))
@@ -124,12 +125,12 @@ struct WorkerEndToEndTests {
         try await harness.publish(market: TestWorld.btc(index: 60_000, at: now))
         try await harness.publish(market: TestWorld.eth(index: 3_000, at: now))
         try await harness.publish(market: TestWorld.usdc(at: now))
-        try await within(seconds: 30, "recovered results") {
+        try await withDeadline(seconds: 30, "recovered results") {
             await harness.outputs.wait { $0.latestResults().values.allSatisfy { $0.health != .stale } }
         }
         // A confidence under the threshold is stale too.
         try await harness.publish(market: TestWorld.btc(index: 60_000, at: now, confidence: 0.2))
-        try await within(seconds: 30, "low-confidence stale") {
+        try await withDeadline(seconds: 30, "low-confidence stale") {
             await harness.outputs.wait { $0.latestResults()["b0"]?.health == .stale }
         }
         await worker.stop()

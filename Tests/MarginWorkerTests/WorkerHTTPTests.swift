@@ -6,6 +6,7 @@ import Logging
 import MarginCore
 import MarginSchema
 import Testing
+import TestSupport
 @testable import MarginWorker
 
 @Suite("Worker HTTP API")

@@ -5,6 +5,7 @@ import MarginCore
 import MarginSchema
 import ServiceLifecycle
 import Synchronization
+import TestSupport
 @testable import MarginWorker
 
 /// A test clock the engine reads (Unix ms), advanced by tests.
@@ -115,35 +116,8 @@ final class WorkerHarness: Sendable {
     }
 }
 
-/// Everything the workers published, decoded, with awaitable conditions.
-actor OutputRecorder {
-    private(set) var messages: [KafkaMessage] = []
-    private var waiters: [Int: (condition: @Sendable ([KafkaMessage]) -> Bool, continuation: CheckedContinuation<Void, Never>)] = [:]
-    private var next = 0
-
-    func append(_ message: KafkaMessage) {
-        messages.append(message)
-        for (id, waiter) in waiters where waiter.condition(messages) {
-            waiters[id] = nil
-            waiter.continuation.resume()
-        }
-    }
-
-    func wait(until condition: @escaping @Sendable ([KafkaMessage]) -> Bool) async {
-        if condition(messages) { return }
-        let id = next
-        next += 1
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                if Task.isCancelled { continuation.resume() } else { waiters[id] = (condition, continuation) }
-            }
-        } onCancel: {
-            Task { await self.cancel(id) }
-        }
-    }
-
-    private func cancel(_ id: Int) { waiters.removeValue(forKey: id)?.continuation.resume() }
-}
+/// Everything the workers published, with awaitable conditions.
+typealias OutputRecorder = AwaitableLog<KafkaMessage>
 
 extension [KafkaMessage] {
     func results(topic: String = TopicNames().results) -> [Margin_V1_MarginResult] {
@@ -160,23 +134,6 @@ extension [KafkaMessage] {
     }
 
     func deadLetters() -> [KafkaMessage] { filter { $0.topic == TopicNames().deadLetter } }
-}
-
-struct Deadline: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting for \(what)" }
-}
-
-func within<T: Sendable>(seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            throw Deadline(what: what)
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
 }
 
 /// A small two-underlying world: BTC options and perpetual, ETH perpetual.

@@ -3,6 +3,7 @@ import KafkaClient
 import MarginCore
 import MarginSchema
 import Testing
+import TestSupport
 @testable import MarginWorker
 
 @Suite("Liquidation instructions from the worker", .serialized)
@@ -37,16 +38,16 @@ struct WorkerLiquidationTests {
         let harness = try await WorkerHarness(partitions: 2)
         let accounts = try await Self.seed(harness, leveraged: 4)
         let worker = harness.start("liq")
-        try await within(seconds: 60, "healthy results") {
+        try await withDeadline(seconds: 60, "healthy results") {
             await harness.outputs.wait { $0.latestResults().count == accounts.count }
         }
-        #expect(Self.instructions(await harness.outputs.messages).isEmpty)
+        #expect(Self.instructions(await harness.outputs.elements).isEmpty)
         harness.clock.advance(100)
         try await harness.publish(market: TestWorld.eth(index: 2_600, at: harness.clock.value))
-        try await within(seconds: 30, "four instructions") {
+        try await withDeadline(seconds: 30, "four instructions") {
             await harness.outputs.wait { Set(Self.instructions($0).filter { !$0.cancel }.map(\.accountID)).count == 4 }
         }
-        let issued = Self.instructions(await harness.outputs.messages).filter { !$0.cancel }
+        let issued = Self.instructions(await harness.outputs.elements).filter { !$0.cancel }
         for instruction in issued {
             #expect(instruction.accountID.hasPrefix("lev"))
             #expect(instruction.reason == .maintenanceBreach)
@@ -58,15 +59,15 @@ struct WorkerLiquidationTests {
             #expect(instruction.id == DeterministicID.make("liq", [instruction.accountID, "1", "0"]))
         }
         // The liquidatable accounts' results say so.
-        let latest = await harness.outputs.messages.latestResults()
+        let latest = await harness.outputs.elements.latestResults()
         #expect(latest["lev0"]?.health == .liquidatable)
         // Recovery: every outstanding instruction is cancelled.
         harness.clock.advance(100)
         try await harness.publish(market: TestWorld.eth(index: 3_000, at: harness.clock.value))
-        try await within(seconds: 30, "four cancels") {
+        try await withDeadline(seconds: 30, "four cancels") {
             await harness.outputs.wait { Set(Self.instructions($0).filter(\.cancel).map(\.accountID)).count == 4 }
         }
-        let cancels = Self.instructions(await harness.outputs.messages).filter(\.cancel)
+        let cancels = Self.instructions(await harness.outputs.elements).filter(\.cancel)
         #expect(Set(cancels.map(\.id)) == Set(issued.map(\.id)))
         await worker.stop()
         await harness.shutdown()
@@ -77,16 +78,16 @@ struct WorkerLiquidationTests {
         let harness = try await WorkerHarness(partitions: 2)
         _ = try await Self.seed(harness, leveraged: 3)
         let worker = harness.start("liq")
-        try await within(seconds: 60, "healthy results") { await harness.outputs.wait { $0.latestResults().count == 5 } }
+        try await withDeadline(seconds: 60, "healthy results") { await harness.outputs.wait { $0.latestResults().count == 5 } }
         // The next transactions fail to register their partitions: the batch is aborted and retried.
         harness.cluster.injectErrors(.addPartitionsToTxn, [.topicAuthorizationFailed, .topicAuthorizationFailed])
         harness.clock.advance(100)
         try await harness.publish(market: TestWorld.eth(index: 2_600, at: harness.clock.value))
-        try await within(seconds: 60, "instructions after the retry") {
+        try await withDeadline(seconds: 60, "instructions after the retry") {
             await harness.outputs.wait { Set(Self.instructions($0).map(\.accountID)).count == 3 }
         }
         try await Task.sleep(for: .milliseconds(300)) // bounded quiet period: any further (re-)emission arrives
-        let instructions = Self.instructions(await harness.outputs.messages)
+        let instructions = Self.instructions(await harness.outputs.elements)
         // The mock shows aborted records too (librdkafka 2.0.2 gap): every emission of an account's
         // plan carries the same id and the same legs.
         for account in Set(instructions.map(\.accountID)) {
@@ -105,22 +106,22 @@ struct WorkerLiquidationTests {
         harness.clock.advance(100)
         try await harness.publish(market: TestWorld.eth(index: 2_600, at: harness.clock.value))
         let first = harness.start("liq")
-        try await within(seconds: 60, "three instructions") {
+        try await withDeadline(seconds: 60, "three instructions") {
             await harness.outputs.wait { Set(Self.instructions($0).map(\.accountID)).count == 3 }
         }
-        let issued = Self.instructions(await harness.outputs.messages)
+        let issued = Self.instructions(await harness.outputs.elements)
         await first.stop()
         let second = harness.start("liq")
-        try await within(seconds: 60, "restored results") {
+        try await withDeadline(seconds: 60, "restored results") {
             await harness.outputs.wait { $0.results().count >= 2 * 5 }
         }
         try await Task.sleep(for: .milliseconds(300)) // bounded quiet period: asserting that nothing is re-issued
-        let after = Self.instructions(await harness.outputs.messages)
+        let after = Self.instructions(await harness.outputs.elements)
         #expect(after.count == issued.count)
         #expect(await second.engine.status().outstandingInstructions == 3)
         // The instruction expires without fills: a new round is planned with a new id.
         harness.clock.advance(40_000)
-        try await within(seconds: 30, "second round") {
+        try await withDeadline(seconds: 30, "second round") {
             await harness.outputs.wait { Self.instructions($0).contains { $0.planRound == 1 } }
         }
         await second.stop()
@@ -135,21 +136,21 @@ struct WorkerLiquidationTests {
             configuration.liquidation.budgetFraction = 0.05 // 25 of the 500 displayed per window
             configuration.liquidation.budgetWindowMs = 1_000
         }
-        try await within(seconds: 60, "results") { await harness.outputs.wait { $0.latestResults().count == 12 } }
+        try await withDeadline(seconds: 60, "results") { await harness.outputs.wait { $0.latestResults().count == 12 } }
         harness.clock.advance(100)
         try await harness.publish(market: TestWorld.eth(index: 2_600, at: harness.clock.value))
-        try await within(seconds: 30, "first window's instructions") {
+        try await withDeadline(seconds: 30, "first window's instructions") {
             await harness.outputs.wait { !Self.instructions($0).isEmpty }
         }
         try await Task.sleep(for: .milliseconds(300)) // bounded quiet period within the same (frozen) budget window
-        let firstWindow = Self.instructions(await harness.outputs.messages)
+        let firstWindow = Self.instructions(await harness.outputs.elements)
         let quantity = firstWindow.flatMap(\.legs).filter { $0.instrument == "ETH-PERPETUAL" }.reduce(0) { $0 + $1.quantity }
         #expect(quantity <= 25 + 1e-9)
         #expect(firstWindow.count < 10)
         #expect(await worker.engine.status().queuedLiquidations > 0)
         // The next window lets more through, in severity order.
         harness.clock.advance(1_000)
-        try await within(seconds: 30, "second window") {
+        try await withDeadline(seconds: 30, "second window") {
             await harness.outputs.wait { Self.instructions($0).count > firstWindow.count }
         }
         await worker.stop()

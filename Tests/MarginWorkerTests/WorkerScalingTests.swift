@@ -3,6 +3,7 @@ import KafkaClient
 import MarginCore
 import MarginSchema
 import Testing
+import TestSupport
 @testable import MarginWorker
 
 @Suite("Worker scaling, restart and liquidations", .serialized)
@@ -22,7 +23,7 @@ struct WorkerScalingTests {
     }
 
     static func awaitOwnership(_ instances: [WorkerHarness.Instance], accounts: Int, partitions: Int32, _ what: String) async throws {
-        try await within(seconds: 90, what) {
+        try await withDeadline(seconds: 90, what) {
             while true {
                 let state = await owners(instances)
                 var everyoneOwns = true
@@ -44,7 +45,7 @@ struct WorkerScalingTests {
         await b.stop()
         try await Self.awaitOwnership([a], accounts: 12, partitions: 4, "a to hold everything")
         // Every account still margined (latest results cover all).
-        try await within(seconds: 30, "results for all 12 accounts") {
+        try await withDeadline(seconds: 30, "results for all 12 accounts") {
             await harness.outputs.wait { $0.latestResults().count == 12 }
         }
         let c = harness.start("c")
@@ -60,17 +61,17 @@ struct WorkerScalingTests {
         let harness = try await WorkerHarness(partitions: 2)
         _ = try await WorkerEndToEndTests.seed(harness, btc: 3, eth: 3)
         let first = harness.start("r")
-        try await within(seconds: 60, "first results") {
+        try await withDeadline(seconds: 60, "first results") {
             await harness.outputs.wait { Set($0.results().map(\.accountID)).count == 6 }
         }
-        let firstIDs = Dictionary(await harness.outputs.messages.results().map { ($0.accountID, $0.resultID) }, uniquingKeysWith: { a, _ in a })
-        let count = await harness.outputs.messages.results().count
+        let firstIDs = Dictionary(await harness.outputs.elements.results().map { ($0.accountID, $0.resultID) }, uniquingKeysWith: { a, _ in a })
+        let count = await harness.outputs.elements.results().count
         await first.stop()
         let second = harness.start("r")
-        try await within(seconds: 60, "republished results") {
+        try await withDeadline(seconds: 60, "republished results") {
             await harness.outputs.wait { Set($0.results().dropFirst(count).map(\.accountID)).count == 6 }
         }
-        for result in await harness.outputs.messages.results().dropFirst(count) {
+        for result in await harness.outputs.elements.results().dropFirst(count) {
             #expect(firstIDs[result.accountID] == result.resultID, "\(result.accountID)")
         }
         await second.stop()
