@@ -122,7 +122,9 @@ public nonisolated struct Margin_V1_Scenario: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Multiplies index and forwards (1.16 = +16%). Must be > 0.
+  /// Multiplies index and forwards (1.16 = +16%). Must be > 0. In skew scenarios options
+  /// stay at the current forwards and the shock moves only perpetuals, futures and risk-linked
+  /// balances.
   public var spotShock: Double = 0
 
   public var volatilityShock: Margin_V1_VolatilityShock = .none
