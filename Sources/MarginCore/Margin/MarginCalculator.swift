@@ -9,9 +9,14 @@
 /// contingencies`, summed over units. Equity is the value of balances (less haircuts) and positions.
 public struct MarginCalculator: Sendable {
     public let parameters: RiskParameters
+    /// Each unit's parameters with the joint scenario set's columns appended, precomputed once.
+    let bookUnits: [String: RiskUnitParameters]
 
     public init(parameters: RiskParameters) {
         self.parameters = parameters
+        var units: [String: RiskUnitParameters] = [:]
+        for underlying in parameters.riskUnits.keys { units[underlying] = parameters.bookParameters(for: underlying) }
+        self.bookUnits = units
     }
 
     /// USD price of the valuation asset in `markets` (1 when it has no market).
@@ -25,7 +30,7 @@ public struct MarginCalculator: Sendable {
     public func riskBook(for underlying: String, catalog: InstrumentCatalog, markets: MarketState, asOfMs: Int64,
                          reusing previous: RiskBook? = nil) throws(MarginError) -> RiskBook {
         guard let market = markets[underlying] else { throw .missingMarket(underlying: underlying) }
-        guard let unit = parameters.riskUnit(for: underlying) else { throw .missingParameters(underlying: underlying) }
+        guard let unit = bookUnits[underlying] else { throw .missingParameters(underlying: underlying) }
         return try RiskBook(
             market: market, instruments: catalog, parameters: unit, parameterSetId: parameters.id,
             parameterSetVersion: parameters.version, valuationPrice: valuationPrice(in: markets), asOfMs: asOfMs,
@@ -63,12 +68,22 @@ public struct MarginCalculator: Sendable {
         let balances = try valueBalances(exposure, markets: markets, detailed: false)
         var maintenance = 0.0, initial = balances.confidenceCharge, positionsValue = 0.0
         let pegAddOn = parameters.stablecoinPeg?.initialFactorAddOn(valuationPrice: valuationPrice(in: markets)) ?? 0
-        for unit in exposure.units {
-            guard let book = books[unit.underlying] else { throw .missingMarket(underlying: unit.underlying) }
-            let evaluation = try evaluate(unit, of: exposure, book: book, markets: markets, keepScenarios: false, pegAddOn: pegAddOn)
-            maintenance += evaluation.maintenanceRequirement
-            initial += evaluation.initialRequirement
-            positionsValue += evaluation.positionsValue
+        let layout = try riskLayout(exposure, books: books)
+        try withJointScratch(layout) { (joint) throws(MarginError) in
+            var evaluations: [UnitEvaluation] = []
+            evaluations.reserveCapacity(exposure.units.count)
+            for unit in exposure.units {
+                guard let book = books[unit.underlying] else { throw .missingMarket(underlying: unit.underlying) }
+                evaluations.append(try evaluate(unit, of: exposure, book: book, markets: markets, keepScenarios: false, pegAddOn: pegAddOn,
+                                                joint: joint, layout: layout))
+            }
+            let combination = combine(evaluations, joint: joint, layout: layout, explain: false)
+            allocate(combination.riskLoss, to: &evaluations)
+            for evaluation in evaluations {
+                maintenance += evaluation.maintenanceRequirement
+                initial += evaluation.initialRequirement
+                positionsValue += evaluation.positionsValue
+            }
         }
         let gross = balances.grossValue + positionsValue
         let equity = gross - balances.maintenanceHaircut
@@ -83,7 +98,8 @@ public struct MarginCalculator: Sendable {
     // MARK: - Explained result
 
     /// The full margin result with its breakdown: per unit the scenario PnLs, what binds, every
-    /// contingency and each position's contribution; per balance and position its value and haircuts.
+    /// contingency and each position's contribution; per balance and position its value and haircuts;
+    /// for the account, how the grid and the joint scenario set combine (``AccountRiskBreakdown``).
     public func explain(_ exposure: AccountExposure, books: [String: RiskBook], markets: MarketState) throws(MarginError) -> MarginResult {
         let balances = try valueBalances(exposure, markets: markets, detailed: true)
         let pegAddOn = parameters.stablecoinPeg?.initialFactorAddOn(valuationPrice: valuationPrice(in: markets)) ?? 0
@@ -91,15 +107,28 @@ public struct MarginCalculator: Sendable {
         var components = balances.components
         var maintenance = 0.0, initial = 0.0, positionsValue = 0.0
         var asOf: Int64 = 0
-        for unit in exposure.units {
-            guard let book = books[unit.underlying] else { throw .missingMarket(underlying: unit.underlying) }
-            asOf = max(asOf, book.asOfMs)
-            let evaluation = try evaluate(unit, of: exposure, book: book, markets: markets, keepScenarios: true, pegAddOn: pegAddOn)
-            maintenance += evaluation.maintenanceRequirement
-            initial += evaluation.initialRequirement
-            positionsValue += evaluation.positionsValue
-            units.append(explainUnit(unit, of: exposure, book: book, evaluation: evaluation))
-            components += positionComponents(unit, of: exposure, book: book)
+        let layout = try riskLayout(exposure, books: books)
+        let breakdown = try withJointScratch(layout) { (joint) throws(MarginError) -> AccountRiskBreakdown in
+            var evaluations: [UnitEvaluation] = []
+            var unitBooks: [RiskBook] = []
+            for unit in exposure.units {
+                guard let book = books[unit.underlying] else { throw .missingMarket(underlying: unit.underlying) }
+                asOf = max(asOf, book.asOfMs)
+                evaluations.append(try evaluate(unit, of: exposure, book: book, markets: markets, keepScenarios: true, pegAddOn: pegAddOn,
+                                                joint: joint, layout: layout))
+                unitBooks.append(book)
+            }
+            let combination = combine(evaluations, joint: joint, layout: layout, explain: true)
+            allocate(combination.riskLoss, to: &evaluations)
+            for (index, unit) in exposure.units.enumerated() {
+                let evaluation = evaluations[index]
+                maintenance += evaluation.maintenanceRequirement
+                initial += evaluation.initialRequirement
+                positionsValue += evaluation.positionsValue
+                units.append(explainUnit(unit, of: exposure, book: unitBooks[index], evaluation: evaluation))
+                components += positionComponents(unit, of: exposure, book: unitBooks[index])
+            }
+            return explainCombination(combination, exposure: exposure, books: unitBooks, evaluations: evaluations)
         }
         var accountContingencies: [ContingencyCharge] = []
         if balances.confidenceCharge > 0 {
@@ -118,7 +147,8 @@ public struct MarginCalculator: Sendable {
             grossEquity: gross, equity: equity, initialEquity: initialEquity,
             maintenanceRequirement: maintenance, initialRequirement: initial,
             health: MarginSummary.health(equity: equity, initialEquity: initialEquity, maintenance: maintenance, initial: initial),
-            riskUnits: units, accountContingencies: accountContingencies, equityComponents: components
+            riskUnits: units, accountContingencies: accountContingencies, equityComponents: components,
+            riskModel: breakdown
         )
     }
 
@@ -203,6 +233,10 @@ public struct MarginCalculator: Sendable {
         var linkedValue = 0.0
         var linkedValues: [(asset: String, amount: Double, value: Double)] = []
         var deltaOneNotional = 0.0
+        /// Whether the unit's book has the joint scenario set's columns.
+        var hasJointScenarios = false
+        /// The account's risk loss allocated to this unit (``MarginCalculator/allocate(_:to:)``).
+        var allocatedLoss = 0.0
     }
 
     /// Scenario-exposed notional (valuation units) and mark-to-market of a delta-one position.
@@ -230,8 +264,10 @@ public struct MarginCalculator: Sendable {
         }
     }
 
+    /// One unit's scenario PnL, worst grid loss and contingencies; its columns are added into
+    /// `joint` as `layout` says (the account-level combination reads them).
     func evaluate(_ unit: AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook, markets: MarketState,
-                  keepScenarios: Bool, pegAddOn: Double) throws(MarginError) -> UnitEvaluation {
+                  keepScenarios: Bool, pegAddOn: Double, joint: UnsafeMutableBufferPointer<Double>?, layout: AccountRiskLayout) throws(MarginError) -> UnitEvaluation {
         var result = UnitEvaluation()
         let market = book.market
         let index = market.indexPrice
@@ -289,15 +325,17 @@ public struct MarginCalculator: Sendable {
             // Worst of the basis contingency (checked first, wins ties) and the scenarios.
             var minimum = basisValue
             var minimumIndex = -1
-            for index in 0..<book.scenarioCount where total[index] < minimum {
+            for index in 0..<book.gridScenarioCount where total[index] < minimum {
                 minimum = total[index]
                 minimumIndex = index
             }
-            let kept = keepScenarios ? Array(total[0..<book.scenarioCount]) : []
+            if let joint { layout.accumulate(total, of: book, into: joint) }
+            let kept = keepScenarios ? Array(total[0..<book.gridScenarioCount]) : []
             return (value, basisValue, minimumIndex, minimum, kept)
         }
         result.positionsValue += optionValue
         result.basis = basis
+        result.hasJointScenarios = book.scenarioCount > book.gridScenarioCount
         result.bindingScenario = worstIndex >= 0 ? worstIndex : nil
         result.worstLoss = max(0, -worst)
 
@@ -365,6 +403,7 @@ public struct MarginCalculator: Sendable {
         result.initialContingency = contingencies.reduce(0) { $0 + $1.initial }
         result.maintenanceFactor = rules.maintenanceFactor
         result.initialFactor = rules.initialFactor + pegAddOn
+        result.allocatedLoss = result.worstLoss
         result.maintenanceRequirement = result.maintenanceFactor * result.worstLoss + result.maintenanceContingency
         result.initialRequirement = result.initialFactor * result.worstLoss + result.initialContingency
         return result
@@ -374,44 +413,9 @@ public struct MarginCalculator: Sendable {
 
     func explainUnit(_ unit: AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook,
                      evaluation: UnitEvaluation) -> RiskUnitMargin {
-        var contributions: [PositionContribution] = []
-        let positions = exposure.account.positions
-        if let binding = evaluation.bindingScenario {
-            let scenario = book.scenarios[binding]
-            let move = (scenario.spotShock - 1) * scenario.dampening
-            // Options: per expiry, the bucket's discount factor at the binding scenario and the skew flip.
-            var start = 0
-            let holdings = unit.options
-            while start < holdings.count {
-                let groupIndex = book.expiryIndex(ofSlot: holdings[start].slot)
-                var end = start
-                var shocked = 0.0, current = 0.0
-                while end < holdings.count, book.expiryIndex(ofSlot: holdings[end].slot) == groupIndex {
-                    shocked += holdings[end].quantity * book.scenarioValue(slot: holdings[end].slot, scenario: binding)
-                    current += holdings[end].quantity * book.currentValue(slot: holdings[end].slot)
-                    end += 1
-                }
-                let group = book.expiries[groupIndex]
-                let factor = book.parameters.staticDiscount == nil ? 1 : (shocked >= 0 ? group.staticDiscountPositive : group.staticDiscountNegative)
-                let bucketPnL = (shocked * factor - current) * scenario.dampening
-                let flip: Double = scenario.volatilityShock.isSkew && bucketPnL > 0 ? -1 : 1
-                for holding in holdings[start..<end] {
-                    let pnl = holding.quantity * (book.scenarioValue(slot: holding.slot, scenario: binding) * factor - book.currentValue(slot: holding.slot))
-                    contributions.append(PositionContribution(
-                        name: book.instruments[holding.slot].name, quantity: holding.quantity, pnl: pnl * scenario.dampening * flip))
-                }
-                start = end
-            }
-            for positionIndex in unit.deltaOne {
-                let position = positions[positionIndex]
-                guard let instrument = exposure.instruments[position.instrument],
-                      let (notional, _, _) = try? deltaOne(position, instrument: instrument, book: book) else { continue }
-                contributions.append(PositionContribution(name: instrument.name, quantity: position.quantity, pnl: notional * move))
-            }
-            for linked in evaluation.linkedValues {
-                contributions.append(PositionContribution(name: linked.asset, quantity: linked.amount, pnl: linked.value * move))
-            }
-        }
+        let contributions = evaluation.bindingScenario.map {
+            columnContributions(unit, of: exposure, book: book, column: $0, linkedValues: evaluation.linkedValues)
+        } ?? []
         let label: String
         if let binding = evaluation.bindingScenario {
             label = book.scenarios[binding].label
@@ -423,12 +427,57 @@ public struct MarginCalculator: Sendable {
         return RiskUnitMargin(
             underlying: unit.underlying, scenarioPnLs: evaluation.scenarioPnLs, basisContingency: evaluation.basis,
             bindingScenario: evaluation.bindingScenario, bindingLabel: label, worstLoss: evaluation.worstLoss,
+            allocatedLoss: evaluation.allocatedLoss,
             maintenanceFactor: evaluation.maintenanceFactor, initialFactor: evaluation.initialFactor,
             contingencies: evaluation.contingencies,
             maintenanceRequirement: evaluation.maintenanceRequirement, initialRequirement: evaluation.initialRequirement,
             markToMarket: evaluation.positionsValue + evaluation.linkedValue, contributions: contributions,
             indexPrice: book.market.indexPrice, marketTimestampMs: book.market.timestampMs
         )
+    }
+
+    /// Each position's PnL (valuation units, negative = loss) in one column of the unit's book: per
+    /// expiry, the bucket's static-discount factor at that column and the skew sign flip; delta-one
+    /// positions and linked balances move by `notional × (shock − 1) × dampening`. The parts add up
+    /// to the unit's PnL in that column.
+    func columnContributions(_ unit: AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook, column: Int,
+                             linkedValues: [(asset: String, amount: Double, value: Double)]) -> [PositionContribution] {
+        var contributions: [PositionContribution] = []
+        let positions = exposure.account.positions
+        let scenario = book.scenarios[column]
+        let move = (scenario.spotShock - 1) * scenario.dampening
+        var start = 0
+        let holdings = unit.options
+        while start < holdings.count {
+            let groupIndex = book.expiryIndex(ofSlot: holdings[start].slot)
+            var end = start
+            var shocked = 0.0, current = 0.0
+            while end < holdings.count, book.expiryIndex(ofSlot: holdings[end].slot) == groupIndex {
+                shocked += holdings[end].quantity * book.scenarioValue(slot: holdings[end].slot, scenario: column)
+                current += holdings[end].quantity * book.currentValue(slot: holdings[end].slot)
+                end += 1
+            }
+            let group = book.expiries[groupIndex]
+            let factor = book.parameters.staticDiscount == nil ? 1 : (shocked >= 0 ? group.staticDiscountPositive : group.staticDiscountNegative)
+            let bucketPnL = (shocked * factor - current) * scenario.dampening
+            let flip: Double = scenario.volatilityShock.isSkew && bucketPnL > 0 ? -1 : 1
+            for holding in holdings[start..<end] {
+                let pnl = holding.quantity * (book.scenarioValue(slot: holding.slot, scenario: column) * factor - book.currentValue(slot: holding.slot))
+                contributions.append(PositionContribution(
+                    name: book.instruments[holding.slot].name, quantity: holding.quantity, pnl: pnl * scenario.dampening * flip))
+            }
+            start = end
+        }
+        for positionIndex in unit.deltaOne {
+            let position = positions[positionIndex]
+            guard let instrument = exposure.instruments[position.instrument],
+                  let (notional, _, _) = try? deltaOne(position, instrument: instrument, book: book) else { continue }
+            contributions.append(PositionContribution(name: instrument.name, quantity: position.quantity, pnl: notional * move))
+        }
+        for linked in linkedValues {
+            contributions.append(PositionContribution(name: linked.asset, quantity: linked.amount, pnl: linked.value * move))
+        }
+        return contributions
     }
 
     func positionComponents(_ unit: AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook) -> [EquityComponent] {

@@ -65,7 +65,11 @@ public struct RiskUnitMargin: Sendable, Hashable {
     public var bindingScenario: Int?
     /// Human label of what binds, e.g. `spot -16% vol up` or `basis contingency`.
     public var bindingLabel: String
+    /// The unit's own worst grid loss (standalone, as if it were the only unit).
     public var worstLoss: Double
+    /// The account's risk loss allocated to this unit (``AccountRiskBreakdown``); the factors apply
+    /// to it. Equal to `worstLoss` for a single-unit account without a joint scenario set.
+    public var allocatedLoss: Double
     public var maintenanceFactor: Double
     public var initialFactor: Double
     public var contingencies: [ContingencyCharge]
@@ -121,6 +125,8 @@ public struct MarginResult: Sendable, Hashable {
     public var riskUnits: [RiskUnitMargin]
     public var accountContingencies: [ContingencyCharge]
     public var equityComponents: [EquityComponent]
+    /// How the units' grid losses and the joint scenario set combine into the account's risk loss.
+    public var riskModel: AccountRiskBreakdown
 
     /// `equity − maintenanceRequirement`: negative means liquidatable.
     public var maintenanceSurplus: Double { equity - maintenanceRequirement }

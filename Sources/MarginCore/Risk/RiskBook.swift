@@ -55,6 +55,9 @@ public final class RiskBook: Sendable {
     let slotByName: [String: Int]
 
     public let scenarioCount: Int
+    /// The grid's scenarios are columns `0..<gridScenarioCount`; the joint scenario set's columns
+    /// (``Scenario/Kind/historical``) follow, up to `scenarioCount`.
+    public let gridScenarioCount: Int
     /// Number of doubles per row (scenarios + 3 extra columns, padded to the SIMD width).
     public let stride: Int
     public var currentColumn: Int { scenarioCount }
@@ -96,6 +99,7 @@ public final class RiskBook: Sendable {
         self.scenarios = parameters.scenarios
         let scenarioCount = parameters.scenarios.count
         self.scenarioCount = scenarioCount
+        self.gridScenarioCount = parameters.scenarios.firstIndex { $0.kind == .historical } ?? scenarioCount
         let lanes = DoubleLanes.scalarCount
         // Rows are padded to a multiple of four SIMD chunks (the aggregation unrolls by four).
         let rowQuantum = 4 * lanes

@@ -12,6 +12,9 @@ public struct Scenario: Sendable, Hashable {
         case tail
         /// Smile tilts at the current forwards.
         case skew
+        /// A joint historical or Monte Carlo scenario of the dynamic risk model
+        /// (``HistoricalScenarioSet``): extra risk-book columns, never part of the grid.
+        case historical
     }
 
     public enum VolatilityShock: String, Sendable, Hashable, CaseIterable {
@@ -305,10 +308,19 @@ public struct RiskParameters: Sendable, Hashable {
     public var collateral: [String: CollateralParameters]
     public var confidenceContingency: ConfidenceContingencyRule?
     public var stablecoinPeg: StablecoinPegRule?
+    /// Decorrelation factor `d` in [0, 1] of the grid across underlyings: an account's grid loss is
+    /// `d·Σ_u worst_u + (1 − d)·worst_s Σ_u PnL_u(s)`. 1 (the default) margins each underlying on
+    /// its own worst scenario, as Deribit and Derive do.
+    public var decorrelation: Double
+    /// The joint scenario set of the dynamic risk model (FHS or Monte Carlo), when calibrated.
+    public var historicalSimulation: HistoricalScenarioSet?
+    /// Where a calibrated set came from (data range, settings, per-underlying figures): text for people.
+    public var provenance: [String: String]
 
     public init(id: String, version: Int64, summary: String = "", valuationAsset: String,
                 riskUnits: [String: RiskUnitParameters], collateral: [String: CollateralParameters] = [:],
-                confidenceContingency: ConfidenceContingencyRule? = nil, stablecoinPeg: StablecoinPegRule? = nil) {
+                confidenceContingency: ConfidenceContingencyRule? = nil, stablecoinPeg: StablecoinPegRule? = nil,
+                decorrelation: Double = 1, historicalSimulation: HistoricalScenarioSet? = nil, provenance: [String: String] = [:]) {
         self.id = id
         self.version = version
         self.summary = summary
@@ -317,10 +329,21 @@ public struct RiskParameters: Sendable, Hashable {
         self.collateral = collateral
         self.confidenceContingency = confidenceContingency
         self.stablecoinPeg = stablecoinPeg
+        self.decorrelation = decorrelation
+        self.historicalSimulation = historicalSimulation
+        self.provenance = provenance
     }
 
     public func riskUnit(for underlying: String) -> RiskUnitParameters? {
         riskUnits[underlying]
+    }
+
+    /// The unit's parameters as its risk book sees them: the grid, then the joint scenario set's
+    /// columns for this underlying (``HistoricalScenarioSet/bookScenarios(for:)``) when there is one.
+    public func bookParameters(for underlying: String) -> RiskUnitParameters? {
+        guard var unit = riskUnits[underlying] else { return nil }
+        if let set = historicalSimulation { unit.scenarios += set.bookScenarios(for: underlying) }
+        return unit
     }
 
     public func collateralParameters(for asset: String) -> CollateralParameters {
@@ -333,11 +356,16 @@ public struct RiskParameters: Sendable, Hashable {
         guard !id.isEmpty else { throw .invalidInput(field: "params.id", reason: "must not be empty") }
         guard !valuationAsset.isEmpty else { throw .invalidInput(field: "params.valuation_asset", reason: "must not be empty") }
         guard !riskUnits.isEmpty else { throw .invalidInput(field: "params.risk_units", reason: "must define at least one underlying") }
+        guard decorrelation.isFinite, decorrelation >= 0, decorrelation <= 1 else {
+            throw .invalidInput(field: "params.decorrelation", reason: "must lie in [0, 1], got \(decorrelation)")
+        }
+        try historicalSimulation?.validate()
         for (underlying, unit) in riskUnits {
             let field = "params.risk_units[\(underlying)]"
             guard !unit.scenarios.isEmpty else { throw .invalidInput(field: "\(field).scenarios", reason: "must not be empty") }
             for (index, scenario) in unit.scenarios.enumerated() {
                 let f = "\(field).scenarios[\(index)]"
+                guard scenario.kind != .historical else { throw .invalidInput(field: "\(f).kind", reason: "historical scenarios come from historical_simulation, not the grid") }
                 _ = try scenario.spotShock.requirePositive("\(f).spot_shock")
                 _ = try scenario.dampening.requireFinite("\(f).dampening")
                 guard scenario.dampening >= 0 else { throw .invalidInput(field: "\(f).dampening", reason: "must be ≥ 0") }
