@@ -66,6 +66,7 @@ public enum DerivePMRM2Profile {
             case .regular: group = "reg_losses"
             case .tail: group = "tail_losses"
             case .skew: group = "skew_losses"
+            case .historical: continue  // PMRM_2 has no joint scenario set
             }
             let position = counters[scenario.kind, default: 0]
             counters[scenario.kind] = position + 1

@@ -43,6 +43,7 @@ extension MarginResult {
         p.health = health.proto
         p.marketTimestamps = marketTimestamps
         p.accountContingencies = accountContingencies.map(\.proto)
+        p.riskModel = riskModel.proto
         p.riskUnits = riskUnits.map { unit in
             var u = Margin_V1_RiskUnitMargin()
             u.underlying = unit.underlying
@@ -59,13 +60,8 @@ extension MarginResult {
             u.markToMarket = unit.markToMarket
             u.indexPrice = unit.indexPrice
             u.marketTimestampMs = unit.marketTimestampMs
-            u.contributions = unit.contributions.map { c in
-                var x = Margin_V1_PositionContribution()
-                x.name = c.name
-                x.quantity = c.quantity
-                x.pnl = c.pnl
-                return x
-            }
+            u.contributions = unit.contributions.map(\.proto)
+            u.allocatedLoss = unit.allocatedLoss
             return u
         }
         p.equityComponents = equityComponents.map { c in

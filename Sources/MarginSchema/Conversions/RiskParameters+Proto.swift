@@ -59,7 +59,10 @@ extension RiskParameters {
                   confidenceContingency: p.hasConfidenceContingency
                       ? ConfidenceContingencyRule(threshold: p.confidenceContingency.threshold, margin: p.confidenceContingency.margin) : nil,
                   stablecoinPeg: p.hasStablecoinPeg
-                      ? StablecoinPegRule(threshold: p.stablecoinPeg.threshold, factor: p.stablecoinPeg.factor) : nil)
+                      ? StablecoinPegRule(threshold: p.stablecoinPeg.threshold, factor: p.stablecoinPeg.factor) : nil,
+                  decorrelation: p.hasDecorrelation ? p.decorrelation : 1,
+                  historicalSimulation: p.hasHistoricalSimulation ? try HistoricalScenarioSet(proto: p.historicalSimulation) : nil,
+                  provenance: p.provenance)
         try validate()
     }
 }

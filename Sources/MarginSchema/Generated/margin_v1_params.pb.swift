@@ -467,49 +467,169 @@ public nonisolated struct Margin_V1_RiskUnitParameters: @unchecked Sendable {
 }
 
 /// A complete, versioned parameter set.
-public nonisolated struct Margin_V1_RiskParameters: Sendable {
+public nonisolated struct Margin_V1_RiskParameters: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var id: String = String()
+  public var id: String {
+    get {_storage._id}
+    set {_uniqueStorage()._id = newValue}
+  }
 
-  public var version: Int64 = 0
+  public var version: Int64 {
+    get {_storage._version}
+    set {_uniqueStorage()._version = newValue}
+  }
 
-  public var summary: String = String()
+  public var summary: String {
+    get {_storage._summary}
+    set {_uniqueStorage()._summary = newValue}
+  }
 
   /// Asset every amount is expressed in (e.g. "USDC").
-  public var valuationAsset: String = String()
+  public var valuationAsset: String {
+    get {_storage._valuationAsset}
+    set {_uniqueStorage()._valuationAsset = newValue}
+  }
 
-  public var riskUnits: Dictionary<String,Margin_V1_RiskUnitParameters> = [:]
+  public var riskUnits: Dictionary<String,Margin_V1_RiskUnitParameters> {
+    get {_storage._riskUnits}
+    set {_uniqueStorage()._riskUnits = newValue}
+  }
 
   /// Per asset; key "*" applies to assets without their own entry.
-  public var collateral: Dictionary<String,Margin_V1_CollateralParameters> = [:]
+  public var collateral: Dictionary<String,Margin_V1_CollateralParameters> {
+    get {_storage._collateral}
+    set {_uniqueStorage()._collateral = newValue}
+  }
 
   public var confidenceContingency: Margin_V1_ConfidenceContingencyRule {
-    get {_confidenceContingency ?? Margin_V1_ConfidenceContingencyRule()}
-    set {_confidenceContingency = newValue}
+    get {_storage._confidenceContingency ?? Margin_V1_ConfidenceContingencyRule()}
+    set {_uniqueStorage()._confidenceContingency = newValue}
   }
   /// Returns true if `confidenceContingency` has been explicitly set.
-  public var hasConfidenceContingency: Bool {self._confidenceContingency != nil}
+  public var hasConfidenceContingency: Bool {_storage._confidenceContingency != nil}
   /// Clears the value of `confidenceContingency`. Subsequent reads from it will return its default value.
-  public mutating func clearConfidenceContingency() {self._confidenceContingency = nil}
+  public mutating func clearConfidenceContingency() {_uniqueStorage()._confidenceContingency = nil}
 
   public var stablecoinPeg: Margin_V1_StablecoinPegRule {
-    get {_stablecoinPeg ?? Margin_V1_StablecoinPegRule()}
-    set {_stablecoinPeg = newValue}
+    get {_storage._stablecoinPeg ?? Margin_V1_StablecoinPegRule()}
+    set {_uniqueStorage()._stablecoinPeg = newValue}
   }
   /// Returns true if `stablecoinPeg` has been explicitly set.
-  public var hasStablecoinPeg: Bool {self._stablecoinPeg != nil}
+  public var hasStablecoinPeg: Bool {_storage._stablecoinPeg != nil}
   /// Clears the value of `stablecoinPeg`. Subsequent reads from it will return its default value.
-  public mutating func clearStablecoinPeg() {self._stablecoinPeg = nil}
+  public mutating func clearStablecoinPeg() {_uniqueStorage()._stablecoinPeg = nil}
+
+  /// Decorrelation factor d in [0, 1] of the grid across underlyings: grid loss =
+  /// d x sum of each underlying's worst + (1 - d) x worst over scenarios of the summed PnL (same
+  /// scenario index in every underlying). Absent = 1: each underlying on its own worst scenario.
+  public var decorrelation: Double {
+    get {_storage._decorrelation ?? 0}
+    set {_uniqueStorage()._decorrelation = newValue}
+  }
+  /// Returns true if `decorrelation` has been explicitly set.
+  public var hasDecorrelation: Bool {_storage._decorrelation != nil}
+  /// Clears the value of `decorrelation`. Subsequent reads from it will return its default value.
+  public mutating func clearDecorrelation() {_uniqueStorage()._decorrelation = nil}
+
+  /// The dynamic risk model's joint scenario set (filtered historical simulation or Monte Carlo).
+  public var historicalSimulation: Margin_V1_HistoricalSimulation {
+    get {_storage._historicalSimulation ?? Margin_V1_HistoricalSimulation()}
+    set {_uniqueStorage()._historicalSimulation = newValue}
+  }
+  /// Returns true if `historicalSimulation` has been explicitly set.
+  public var hasHistoricalSimulation: Bool {_storage._historicalSimulation != nil}
+  /// Clears the value of `historicalSimulation`. Subsequent reads from it will return its default value.
+  public mutating func clearHistoricalSimulation() {_uniqueStorage()._historicalSimulation = nil}
+
+  /// Where a calibrated set came from (data range, lambda, horizon, confidence, APC option,
+  /// calibrated figures per underlying): text for people and for the next calibration.
+  public var provenance: Dictionary<String,String> {
+    get {_storage._provenance}
+    set {_uniqueStorage()._provenance = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _confidenceContingency: Margin_V1_ConfidenceContingencyRule? = nil
-  fileprivate var _stablecoinPeg: Margin_V1_StablecoinPegRule? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// Joint scenarios: one h-day log return per underlying per scenario; the same index is the same
+/// historical date (or Monte Carlo draw) for every underlying. Each scenario moves index, forwards
+/// and perpetual of an underlying by exp(r); options are fully revalued.
+public nonisolated struct Margin_V1_HistoricalSimulation: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// "historical" (default) or "monte_carlo".
+  public var source: String = String()
+
+  /// "es" (expected shortfall, default) or "var".
+  public var measure: String = String()
+
+  /// Confidence in (0.5, 1); absent = 0.99.
+  public var confidence: Double {
+    get {_confidence ?? 0}
+    set {_confidence = newValue}
+  }
+  /// Returns true if `confidence` has been explicitly set.
+  public var hasConfidence: Bool {self._confidence != nil}
+  /// Clears the value of `confidence`. Subsequent reads from it will return its default value.
+  public mutating func clearConfidence() {self._confidence = nil}
+
+  /// Horizon of the returns in days; absent = 2.
+  public var horizonDays: Int32 {
+    get {_horizonDays ?? 0}
+    set {_horizonDays = newValue}
+  }
+  /// Returns true if `horizonDays` has been explicitly set.
+  public var hasHorizonDays: Bool {self._horizonDays != nil}
+  /// Clears the value of `horizonDays`. Subsequent reads from it will return its default value.
+  public mutating func clearHorizonDays() {self._horizonDays = nil}
+
+  /// "worst_of_grid" (default: the grid's vol up / none / down with the move, worst kept) or "none".
+  public var volatilityTreatment: String = String()
+
+  /// Absent: risk loss = max(grid, fhs). Present: x * fhs + (1 - x) * grid, x in [0, 1].
+  public var fhsWeight: Double {
+    get {_fhsWeight ?? 0}
+    set {_fhsWeight = newValue}
+  }
+  /// Returns true if `fhsWeight` has been explicitly set.
+  public var hasFhsWeight: Bool {self._fhsWeight != nil}
+  /// Clears the value of `fhsWeight`. Subsequent reads from it will return its default value.
+  public mutating func clearFhsWeight() {self._fhsWeight = nil}
+
+  /// One label per scenario: the UTC date the window starts on (YYYY-MM-DD) or "mc-N".
+  public var labels: [String] = []
+
+  /// Per underlying, one log return per scenario (same order as labels).
+  public var logReturns: Dictionary<String,Margin_V1_ScenarioReturns> = [:]
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _confidence: Double? = nil
+  fileprivate var _horizonDays: Int32? = nil
+  fileprivate var _fhsWeight: Double? = nil
+}
+
+public nonisolated struct Margin_V1_ScenarioReturns: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var values: [Double] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -1126,7 +1246,147 @@ nonisolated extension Margin_V1_RiskUnitParameters: SwiftProtobuf.Message, Swift
 
 nonisolated extension Margin_V1_RiskParameters: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RiskParameters"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}version\0\u{1}summary\0\u{3}valuation_asset\0\u{3}risk_units\0\u{1}collateral\0\u{3}confidence_contingency\0\u{3}stablecoin_peg\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}version\0\u{1}summary\0\u{3}valuation_asset\0\u{3}risk_units\0\u{1}collateral\0\u{3}confidence_contingency\0\u{3}stablecoin_peg\0\u{1}decorrelation\0\u{3}historical_simulation\0\u{1}provenance\0")
+
+  fileprivate class _StorageClass {
+    var _id: String = String()
+    var _version: Int64 = 0
+    var _summary: String = String()
+    var _valuationAsset: String = String()
+    var _riskUnits: Dictionary<String,Margin_V1_RiskUnitParameters> = [:]
+    var _collateral: Dictionary<String,Margin_V1_CollateralParameters> = [:]
+    var _confidenceContingency: Margin_V1_ConfidenceContingencyRule? = nil
+    var _stablecoinPeg: Margin_V1_StablecoinPegRule? = nil
+    var _decorrelation: Double? = nil
+    var _historicalSimulation: Margin_V1_HistoricalSimulation? = nil
+    var _provenance: Dictionary<String,String> = [:]
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _id = source._id
+      _version = source._version
+      _summary = source._summary
+      _valuationAsset = source._valuationAsset
+      _riskUnits = source._riskUnits
+      _collateral = source._collateral
+      _confidenceContingency = source._confidenceContingency
+      _stablecoinPeg = source._stablecoinPeg
+      _decorrelation = source._decorrelation
+      _historicalSimulation = source._historicalSimulation
+      _provenance = source._provenance
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._id) }()
+        case 2: try { try decoder.decodeSingularInt64Field(value: &_storage._version) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._summary) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._valuationAsset) }()
+        case 5: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Margin_V1_RiskUnitParameters>.self, value: &_storage._riskUnits) }()
+        case 6: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Margin_V1_CollateralParameters>.self, value: &_storage._collateral) }()
+        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._confidenceContingency) }()
+        case 8: try { try decoder.decodeSingularMessageField(value: &_storage._stablecoinPeg) }()
+        case 9: try { try decoder.decodeSingularDoubleField(value: &_storage._decorrelation) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._historicalSimulation) }()
+        case 11: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._provenance) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._id.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._id, fieldNumber: 1)
+      }
+      if _storage._version != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._version, fieldNumber: 2)
+      }
+      if !_storage._summary.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._summary, fieldNumber: 3)
+      }
+      if !_storage._valuationAsset.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._valuationAsset, fieldNumber: 4)
+      }
+      if !_storage._riskUnits.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Margin_V1_RiskUnitParameters>.self, value: _storage._riskUnits, fieldNumber: 5)
+      }
+      if !_storage._collateral.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Margin_V1_CollateralParameters>.self, value: _storage._collateral, fieldNumber: 6)
+      }
+      try { if let v = _storage._confidenceContingency {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      } }()
+      try { if let v = _storage._stablecoinPeg {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      } }()
+      try { if let v = _storage._decorrelation {
+        try visitor.visitSingularDoubleField(value: v, fieldNumber: 9)
+      } }()
+      try { if let v = _storage._historicalSimulation {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
+      if !_storage._provenance.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._provenance, fieldNumber: 11)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Margin_V1_RiskParameters, rhs: Margin_V1_RiskParameters) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._id != rhs_storage._id {return false}
+        if _storage._version != rhs_storage._version {return false}
+        if _storage._summary != rhs_storage._summary {return false}
+        if _storage._valuationAsset != rhs_storage._valuationAsset {return false}
+        if _storage._riskUnits != rhs_storage._riskUnits {return false}
+        if _storage._collateral != rhs_storage._collateral {return false}
+        if _storage._confidenceContingency != rhs_storage._confidenceContingency {return false}
+        if _storage._stablecoinPeg != rhs_storage._stablecoinPeg {return false}
+        if _storage._decorrelation != rhs_storage._decorrelation {return false}
+        if _storage._historicalSimulation != rhs_storage._historicalSimulation {return false}
+        if _storage._provenance != rhs_storage._provenance {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Margin_V1_HistoricalSimulation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".HistoricalSimulation"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}source\0\u{1}measure\0\u{1}confidence\0\u{3}horizon_days\0\u{3}volatility_treatment\0\u{3}fhs_weight\0\u{1}labels\0\u{3}log_returns\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1134,14 +1394,14 @@ nonisolated extension Margin_V1_RiskParameters: SwiftProtobuf.Message, SwiftProt
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
-      case 2: try { try decoder.decodeSingularInt64Field(value: &self.version) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.summary) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.valuationAsset) }()
-      case 5: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Margin_V1_RiskUnitParameters>.self, value: &self.riskUnits) }()
-      case 6: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Margin_V1_CollateralParameters>.self, value: &self.collateral) }()
-      case 7: try { try decoder.decodeSingularMessageField(value: &self._confidenceContingency) }()
-      case 8: try { try decoder.decodeSingularMessageField(value: &self._stablecoinPeg) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.measure) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self._confidence) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self._horizonDays) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.volatilityTreatment) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self._fhsWeight) }()
+      case 7: try { try decoder.decodeRepeatedStringField(value: &self.labels) }()
+      case 8: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Margin_V1_ScenarioReturns>.self, value: &self.logReturns) }()
       default: break
       }
     }
@@ -1152,42 +1412,72 @@ nonisolated extension Margin_V1_RiskParameters: SwiftProtobuf.Message, SwiftProt
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.id.isEmpty {
-      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 1)
     }
-    if self.version != 0 {
-      try visitor.visitSingularInt64Field(value: self.version, fieldNumber: 2)
+    if !self.measure.isEmpty {
+      try visitor.visitSingularStringField(value: self.measure, fieldNumber: 2)
     }
-    if !self.summary.isEmpty {
-      try visitor.visitSingularStringField(value: self.summary, fieldNumber: 3)
-    }
-    if !self.valuationAsset.isEmpty {
-      try visitor.visitSingularStringField(value: self.valuationAsset, fieldNumber: 4)
-    }
-    if !self.riskUnits.isEmpty {
-      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Margin_V1_RiskUnitParameters>.self, value: self.riskUnits, fieldNumber: 5)
-    }
-    if !self.collateral.isEmpty {
-      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Margin_V1_CollateralParameters>.self, value: self.collateral, fieldNumber: 6)
-    }
-    try { if let v = self._confidenceContingency {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    try { if let v = self._confidence {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 3)
     } }()
-    try { if let v = self._stablecoinPeg {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    try { if let v = self._horizonDays {
+      try visitor.visitSingularInt32Field(value: v, fieldNumber: 4)
     } }()
+    if !self.volatilityTreatment.isEmpty {
+      try visitor.visitSingularStringField(value: self.volatilityTreatment, fieldNumber: 5)
+    }
+    try { if let v = self._fhsWeight {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 6)
+    } }()
+    if !self.labels.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.labels, fieldNumber: 7)
+    }
+    if !self.logReturns.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Margin_V1_ScenarioReturns>.self, value: self.logReturns, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Margin_V1_RiskParameters, rhs: Margin_V1_RiskParameters) -> Bool {
-    if lhs.id != rhs.id {return false}
-    if lhs.version != rhs.version {return false}
-    if lhs.summary != rhs.summary {return false}
-    if lhs.valuationAsset != rhs.valuationAsset {return false}
-    if lhs.riskUnits != rhs.riskUnits {return false}
-    if lhs.collateral != rhs.collateral {return false}
-    if lhs._confidenceContingency != rhs._confidenceContingency {return false}
-    if lhs._stablecoinPeg != rhs._stablecoinPeg {return false}
+  public static func ==(lhs: Margin_V1_HistoricalSimulation, rhs: Margin_V1_HistoricalSimulation) -> Bool {
+    if lhs.source != rhs.source {return false}
+    if lhs.measure != rhs.measure {return false}
+    if lhs._confidence != rhs._confidence {return false}
+    if lhs._horizonDays != rhs._horizonDays {return false}
+    if lhs.volatilityTreatment != rhs.volatilityTreatment {return false}
+    if lhs._fhsWeight != rhs._fhsWeight {return false}
+    if lhs.labels != rhs.labels {return false}
+    if lhs.logReturns != rhs.logReturns {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Margin_V1_ScenarioReturns: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ScenarioReturns"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}values\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedDoubleField(value: &self.values) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.values.isEmpty {
+      try visitor.visitPackedDoubleField(value: self.values, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Margin_V1_ScenarioReturns, rhs: Margin_V1_ScenarioReturns) -> Bool {
+    if lhs.values != rhs.values {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -243,11 +243,123 @@ public nonisolated struct Margin_V1_RiskUnitMargin: Sendable {
 
   public var marketTimestampMs: Int64 = 0
 
+  /// The account's risk loss allocated to this unit (the factors apply to it); equals worst_loss
+  /// for a single-unit account without a joint scenario set.
+  public var allocatedLoss: Double = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _bindingScenario: Int32? = nil
+}
+
+/// How the account's risk loss is made (all amounts positive losses in valuation units).
+public nonisolated struct Margin_V1_RiskModelBreakdown: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Sum over underlyings of each one's worst grid loss.
+  public var gridSum: Double {
+    get {_storage._gridSum}
+    set {_uniqueStorage()._gridSum = newValue}
+  }
+
+  /// Worst grid scenario of the summed PnL (same scenario in every underlying).
+  public var gridJoint: Double {
+    get {_storage._gridJoint}
+    set {_uniqueStorage()._gridJoint = newValue}
+  }
+
+  public var decorrelation: Double {
+    get {_storage._decorrelation}
+    set {_uniqueStorage()._decorrelation = newValue}
+  }
+
+  /// d x grid_sum + (1 - d) x grid_joint.
+  public var gridLoss: Double {
+    get {_storage._gridLoss}
+    set {_uniqueStorage()._gridLoss = newValue}
+  }
+
+  public var historical: Margin_V1_HistoricalComponent {
+    get {_storage._historical ?? Margin_V1_HistoricalComponent()}
+    set {_uniqueStorage()._historical = newValue}
+  }
+  /// Returns true if `historical` has been explicitly set.
+  public var hasHistorical: Bool {_storage._historical != nil}
+  /// Clears the value of `historical`. Subsequent reads from it will return its default value.
+  public mutating func clearHistorical() {_uniqueStorage()._historical = nil}
+
+  public var riskLoss: Double {
+    get {_storage._riskLoss}
+    set {_uniqueStorage()._riskLoss = newValue}
+  }
+
+  /// "grid", "grid_correlated", "historical", "blend" or "none".
+  public var binding: String {
+    get {_storage._binding}
+    set {_uniqueStorage()._binding = newValue}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Margin_V1_HistoricalComponent: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var source: String = String()
+
+  public var measure: String = String()
+
+  public var confidence: Double = 0
+
+  public var horizonDays: Int32 = 0
+
+  public var scenarioCount: Int32 = 0
+
+  public var valueAtRisk: Double = 0
+
+  public var expectedShortfall: Double = 0
+
+  /// The measure's loss (floored at 0) plus the grid loss of uncovered underlyings.
+  public var loss: Double = 0
+
+  /// Monte Carlo standard error of the ES estimate (0 for historical scenarios).
+  public var standardError: Double = 0
+
+  /// The ten worst joint scenarios, worst first: label = date or draw, pnl = account PnL.
+  public var worstScenarios: [Margin_V1_ScenarioPnl] = []
+
+  /// Each position's PnL averaged over the tail scenarios; they sum to -ES (or -VaR).
+  public var contributions: [Margin_V1_PositionContribution] = []
+
+  public var uncoveredUnderlyings: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Margin_V1_ScenarioPnl: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var label: String = String()
+
+  public var pnl: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Margin_V1_EquityComponent: Sendable {
@@ -369,6 +481,16 @@ public nonisolated struct Margin_V1_MarginResult: @unchecked Sendable {
     get {_storage._marketTimestamps}
     set {_uniqueStorage()._marketTimestamps = newValue}
   }
+
+  /// Which component binds: grid, correlated grid, historical simulation, or a blend.
+  public var riskModel: Margin_V1_RiskModelBreakdown {
+    get {_storage._riskModel ?? Margin_V1_RiskModelBreakdown()}
+    set {_uniqueStorage()._riskModel = newValue}
+  }
+  /// Returns true if `riskModel` has been explicitly set.
+  public var hasRiskModel: Bool {_storage._riskModel != nil}
+  /// Clears the value of `riskModel`. Subsequent reads from it will return its default value.
+  public mutating func clearRiskModel() {_uniqueStorage()._riskModel = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -605,7 +727,7 @@ nonisolated extension Margin_V1_PositionContribution: SwiftProtobuf.Message, Swi
 
 nonisolated extension Margin_V1_RiskUnitMargin: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RiskUnitMargin"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}underlying\0\u{3}scenario_pnls\0\u{3}basis_contingency\0\u{3}binding_scenario\0\u{3}binding_label\0\u{3}worst_loss\0\u{3}maintenance_factor\0\u{3}initial_factor\0\u{1}contingencies\0\u{3}maintenance_requirement\0\u{3}initial_requirement\0\u{3}mark_to_market\0\u{1}contributions\0\u{3}index_price\0\u{3}market_timestamp_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}underlying\0\u{3}scenario_pnls\0\u{3}basis_contingency\0\u{3}binding_scenario\0\u{3}binding_label\0\u{3}worst_loss\0\u{3}maintenance_factor\0\u{3}initial_factor\0\u{1}contingencies\0\u{3}maintenance_requirement\0\u{3}initial_requirement\0\u{3}mark_to_market\0\u{1}contributions\0\u{3}index_price\0\u{3}market_timestamp_ms\0\u{3}allocated_loss\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -628,6 +750,7 @@ nonisolated extension Margin_V1_RiskUnitMargin: SwiftProtobuf.Message, SwiftProt
       case 13: try { try decoder.decodeRepeatedMessageField(value: &self.contributions) }()
       case 14: try { try decoder.decodeSingularDoubleField(value: &self.indexPrice) }()
       case 15: try { try decoder.decodeSingularInt64Field(value: &self.marketTimestampMs) }()
+      case 16: try { try decoder.decodeSingularDoubleField(value: &self.allocatedLoss) }()
       default: break
       }
     }
@@ -683,6 +806,9 @@ nonisolated extension Margin_V1_RiskUnitMargin: SwiftProtobuf.Message, SwiftProt
     if self.marketTimestampMs != 0 {
       try visitor.visitSingularInt64Field(value: self.marketTimestampMs, fieldNumber: 15)
     }
+    if self.allocatedLoss.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.allocatedLoss, fieldNumber: 16)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -702,6 +828,239 @@ nonisolated extension Margin_V1_RiskUnitMargin: SwiftProtobuf.Message, SwiftProt
     if lhs.contributions != rhs.contributions {return false}
     if lhs.indexPrice != rhs.indexPrice {return false}
     if lhs.marketTimestampMs != rhs.marketTimestampMs {return false}
+    if lhs.allocatedLoss != rhs.allocatedLoss {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Margin_V1_RiskModelBreakdown: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RiskModelBreakdown"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}grid_sum\0\u{3}grid_joint\0\u{1}decorrelation\0\u{3}grid_loss\0\u{1}historical\0\u{3}risk_loss\0\u{1}binding\0")
+
+  fileprivate class _StorageClass {
+    var _gridSum: Double = 0
+    var _gridJoint: Double = 0
+    var _decorrelation: Double = 0
+    var _gridLoss: Double = 0
+    var _historical: Margin_V1_HistoricalComponent? = nil
+    var _riskLoss: Double = 0
+    var _binding: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _gridSum = source._gridSum
+      _gridJoint = source._gridJoint
+      _decorrelation = source._decorrelation
+      _gridLoss = source._gridLoss
+      _historical = source._historical
+      _riskLoss = source._riskLoss
+      _binding = source._binding
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularDoubleField(value: &_storage._gridSum) }()
+        case 2: try { try decoder.decodeSingularDoubleField(value: &_storage._gridJoint) }()
+        case 3: try { try decoder.decodeSingularDoubleField(value: &_storage._decorrelation) }()
+        case 4: try { try decoder.decodeSingularDoubleField(value: &_storage._gridLoss) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._historical) }()
+        case 6: try { try decoder.decodeSingularDoubleField(value: &_storage._riskLoss) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._binding) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._gridSum.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._gridSum, fieldNumber: 1)
+      }
+      if _storage._gridJoint.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._gridJoint, fieldNumber: 2)
+      }
+      if _storage._decorrelation.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._decorrelation, fieldNumber: 3)
+      }
+      if _storage._gridLoss.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._gridLoss, fieldNumber: 4)
+      }
+      try { if let v = _storage._historical {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      if _storage._riskLoss.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._riskLoss, fieldNumber: 6)
+      }
+      if !_storage._binding.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._binding, fieldNumber: 7)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Margin_V1_RiskModelBreakdown, rhs: Margin_V1_RiskModelBreakdown) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._gridSum != rhs_storage._gridSum {return false}
+        if _storage._gridJoint != rhs_storage._gridJoint {return false}
+        if _storage._decorrelation != rhs_storage._decorrelation {return false}
+        if _storage._gridLoss != rhs_storage._gridLoss {return false}
+        if _storage._historical != rhs_storage._historical {return false}
+        if _storage._riskLoss != rhs_storage._riskLoss {return false}
+        if _storage._binding != rhs_storage._binding {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Margin_V1_HistoricalComponent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".HistoricalComponent"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}source\0\u{1}measure\0\u{1}confidence\0\u{3}horizon_days\0\u{3}scenario_count\0\u{3}value_at_risk\0\u{3}expected_shortfall\0\u{1}loss\0\u{3}standard_error\0\u{3}worst_scenarios\0\u{1}contributions\0\u{3}uncovered_underlyings\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.measure) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.confidence) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.horizonDays) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.scenarioCount) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.valueAtRisk) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self.expectedShortfall) }()
+      case 8: try { try decoder.decodeSingularDoubleField(value: &self.loss) }()
+      case 9: try { try decoder.decodeSingularDoubleField(value: &self.standardError) }()
+      case 10: try { try decoder.decodeRepeatedMessageField(value: &self.worstScenarios) }()
+      case 11: try { try decoder.decodeRepeatedMessageField(value: &self.contributions) }()
+      case 12: try { try decoder.decodeRepeatedStringField(value: &self.uncoveredUnderlyings) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 1)
+    }
+    if !self.measure.isEmpty {
+      try visitor.visitSingularStringField(value: self.measure, fieldNumber: 2)
+    }
+    if self.confidence.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.confidence, fieldNumber: 3)
+    }
+    if self.horizonDays != 0 {
+      try visitor.visitSingularInt32Field(value: self.horizonDays, fieldNumber: 4)
+    }
+    if self.scenarioCount != 0 {
+      try visitor.visitSingularInt32Field(value: self.scenarioCount, fieldNumber: 5)
+    }
+    if self.valueAtRisk.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.valueAtRisk, fieldNumber: 6)
+    }
+    if self.expectedShortfall.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.expectedShortfall, fieldNumber: 7)
+    }
+    if self.loss.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.loss, fieldNumber: 8)
+    }
+    if self.standardError.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.standardError, fieldNumber: 9)
+    }
+    if !self.worstScenarios.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.worstScenarios, fieldNumber: 10)
+    }
+    if !self.contributions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.contributions, fieldNumber: 11)
+    }
+    if !self.uncoveredUnderlyings.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.uncoveredUnderlyings, fieldNumber: 12)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Margin_V1_HistoricalComponent, rhs: Margin_V1_HistoricalComponent) -> Bool {
+    if lhs.source != rhs.source {return false}
+    if lhs.measure != rhs.measure {return false}
+    if lhs.confidence != rhs.confidence {return false}
+    if lhs.horizonDays != rhs.horizonDays {return false}
+    if lhs.scenarioCount != rhs.scenarioCount {return false}
+    if lhs.valueAtRisk != rhs.valueAtRisk {return false}
+    if lhs.expectedShortfall != rhs.expectedShortfall {return false}
+    if lhs.loss != rhs.loss {return false}
+    if lhs.standardError != rhs.standardError {return false}
+    if lhs.worstScenarios != rhs.worstScenarios {return false}
+    if lhs.contributions != rhs.contributions {return false}
+    if lhs.uncoveredUnderlyings != rhs.uncoveredUnderlyings {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Margin_V1_ScenarioPnl: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ScenarioPnl"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}label\0\u{1}pnl\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.label) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.pnl) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.label.isEmpty {
+      try visitor.visitSingularStringField(value: self.label, fieldNumber: 1)
+    }
+    if self.pnl.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.pnl, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Margin_V1_ScenarioPnl, rhs: Margin_V1_ScenarioPnl) -> Bool {
+    if lhs.label != rhs.label {return false}
+    if lhs.pnl != rhs.pnl {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -769,7 +1128,7 @@ nonisolated extension Margin_V1_EquityComponent: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MarginResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}result_id\0\u{3}account_id\0\u{3}account_version\0\u{3}parameter_set_id\0\u{3}parameter_set_version\0\u{3}valuation_asset\0\u{3}as_of_ms\0\u{3}gross_equity\0\u{1}equity\0\u{3}initial_equity\0\u{3}maintenance_requirement\0\u{3}initial_requirement\0\u{1}health\0\u{3}risk_units\0\u{3}account_contingencies\0\u{3}equity_components\0\u{3}market_timestamps\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}result_id\0\u{3}account_id\0\u{3}account_version\0\u{3}parameter_set_id\0\u{3}parameter_set_version\0\u{3}valuation_asset\0\u{3}as_of_ms\0\u{3}gross_equity\0\u{1}equity\0\u{3}initial_equity\0\u{3}maintenance_requirement\0\u{3}initial_requirement\0\u{1}health\0\u{3}risk_units\0\u{3}account_contingencies\0\u{3}equity_components\0\u{3}market_timestamps\0\u{3}risk_model\0")
 
   fileprivate class _StorageClass {
     var _resultID: String = String()
@@ -789,6 +1148,7 @@ nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtob
     var _accountContingencies: [Margin_V1_ContingencyCharge] = []
     var _equityComponents: [Margin_V1_EquityComponent] = []
     var _marketTimestamps: Dictionary<String,Int64> = [:]
+    var _riskModel: Margin_V1_RiskModelBreakdown? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -816,6 +1176,7 @@ nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtob
       _accountContingencies = source._accountContingencies
       _equityComponents = source._equityComponents
       _marketTimestamps = source._marketTimestamps
+      _riskModel = source._riskModel
     }
   }
 
@@ -851,6 +1212,7 @@ nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtob
         case 15: try { try decoder.decodeRepeatedMessageField(value: &_storage._accountContingencies) }()
         case 16: try { try decoder.decodeRepeatedMessageField(value: &_storage._equityComponents) }()
         case 17: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: &_storage._marketTimestamps) }()
+        case 18: try { try decoder.decodeSingularMessageField(value: &_storage._riskModel) }()
         default: break
         }
       }
@@ -859,6 +1221,10 @@ nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtob
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
       if !_storage._resultID.isEmpty {
         try visitor.visitSingularStringField(value: _storage._resultID, fieldNumber: 1)
       }
@@ -910,6 +1276,9 @@ nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtob
       if !_storage._marketTimestamps.isEmpty {
         try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: _storage._marketTimestamps, fieldNumber: 17)
       }
+      try { if let v = _storage._riskModel {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -936,6 +1305,7 @@ nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtob
         if _storage._accountContingencies != rhs_storage._accountContingencies {return false}
         if _storage._equityComponents != rhs_storage._equityComponents {return false}
         if _storage._marketTimestamps != rhs_storage._marketTimestamps {return false}
+        if _storage._riskModel != rhs_storage._riskModel {return false}
         return true
       }
       if !storagesAreEqual {return false}
