@@ -101,6 +101,15 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // Backtesting: margin against realised losses on price history, coverage statistics
+        // (Kupiec, Christoffersen, Basel traffic light), procyclicality and the HTML report.
+        .target(
+            name: "MarginBacktest",
+            dependencies: ["MarginCore"],
+            exclude: ["Resources/README.md"],
+            resources: [.copy("Resources/btc_usd_daily.csv"), .copy("Resources/eth_usd_daily.csv")],
+            swiftSettings: strictSwift
+        ),
         // The self-contained demo: Deribit chain market, generated accounts, crash replay.
         .target(
             name: "MarginDemo",
@@ -119,6 +128,7 @@ let package = Package(
                 "MarginSchema",
                 "MarginWorker",
                 "MarginDemo",
+                "MarginBacktest",
                 "KafkaClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -153,6 +163,11 @@ let package = Package(
                 "MarginWorker", "KafkaClient", "MarginCore", "MarginSchema", "MarginDemo", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "MarginBacktestTests",
+            dependencies: ["MarginBacktest", "MarginCore"],
             swiftSettings: strictSwift
         ),
         .testTarget(
