@@ -78,8 +78,10 @@ enum MarginTable {
         out += row("maintenance requirement", f(r.maintenanceRequirement))
         out += row("initial requirement", f(r.initialRequirement))
         out += row("maintenance surplus", f(r.maintenanceSurplus))
+        out += riskModel(r.riskModel, f: f, row: row)
         for unit in r.riskUnits {
             out += "\n[\(unit.underlying)] index \(f(unit.indexPrice)); binding: \(unit.bindingLabel); worst loss \(f(unit.worstLoss))\n"
+            if unit.allocatedLoss != unit.worstLoss { out += row("  allocated risk loss", f(unit.allocatedLoss)) }
             out += row("  MM = \(unit.maintenanceFactor) × loss + contingencies", f(unit.maintenanceRequirement))
             out += row("  IM = \(unit.initialFactor) × loss + contingencies", f(unit.initialRequirement))
             if unit.basisContingency != 0 { out += row("  basis contingency", f(unit.basisContingency)) }
@@ -96,6 +98,27 @@ enum MarginTable {
         out += "\nequity components\n"
         for c in r.equityComponents {
             out += row("  \(c.kind.rawValue) \(c.name) × \(c.quantity)", "\(f(c.value))  haircuts \(f(c.maintenanceHaircut)) / \(f(c.initialHaircut))")
+        }
+        return out
+    }
+
+    /// Which component binds, and for the joint scenario set its tail.
+    static func riskModel(_ m: AccountRiskBreakdown, f: (Double) -> String, row: (String, String) -> String) -> String {
+        var out = "\nrisk loss \(f(m.riskLoss)) — binding: \(m.binding.rawValue)\n"
+        out += row("  grid (sum of underlyings)", f(m.gridSum))
+        if m.gridJoint != m.gridSum || m.decorrelation != 1 {
+            out += row("  grid (joint scenarios)", f(m.gridJoint))
+            out += row("  grid = \(m.decorrelation)·sum + \(1 - m.decorrelation)·joint", f(m.gridLoss))
+        }
+        if let h = m.historical {
+            let level = String(format: "%.1f%%", h.confidence * 100)
+            out += row("  \(h.source.rawValue) \(h.measure.rawValue.uppercased()) \(level), \(h.horizonDays)d, \(h.scenarioCount) scenarios", f(h.loss))
+            out += row("    VaR / ES", "\(f(h.valueAtRisk)) / \(f(h.expectedShortfall))" + (h.standardError > 0 ? "  (MC s.e. \(f(h.standardError)))" : ""))
+            if !h.uncoveredUnderlyings.isEmpty { out += row("    grid loss added for", h.uncoveredUnderlyings.joined(separator: ", ")) }
+            out += "    worst scenarios: " + h.worstScenarios.prefix(10).map { "\($0.label) \(f($0.pnl))" }.joined(separator: ", ") + "\n"
+            for c in h.contributions.sorted(by: { $0.pnl < $1.pnl }) {
+                out += row("    \(c.name) × \(c.quantity) (tail mean PnL)", f(c.pnl))
+            }
         }
         return out
     }

@@ -1,0 +1,175 @@
+import ArgumentParser
+import Foundation
+import MarginBacktest
+import MarginCore
+import MarginSchema
+
+/// Options of the dynamic risk model shared by `calibrate` and `backtest`.
+struct RiskModelOptions: ParsableArguments {
+    @Option(name: .long, help: "Price history: UNDERLYING=file.csv,… or file.csv,… (names from the ticker), or builtin (bundled BTC and ETH).")
+    var prices: String = "builtin"
+
+    @Option(name: .long, help: "Base parameter preset whose grid is rescaled (\(RiskPresets.names.joined(separator: ", "))).")
+    var base: String = "deribit-like"
+
+    @Option(name: .long, help: "Anti-procyclicality: buffer, stress-weight, floor, none, or several joined by + (default stress-weight+floor).")
+    var apc: String = "stress-weight+floor"
+
+    @Option(name: .long, help: "EWMA decay λ (RiskMetrics 0.94).")
+    var lambda: Double = 0.94
+
+    @Option(name: .long, help: "Margin horizon in days.")
+    var horizonDays: Int = 2
+
+    @Option(name: .long, help: "Confidence of ES/VaR and of the price-range quantile.")
+    var confidence: Double = 0.99
+
+    @Option(name: .long, help: "Scenario dates kept, most recent first (0: all).")
+    var lookbackDays: Int = 0
+
+    @Option(name: .long, help: "Tail measure: es or var.")
+    var measure: String = "es"
+
+    @Option(name: .long, help: "Volatility in scenarios: worst_of_grid or none.")
+    var volTreatment: String = "worst_of_grid"
+
+    @Option(name: .long, help: "Blend weight x of FHS (risk loss = x·fhs + (1−x)·grid); default: the maximum of the two.")
+    var fhsWeight: Double?
+
+    @Option(name: .long, help: "Grid decorrelation factor d across underlyings.")
+    var decorrelation: Double = 0.5
+
+    @Option(name: .long, help: "Largest daily relative change of a calibrated range (phase-in).")
+    var maxStep: Double = 0.25
+
+    @Option(name: .long, help: "Minimum grid price range, e.g. 0.05 or BTC=0.06,ETH=0.08.")
+    var priceRangeFloor: String = "0.05"
+
+    func settings() throws(MarginError) -> RiskModelSettings {
+        var s = RiskModelSettings()
+        s.lambda = lambda
+        s.horizonDays = horizonDays
+        s.confidence = confidence
+        s.lookbackDays = lookbackDays
+        s.apc = try RiskModelSettings.AntiProcyclicality(label: apc)
+        guard let m = HistoricalScenarioSet.Measure(rawValue: measure) else { throw .invalidInput(field: "measure", reason: "es or var, got \(measure)") }
+        s.measure = m
+        guard let v = HistoricalScenarioSet.VolatilityTreatment(rawValue: volTreatment) else {
+            throw .invalidInput(field: "vol-treatment", reason: "worst_of_grid or none, got \(volTreatment)")
+        }
+        s.volatilityTreatment = v
+        if let fhsWeight { s.combination = .weighted(fhsWeight) }
+        s.decorrelation = decorrelation
+        s.maxStep = maxStep
+        var floors: [String: Double] = [:]
+        for item in priceRangeFloor.split(separator: ",") {
+            let parts = item.split(separator: "=", maxSplits: 1)
+            guard let value = Double(parts.last!) else { throw .invalidInput(field: "price-range-floor", reason: "`\(item)` is not a number") }
+            floors[parts.count == 2 ? String(parts[0]) : "*"] = value
+        }
+        s.priceRangeFloor = floors
+        try s.validate()
+        return s
+    }
+}
+
+/// `margin-engine calibrate`: a risk-parameter set calibrated from price history.
+struct CalibrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate",
+        abstract: "Calibrate a risk-parameter set (FHS scenarios, grid ranges, APC) from daily price history.",
+        discussion: """
+        Writes a margin.v1.RiskParameters (protobuf JSON) built on --base: each underlying's regular grid \
+        rescaled to its calibrated price range, the joint scenario set (filtered historical simulation or \
+        Monte Carlo), the decorrelation factor and the provenance. With --previous, the APC buffer and \
+        phase-in continue from that calibration. Exit code 2 on invalid input.
+        """
+    )
+
+    @OptionGroup var model: RiskModelOptions
+
+    @Option(name: .long, help: "Calibrate with data up to this UTC day (YYYY-MM-DD); default: the last common day.")
+    var asOf: String?
+
+    @Option(name: .long, help: "Scenario source: historical or monte_carlo.")
+    var source: String = "historical"
+
+    @Option(name: .long, help: "Monte Carlo method: bootstrap or student-t.")
+    var mcMethod: String = "student-t"
+
+    @Option(name: .long, help: "Monte Carlo draws.")
+    var mcCount: Int = 10_000
+
+    @Option(name: .long, help: "Student-t degrees of freedom ν.")
+    var nu: Double = 4
+
+    @Option(name: .long, help: "Monte Carlo seed.")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "A previous calibrated parameter file: APC buffer and phase-in continue from it.")
+    var previous: String?
+
+    @Option(name: .long, help: "Id of the written parameter set.")
+    var id: String = "calibrated"
+
+    @Option(name: .long, help: "Version of the written parameter set (default: the as-of day's number, so later days have higher versions).")
+    var version: Int64?
+
+    @Option(name: .long, help: "Output file (default: standard output).")
+    var out: String?
+
+    func run() throws {
+        do {
+            let settings = try model.settings()
+            let history = try JointHistory(HistoryFiles.load(model.prices))
+            var asOfDay: Int?
+            if let asOf {
+                guard let day = UTCDay.parse(asOf) else { throw MarginError.invalidInput(field: "as-of", reason: "`\(asOf)` is not YYYY-MM-DD") }
+                asOfDay = day
+            }
+            var previousState: [String: RiskModelCalibrator.State] = [:]
+            if let previous {
+                let p = try SchemaCoding.decode(Margin_V1_RiskParameters.self, from: readInputFile(previous, what: "previous params"), format: .json)
+                previousState = RiskModelCalibrator.State.fromProvenance(p.provenance)
+            }
+            let calibrator = try RiskModelCalibrator(settings: settings)
+            let result: RiskModelCalibrator.Result
+            switch source {
+            case "historical":
+                result = try calibrator.calibrate(history, asOfDay: asOfDay, previous: previousState)
+            case "monte_carlo":
+                let method: RiskModelCalibrator.MonteCarloMethod
+                switch mcMethod {
+                case "bootstrap": method = .filteredBootstrap
+                case "student-t": method = .studentT(degreesOfFreedom: nu)
+                default: throw MarginError.invalidInput(field: "mc-method", reason: "bootstrap or student-t, got \(mcMethod)")
+                }
+                result = try calibrator.calibrateMonteCarlo(history, method: method, count: mcCount, seed: seed, asOfDay: asOfDay, previous: previousState)
+            default:
+                throw MarginError.invalidInput(field: "source", reason: "historical or monte_carlo, got \(source)")
+            }
+            let parameters = try RiskPresets.load(model.base)
+                .applyingCalibration(result, settings: settings, id: id, version: version ?? Int64(result.toDay))
+            let json = String(decoding: SchemaCoding.encode(parameters.proto, format: .json, pretty: true), as: UTF8.self) + "\n"
+            if let out {
+                guard FileManager.default.createFile(atPath: out, contents: Data(json.utf8)) else { failInput("cannot write \(out)") }
+            } else {
+                FileHandleOutput.standardOutput(json)
+            }
+            FileHandleOutput.standardError(Self.describe(result) + "\n")
+        } catch let error as MarginError {
+            failInput(error.description)
+        }
+    }
+
+    static func describe(_ result: RiskModelCalibrator.Result) -> String {
+        var lines = ["calibrated \(UTCDay.format(result.fromDay))..\(UTCDay.format(result.toDay)): \(result.scenarios.scenarioCount) \(result.scenarios.source.rawValue) scenarios"]
+        for (name, u) in result.underlyings.sorted(by: { $0.key < $1.key }) {
+            let annual = 365.0.squareRoot()
+            lines.append(String(format: "  %@: EWMA vol %.1f%%, stress vol %.1f%%, applied %.1f%%; price range ±%.2f%% (without APC ±%.2f%%)%@",
+                                name, u.ewmaVolatility * annual * 100, u.stressVolatility * annual * 100, u.appliedVolatility * annual * 100,
+                                u.priceRange * 100, u.priceRangeWithoutAPC * 100, u.phasedIn ? ", phased in" : ""))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
