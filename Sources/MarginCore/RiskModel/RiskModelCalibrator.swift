@@ -7,7 +7,8 @@
 ///    Giannopoulos & Vosper 1999, "VaR without correlations for portfolios of derivative securities");
 ///    h-day scenarios are overlapping sums of h consecutive `r̃_d`, dated by their first day;
 /// 2. `σ_used` is today's forecast `σ_T`, or with APC (b) `√(0.75σ²_T + 0.25σ²_stress)` (σ_stress the
-///    largest rolling `stressWindowDays` volatility in the lookback), with APC (c) at least the
+///    largest rolling `stressWindowDays` volatility in the lookback, and at least σ_T itself, so that
+///    APC never margins below the plain model), with APC (c) at least the
 ///    volatility of the last 10 years, with APC (a) held within `[σ, 1.25σ]` of yesterday's value
 ///    (a 25 % buffer that rises are allowed to consume), and with a previous calibration never more
 ///    than `maxStep` away from it per day (phase-in);
@@ -105,7 +106,8 @@ public struct RiskModelCalibrator: Sendable {
                 for j in 0..<h { sum += returns[start + w + j] / forecasts[start + w + j].squareRoot() }
                 zWindows[w] = sum
             }
-            let stress = Self.maximumRollingVolatility(returns, window: s.stressWindowDays, from: start)
+            // The current period counts as stressed when it is the most volatile: APC never lowers σ_T.
+            let stress = max(Self.maximumRollingVolatility(returns, window: s.stressWindowDays, from: start), sigmaT)
             let floorFrom = max(0, returnCount - s.floorLookbackDays)
             let floorVolatility = Self.rootMeanSquare(returns[floorFrom...])
 
