@@ -48,6 +48,9 @@ struct BenchCommand: ParsableCommand {
         let aggregationNs = aggregationSeconds * 1e9 / Double(exposures.count)
         let summaryNs = summarySeconds * 1e9 / Double(exposures.count)
 
+        let fhs = try Self.historicalSimulation(strikes: strikes, accounts: min(accounts, 2_000))
+        sink += fhs.checksum
+
         let machine = Self.machine()
         if json {
             print(jsonLine([
@@ -55,6 +58,9 @@ struct BenchCommand: ParsableCommand {
                 "risk_array_book_ms": buildSeconds * 1e3,
                 "aggregation_ns_per_account": aggregationNs,
                 "margin_summary_ns_per_account": summaryNs,
+                "fhs_ns_per_account": fhs.nsPerAccount,
+                "fhs_book_ms": fhs.bookMs,
+                "fhs_scenarios": fhs.scenarios, "fhs_columns": fhs.columns,
                 "options": optionCount, "scenarios": scenarioCount, "accounts": exposures.count, "positions_per_account": 10,
                 "machine": machine, "checksum": sink.isFinite ? 1 : 0,
             ]))
@@ -63,7 +69,48 @@ struct BenchCommand: ParsableCommand {
             print("risk-array build: \(optionCount) options × \(scenarioCount) scenarios in \(String(format: "%.3f", buildSeconds * 1e3)) ms = \(String(format: "%.2f", buildNs)) ns per option-scenario")
             print("aggregation: \(String(format: "%.1f", aggregationNs)) ns per account (10 positions, \(scenarioCount) scenarios)")
             print("full margin summary (contingencies, equity, health): \(String(format: "%.1f", summaryNs)) ns per account")
+            print("FHS: \(fhs.scenarios) joint scenarios (\(fhs.columns) columns per option): book rebuild \(String(format: "%.2f", fhs.bookMs)) ms (\(optionCount) options), margin summary \(String(format: "%.0f", fhs.nsPerAccount)) ns per 10-position, 2-underlying account")
         }
+    }
+
+    /// FHS with 1,000 joint BTC/ETH scenarios (worst-of-grid: 3 columns each): the rebuild of one
+    /// underlying's book and the margin summary of 10-position accounts on both underlyings.
+    static func historicalSimulation(strikes: Int, accounts: Int) throws -> (nsPerAccount: Double, bookMs: Double, scenarios: Int, columns: Int, checksum: Double) {
+        let btc = SyntheticBook.market(underlying: "BTC", index: 60_000, strikesPerExpiry: strikes)
+        let eth = SyntheticBook.market(underlying: "ETH", index: 3_000, strikesPerExpiry: strikes)
+        let catalog = InstrumentCatalog(btc.catalog.options(on: "BTC") + eth.catalog.options(on: "ETH"))
+        let markets = MarketState([btc.market, eth.market])
+        var parameters = SyntheticBook.parameters()
+        parameters.riskUnits["ETH"] = parameters.riskUnits["BTC"]
+        var generator = SeededGenerator(seed: 7)
+        var returns: [String: [Double]] = ["BTC": [], "ETH": []]
+        for _ in 0..<1_000 {
+            let common = Double.random(in: -0.1...0.1, using: &generator)
+            returns["BTC"]!.append(common + Double.random(in: -0.02...0.02, using: &generator))
+            returns["ETH"]!.append(1.2 * common + Double.random(in: -0.03...0.03, using: &generator))
+        }
+        parameters.historicalSimulation = HistoricalScenarioSet(labels: (0..<1_000).map { "s\($0)" }, logReturns: returns)
+        parameters.decorrelation = 0.5
+        let calculator = MarginCalculator(parameters: parameters)
+        let asOf = btc.market.timestampMs
+        var books = ["BTC": try calculator.riskBook(for: "BTC", catalog: catalog, markets: markets, asOfMs: asOf),
+                     "ETH": try calculator.riskBook(for: "ETH", catalog: catalog, markets: markets, asOfMs: asOf)]
+        let bookSeconds = best(rounds: 5) {
+            books["BTC"] = try! calculator.riskBook(for: "BTC", catalog: catalog, markets: markets, asOfMs: asOf, reusing: books["BTC"])
+        }
+        let a = SyntheticBook.accounts(count: accounts, positions: 5, catalog: catalog, underlying: "BTC", seed: 1)
+        let b = SyntheticBook.accounts(count: accounts, positions: 5, catalog: catalog, underlying: "ETH", seed: 2)
+        let exposures = try zip(a, b).map { x, y in
+            try AccountExposure(account: Account(id: x.id, version: 1, balances: x.balances, positions: x.positions + y.positions),
+                                catalog: catalog, books: books, parameters: parameters)
+        }
+        var sink = 0.0
+        let seconds = best(rounds: 3) {
+            for exposure in exposures { sink += try! calculator.summary(exposure, books: books, markets: markets).maintenanceRequirement }
+        }
+        let set = parameters.historicalSimulation!
+        return (seconds * 1e9 / Double(exposures.count), bookSeconds * 1e3, set.scenarioCount, set.scenarioCount * set.columnsPerScenario,
+                sink.isFinite ? 1 : 0)
     }
 
     /// Best wall time of `rounds` runs of `body`, in seconds.
