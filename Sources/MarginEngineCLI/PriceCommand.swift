@@ -23,27 +23,18 @@ struct PriceCommand: ParsableCommand {
     }
 
     static func price(line: String) -> [String: Any] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+        // Decoded with JSONDecoder: JSONSerialization bridges the numbers 0 and 1 to Bool on
+        // Linux, which made `"rate": 0` or `"expiry_years": 1` look like non-numbers.
+        let request: PriceRequest
+        do {
+            request = try JSONDecoder().decode(PriceRequest.self, from: Data(line.utf8))
+        } catch let error as MarginError {
+            return ["error": error.description, "code": error.code]
+        } catch {
             return ["error": "invalid JSON object"]
         }
-        func number(_ key: String, default value: Double? = nil) throws(MarginError) -> Double {
-            guard let raw = object[key] else {
-                if let value { return value }
-                throw .invalidInput(field: key, reason: "missing")
-            }
-            guard let number = raw as? NSNumber, !(raw is Bool) || false else { throw .invalidInput(field: key, reason: "must be a number") }
-            return number.doubleValue
-        }
         do {
-            let typeText = (object["type"] as? String)?.lowercased() ?? ""
-            guard let right = OptionRight(rawValue: typeText) else { throw MarginError.invalidInput(field: "type", reason: "must be call or put") }
-            let settlementText = (object["settlement"] as? String)?.lowercased() ?? "linear"
-            guard let settlement = Settlement(rawValue: settlementText) else {
-                throw MarginError.invalidInput(field: "settlement", reason: "must be linear or inverse")
-            }
-            let inputs = Black76Inputs(forward: try number("forward"), strike: try number("strike"),
-                                       timeToExpiry: try number("expiry_years"), volatility: try number("vol"),
-                                       rate: try number("rate", default: 0), right: right, settlement: settlement)
+            let inputs = request.inputs
             try inputs.validate()
             let v = Black76.valuation(inputs)
             for (name, value) in [("price", v.price), ("delta", v.delta), ("gamma", v.gamma), ("vega", v.vega), ("theta", v.theta)] where !value.isFinite {
@@ -55,5 +46,34 @@ struct PriceCommand: ParsableCommand {
         } catch {
             return ["error": "\(error)"]
         }
+    }
+}
+
+/// One input line of `margin-engine price`. Numbers must be JSON numbers (`true` is not 1);
+/// a wrong or missing field throws a `MarginError` naming it.
+struct PriceRequest: Decodable {
+    var inputs: Black76Inputs
+
+    enum CodingKeys: String, CodingKey {
+        case forward, strike, expiryYears = "expiry_years", vol, rate, type, settlement
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c: KeyedDecodingContainer<CodingKeys>
+        c = try decoder.container(keyedBy: CodingKeys.self) // not an object: "invalid JSON object"
+        func number(_ key: CodingKeys, default value: Double? = nil) throws -> Double {
+            guard c.contains(key) else {
+                if let value { return value }
+                throw MarginError.invalidInput(field: key.stringValue, reason: "missing")
+            }
+            do { return try c.decode(Double.self, forKey: key) } catch { throw MarginError.invalidInput(field: key.stringValue, reason: "must be a number") }
+        }
+        func text(_ key: CodingKeys) -> String? { (try? c.decodeIfPresent(String.self, forKey: key))?.lowercased() }
+        guard let right = OptionRight(rawValue: text(.type) ?? "") else { throw MarginError.invalidInput(field: "type", reason: "must be call or put") }
+        guard let settlement = Settlement(rawValue: text(.settlement) ?? "linear") else {
+            throw MarginError.invalidInput(field: "settlement", reason: "must be linear or inverse")
+        }
+        inputs = Black76Inputs(forward: try number(.forward), strike: try number(.strike), timeToExpiry: try number(.expiryYears),
+                               volatility: try number(.vol), rate: try number(.rate, default: 0), right: right, settlement: settlement)
     }
 }

@@ -71,7 +71,7 @@ public actor MarginEngine {
         }
         referencePositions[message.topicPartition] = message.offset + 1
         do {
-            switch try reference.apply(message, topics: configuration.topics, nowMs: clock()) {
+            switch try reference.apply(message, topics: configuration.topics, nowMs: clock(), maxClockSkewMs: configuration.maxClockSkewMs) {
             case .instruments, .parameters: rebuildAll = true
             case .market(let underlying): dirtyUnderlyings.insert(underlying)
             case .none: break

@@ -21,8 +21,10 @@ struct ReferenceData {
     }
 
     /// Applies one record of a reference topic; throws a `MarginError` for invalid input
-    /// (which then changes nothing).
-    mutating func apply(_ message: KafkaMessage, topics: TopicNames, nowMs: Int64) throws(MarginError) -> Change {
+    /// (which then changes nothing). A market snapshot dated more than `maxClockSkewMs` after
+    /// `nowMs` is invalid: held, it would make every current snapshot look older and be ignored.
+    mutating func apply(_ message: KafkaMessage, topics: TopicNames, nowMs: Int64,
+                        maxClockSkewMs: Int64) throws(MarginError) -> Change {
         let format = SchemaCoding.Format(contentType: message.header("content-type"))
         guard let key = message.key.map({ String(decoding: $0, as: UTF8.self) }), !key.isEmpty else {
             throw .invalidInput(field: "key", reason: "records of \(message.topic) need a key")
@@ -45,6 +47,11 @@ struct ReferenceData {
             }
             let market = try UnderlyingMarket(proto: SchemaCoding.decode(Margin_V1_MarketSnapshot.self, from: value, format: format))
             guard market.underlying == key else { throw .invalidInput(field: "market.underlying", reason: "'\(market.underlying)' does not match key '\(key)'") }
+            let (latest, overflow) = nowMs.addingReportingOverflow(maxClockSkewMs)
+            if !overflow, market.timestampMs > latest {
+                throw .invalidInput(field: "market.timestamp_ms", reason: "\(market.timestampMs) is \(market.timestampMs - nowMs) ms in the future "
+                    + "(clock \(nowMs), max_clock_skew_ms \(maxClockSkewMs))")
+            }
             if let previous = markets[key], market.timestampMs < previous.timestampMs {
                 return .none // an older snapshot than the one held: ignored
             }

@@ -16,6 +16,25 @@ public struct TopicNames: Codable, Sendable, Hashable {
 
     public init() {}
 
+    enum CodingKeys: String, CodingKey {
+        case instruments, market, accounts, params, results, liquidations
+        case liquidationState = "liquidation_state", deadLetter = "dead_letter"
+    }
+
+    /// Any topic left out keeps its default name.
+    public init(from decoder: any Decoder) throws {
+        let d = TopicNames()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        instruments = try c.decodeIfPresent(String.self, forKey: .instruments) ?? d.instruments
+        market = try c.decodeIfPresent(String.self, forKey: .market) ?? d.market
+        accounts = try c.decodeIfPresent(String.self, forKey: .accounts) ?? d.accounts
+        params = try c.decodeIfPresent(String.self, forKey: .params) ?? d.params
+        results = try c.decodeIfPresent(String.self, forKey: .results) ?? d.results
+        liquidations = try c.decodeIfPresent(String.self, forKey: .liquidations) ?? d.liquidations
+        liquidationState = try c.decodeIfPresent(String.self, forKey: .liquidationState) ?? d.liquidationState
+        deadLetter = try c.decodeIfPresent(String.self, forKey: .deadLetter) ?? d.deadLetter
+    }
+
     /// The compacted input topics every instance reads whole.
     public var reference: [String] { [instruments, market, params] }
     /// Every topic the worker uses.
@@ -24,6 +43,9 @@ public struct TopicNames: Codable, Sendable, Hashable {
 
 /// Everything `margin-engine run` is configured with: from a YAML file, then environment
 /// variables (`MARGIN_ENGINE_<KEY>`), then flags. Durations are milliseconds.
+///
+/// Every setting is listed once, in ``settings``: the YAML loader, the environment and
+/// `--set key=value` all go through that table, so a key that works in one works in all three.
 public struct WorkerConfiguration: Codable, Sendable, Hashable {
     /// Kafka bootstrap servers.
     public var brokers = "127.0.0.1:9092"
@@ -38,6 +60,8 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
     public var coalesceWindowMs = 50
     /// A market snapshot older than this marks exposed accounts `stale`.
     public var staleAfterMs: Int64 = 10_000
+    /// A market snapshot dated more than this far ahead of the clock is dead-lettered.
+    public var maxClockSkewMs: Int64 = 5_000
     /// An index confidence below this marks exposed accounts `stale`.
     public var minimumConfidence = 0.5
     /// A result is published when health changes or MM/IM move by more than this fraction.
@@ -66,7 +90,7 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case brokers, group, instanceID = "instance_id", topics, paramsID = "params_id", coalesceWindowMs = "coalesce_window_ms"
-        case staleAfterMs = "stale_after_ms", minimumConfidence = "minimum_confidence", publishThreshold = "publish_threshold"
+        case staleAfterMs = "stale_after_ms", maxClockSkewMs = "max_clock_skew_ms", minimumConfidence = "minimum_confidence", publishThreshold = "publish_threshold"
         case refreshIntervalMs = "refresh_interval_ms", transactional, outputFormat = "output_format", httpHost = "http_host"
         case httpPort = "http_port", bearerToken = "bearer_token", maxRequestBytes = "max_request_bytes", liquidation, kafka
         case sessionTimeoutMs = "session_timeout_ms"
@@ -82,6 +106,7 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
         paramsID = try c.decodeIfPresent(String.self, forKey: .paramsID) ?? defaults.paramsID
         coalesceWindowMs = try c.decodeIfPresent(Int.self, forKey: .coalesceWindowMs) ?? defaults.coalesceWindowMs
         staleAfterMs = try c.decodeIfPresent(Int64.self, forKey: .staleAfterMs) ?? defaults.staleAfterMs
+        maxClockSkewMs = try c.decodeIfPresent(Int64.self, forKey: .maxClockSkewMs) ?? defaults.maxClockSkewMs
         minimumConfidence = try c.decodeIfPresent(Double.self, forKey: .minimumConfidence) ?? defaults.minimumConfidence
         publishThreshold = try c.decodeIfPresent(Double.self, forKey: .publishThreshold) ?? defaults.publishThreshold
         refreshIntervalMs = try c.decodeIfPresent(Int64.self, forKey: .refreshIntervalMs) ?? defaults.refreshIntervalMs
@@ -96,63 +121,127 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
         sessionTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .sessionTimeoutMs) ?? defaults.sessionTimeoutMs
     }
 
-    /// Reads a YAML file (keys as in ``CodingKeys``); unknown keys are refused.
+    /// Every setting by its YAML key (sections as dotted prefixes: `liquidation.target_buffer`,
+    /// `topics.results`). The YAML file, `MARGIN_ENGINE_<KEY>` variables and `--set key=value` all
+    /// use this one table; `kafka.<property>` passes librdkafka properties through.
+    public static let settings: [WorkerSetting] = [
+        .text("brokers", \.brokers),
+        .text("group", \.group),
+        .text("instance_id", \.instanceID),
+        .text("topics.instruments", \.topics.instruments),
+        .text("topics.market", \.topics.market),
+        .text("topics.accounts", \.topics.accounts),
+        .text("topics.params", \.topics.params),
+        .text("topics.results", \.topics.results),
+        .text("topics.liquidations", \.topics.liquidations),
+        .text("topics.liquidation_state", \.topics.liquidationState, aliases: ["topics.liquidationState"]),
+        .text("topics.dead_letter", \.topics.deadLetter, aliases: ["topics.deadLetter"]),
+        .text("params_id", \.paramsID),
+        .integer("coalesce_window_ms", \.coalesceWindowMs),
+        .integer("stale_after_ms", \.staleAfterMs),
+        .integer("max_clock_skew_ms", \.maxClockSkewMs),
+        .number("minimum_confidence", \.minimumConfidence),
+        .number("publish_threshold", \.publishThreshold),
+        .integer("refresh_interval_ms", \.refreshIntervalMs),
+        .flag("transactional", \.transactional),
+        .text("output_format", \.outputFormat),
+        .text("http_host", \.httpHost),
+        .integer("http_port", \.httpPort),
+        .optionalText("bearer_token", \.bearerToken),
+        .integer("max_request_bytes", \.maxRequestBytes),
+        .flag("liquidation.enabled", \.liquidation.enabled),
+        .number("liquidation.target_buffer", \.liquidation.targetBuffer),
+        .number("liquidation.close_out_equity", \.liquidation.closeOutEquity),
+        .number("liquidation.depth_fraction", \.liquidation.depthFraction),
+        .number("liquidation.penalty_rate", \.liquidation.penaltyRate),
+        .number("liquidation.impact_coefficient", \.liquidation.impactCoefficient),
+        .number("liquidation.budget_fraction", \.liquidation.budgetFraction),
+        .integer("liquidation.budget_window_ms", \.liquidation.budgetWindowMs),
+        .integer("liquidation.deadline_ms", \.liquidation.deadlineMs),
+        .integer("session_timeout_ms", \.sessionTimeoutMs),
+    ]
+
+    /// The section of librdkafka properties (`kafka.<property>`, `MARGIN_ENGINE_KAFKA_<PROP>`).
+    static let kafkaSection = "kafka"
+
+    private static let settingsByKey: [String: WorkerSetting] = {
+        var table: [String: WorkerSetting] = [:]
+        for setting in settings { for key in [setting.key] + setting.aliases { table[key] = setting } }
+        return table
+    }()
+
+    private static let settingsByEnvironmentName: [String: WorkerSetting] =
+        Dictionary(uniqueKeysWithValues: settings.map { ($0.environmentName, $0) })
+
+    /// Reads a YAML file: nested mappings are sections (`liquidation:` → `liquidation.<key>`), every
+    /// value is set through ``settings`` as its text; unknown keys are refused, a null value keeps
+    /// the default.
     public static func load(yaml text: String) throws -> WorkerConfiguration {
-        if let root = try Yams.load(yaml: text) as? [String: Any] {
-            let known = Set(CodingKeys.allCases.map(\.rawValue))
-            if let unknown = root.keys.sorted().first(where: { !known.contains($0) }) {
-                throw ConfigurationError(key: unknown, reason: "unknown setting")
-            }
-        }
-        return try YAMLDecoder().decode(WorkerConfiguration.self, from: text)
+        var configuration = WorkerConfiguration()
+        guard let root = try Yams.compose(yaml: text) else { return configuration }
+        guard case .mapping = root else { throw ConfigurationError(key: "config", reason: "expected a mapping of settings") }
+        try configuration.apply(yaml: root, key: nil)
+        return configuration
     }
 
-    /// Applies `MARGIN_ENGINE_<KEY>` variables (e.g. `MARGIN_ENGINE_BROKERS`,
-    /// `MARGIN_ENGINE_HTTP_PORT`, `MARGIN_ENGINE_KAFKA_SASL_USERNAME` → `kafka: sasl.username`).
+    private mutating func apply(yaml node: Node, key: String?) throws {
+        switch node {
+        case .mapping(let mapping):
+            for (name, value) in mapping {
+                guard let name = name.string, !name.isEmpty else {
+                    throw ConfigurationError(key: key ?? "config", reason: "setting names must be text")
+                }
+                try apply(yaml: value, key: key.map { "\($0).\(name)" } ?? name)
+            }
+        case .scalar(let scalar):
+            guard let key else { return }
+            if node.null != nil {
+                guard Self.isKnown(key) else { throw ConfigurationError(key: key, reason: "unknown setting") }
+                if let setting = Self.settingsByKey[key] { try setting.reset(&self) }
+                return
+            }
+            try set(key, scalar.string)
+        case .sequence:
+            throw ConfigurationError(key: key ?? "config", reason: "expected a single value, not a list")
+        }
+    }
+
+    /// A setting, a section of settings, or the `kafka` section.
+    private static func isKnown(_ key: String) -> Bool {
+        settingsByKey[key] != nil || key == kafkaSection || key.hasPrefix(kafkaSection + ".")
+            || settings.contains { $0.key.hasPrefix(key + ".") }
+    }
+
+    /// Applies `MARGIN_ENGINE_<KEY>` variables: the setting's key upper-cased with dots as
+    /// underscores (`MARGIN_ENGINE_HTTP_PORT`, `MARGIN_ENGINE_LIQUIDATION_TARGET_BUFFER`,
+    /// `MARGIN_ENGINE_TOPICS_RESULTS`); `MARGIN_ENGINE_KAFKA_SASL_USERNAME` → `kafka: sasl.username`.
+    /// An unknown `MARGIN_ENGINE_` variable is refused (`MARGIN_ENGINE_TARGET_CPU` is the build's).
     public mutating func applyEnvironment(_ environment: [String: String]) throws {
-        for (name, value) in environment where name.hasPrefix("MARGIN_ENGINE_") {
-            let key = String(name.dropFirst("MARGIN_ENGINE_".count)).lowercased()
-            if key.hasPrefix("kafka_") {
-                kafka[key.dropFirst("kafka_".count).replacingOccurrences(of: "_", with: ".")] = value
-            } else if key != "target_cpu" {
-                try set(key, value)
+        let prefix = "MARGIN_ENGINE_"
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix(prefix) {
+            let upper = name.uppercased()
+            let rest = upper.dropFirst(prefix.count)
+            if rest.hasPrefix("KAFKA_") {
+                let property = name.dropFirst(prefix.count + "KAFKA_".count).lowercased().replacingOccurrences(of: "_", with: ".")
+                kafka[property] = value
+            } else if rest == "TARGET_CPU" {
+                continue
+            } else if let setting = Self.settingsByEnvironmentName[upper] {
+                try setting.assign(&self, value)
+            } else {
+                throw ConfigurationError(key: name, reason: "unknown setting")
             }
         }
     }
 
-    /// Sets one setting by its YAML key (flags and environment use this).
+    /// Sets one setting by its YAML key (`brokers`, `liquidation.target_buffer`, `topics.results`,
+    /// `kafka.<property>`); the YAML loader, environment and flags all use this.
     public mutating func set(_ key: String, _ value: String) throws {
-        func int() throws -> Int {
-            guard let v = Int(value) else { throw ConfigurationError(key: key, reason: "expected an integer, got '\(value)'") }
-            return v
-        }
-        func double() throws -> Double {
-            guard let v = Double(value), v.isFinite else { throw ConfigurationError(key: key, reason: "expected a number, got '\(value)'") }
-            return v
-        }
-        func bool() throws -> Bool {
-            guard let v = Bool(value.lowercased()) else { throw ConfigurationError(key: key, reason: "expected true or false, got '\(value)'") }
-            return v
-        }
-        switch key {
-        case "brokers": brokers = value
-        case "group": group = value
-        case "instance_id": instanceID = value
-        case "params_id": paramsID = value
-        case "coalesce_window_ms": coalesceWindowMs = try int()
-        case "stale_after_ms": staleAfterMs = Int64(try int())
-        case "minimum_confidence": minimumConfidence = try double()
-        case "publish_threshold": publishThreshold = try double()
-        case "refresh_interval_ms": refreshIntervalMs = Int64(try int())
-        case "transactional": transactional = try bool()
-        case "output_format": outputFormat = value
-        case "http_host": httpHost = value
-        case "http_port": httpPort = try int()
-        case "bearer_token": bearerToken = value
-        case "max_request_bytes": maxRequestBytes = try int()
-        case "session_timeout_ms": sessionTimeoutMs = try int()
-        default:
-            if key.hasPrefix("kafka.") { kafka[String(key.dropFirst("kafka.".count))] = value; return }
+        if let setting = Self.settingsByKey[key] {
+            try setting.assign(&self, value)
+        } else if key.hasPrefix(Self.kafkaSection + "."), key.count > Self.kafkaSection.count + 1 {
+            kafka[String(key.dropFirst(Self.kafkaSection.count + 1))] = value
+        } else {
             throw ConfigurationError(key: key, reason: "unknown setting")
         }
     }
@@ -165,6 +254,7 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
         if instanceID.isEmpty { try fail("instance_id", "must not be empty") }
         if coalesceWindowMs < 1 || coalesceWindowMs > 60_000 { try fail("coalesce_window_ms", "must lie in 1…60000") }
         if staleAfterMs < 1 { try fail("stale_after_ms", "must be positive") }
+        if maxClockSkewMs < 0 { try fail("max_clock_skew_ms", "must be ≥ 0") }
         if !(0...1).contains(minimumConfidence) { try fail("minimum_confidence", "must lie in [0, 1]") }
         if publishThreshold < 0 { try fail("publish_threshold", "must be ≥ 0") }
         if refreshIntervalMs < 0 { try fail("refresh_interval_ms", "must be ≥ 0") }
@@ -200,4 +290,58 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String { "configuration \(key): \(reason)" }
+}
+
+/// One entry of ``WorkerConfiguration/settings``: a YAML key and how to set it from text (a YAML
+/// scalar, an environment variable or a `--set` value).
+public struct WorkerSetting: Sendable {
+    /// The YAML key, dotted for sections (`liquidation.target_buffer`).
+    public let key: String
+    /// Older spellings still accepted in YAML and `--set`.
+    public let aliases: [String]
+    /// Parses `value` and stores it; throws a ``ConfigurationError`` naming the key.
+    let assign: @Sendable (inout WorkerConfiguration, String) throws -> Void
+    /// Back to the default (a YAML null).
+    let reset: @Sendable (inout WorkerConfiguration) throws -> Void
+
+    /// `MARGIN_ENGINE_` and the key upper-cased, dots as underscores.
+    public var environmentName: String {
+        "MARGIN_ENGINE_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+
+    static func parsed<T>(_ key: String, _ path: any WritableKeyPath<WorkerConfiguration, T> & Sendable, aliases: [String] = [],
+                          expected: String, _ parse: @escaping @Sendable (String) -> T?) -> WorkerSetting {
+        WorkerSetting(key: key, aliases: aliases, assign: { configuration, text in
+            guard let value = parse(text) else { throw ConfigurationError(key: key, reason: "expected \(expected), got '\(text)'") }
+            configuration[keyPath: path] = value
+        }, reset: { configuration in
+            configuration[keyPath: path] = WorkerConfiguration()[keyPath: path]
+        })
+    }
+
+    static func text(_ key: String, _ path: any WritableKeyPath<WorkerConfiguration, String> & Sendable, aliases: [String] = []) -> WorkerSetting {
+        parsed(key, path, aliases: aliases, expected: "text") { $0 }
+    }
+
+    static func optionalText(_ key: String, _ path: any WritableKeyPath<WorkerConfiguration, String?> & Sendable) -> WorkerSetting {
+        parsed(key, path, expected: "text") { Optional($0) }
+    }
+
+    static func integer<T: FixedWidthInteger & SendableMetatype>(_ key: String, _ path: any WritableKeyPath<WorkerConfiguration, T> & Sendable) -> WorkerSetting {
+        parsed(key, path, expected: "an integer") { T($0.trimmingCharacters(in: .whitespaces), radix: 10) }
+    }
+
+    static func number(_ key: String, _ path: any WritableKeyPath<WorkerConfiguration, Double> & Sendable) -> WorkerSetting {
+        parsed(key, path, expected: "a number") { Double($0.trimmingCharacters(in: .whitespaces)).flatMap { $0.isFinite ? $0 : nil } }
+    }
+
+    static func flag(_ key: String, _ path: any WritableKeyPath<WorkerConfiguration, Bool> & Sendable) -> WorkerSetting {
+        parsed(key, path, expected: "true or false") { text in
+            switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+            case "true", "yes", "on": true
+            case "false", "no", "off": false
+            default: nil
+            }
+        }
+    }
 }

@@ -61,7 +61,12 @@ public func buildApplication(engine: MarginEngine, configuration: WorkerConfigur
     }
     let v1 = router.group("v1").add(middleware: BearerTokenMiddleware(token: configuration.bearerToken))
     v1.get("accounts/:id") { _, context -> Response in
-        guard let id = context.parameters.get("id") else { return BearerTokenMiddleware<BasicRequestContext>.error(.badRequest, "missing id") }
+        // The router matches the raw path, so an id with reserved characters arrives percent-encoded
+        // (`acct x/1` as `acct%20x%2F1`): decode it once here.
+        guard let raw = context.parameters.get("id") else { return BearerTokenMiddleware<BasicRequestContext>.error(.badRequest, "missing id") }
+        guard let id = raw.removingPercentEncoding, !id.isEmpty else {
+            return BearerTokenMiddleware<BasicRequestContext>.error(.badRequest, "malformed percent-encoding in account id '\(raw)'")
+        }
         guard let result = await engine.currentResult(accountID: id) else {
             return BearerTokenMiddleware<BasicRequestContext>.error(.notFound, "account \(id) is not held by this instance")
         }
