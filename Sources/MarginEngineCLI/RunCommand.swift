@@ -18,23 +18,10 @@ struct RunCommand: AsyncParsableCommand {
         """
     )
 
-    @Option(help: "YAML configuration file.")
-    var config: String?
-
-    @Option(help: "Kafka bootstrap servers.")
-    var brokers: String?
+    @OptionGroup var options: WorkerOptions
 
     @Option(help: "HTTP port (0 picks a free one).")
     var httpPort: Int?
-
-    @Option(help: "Instance id.")
-    var instanceID: String?
-
-    @Option(name: .customLong("set"), help: "Any setting as key=value (repeatable).")
-    var settings: [String] = []
-
-    @Option(name: .customLong("kafka"), help: "A librdkafka property as name=value (repeatable).")
-    var kafka: [String] = []
 
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: String = "info"
@@ -42,24 +29,8 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         var configuration = WorkerConfiguration()
         do {
-            if let config {
-                guard let text = try? String(contentsOfFile: config, encoding: .utf8) else { throw ConfigurationError(key: "config", reason: "cannot read \(config)") }
-                configuration = try WorkerConfiguration.load(yaml: text)
-            }
-            try configuration.applyEnvironment(ProcessInfo.processInfo.environment)
-            if let brokers { configuration.brokers = brokers }
+            configuration = try options.load()
             if let httpPort { configuration.httpPort = httpPort }
-            if let instanceID { configuration.instanceID = instanceID }
-            for setting in settings {
-                let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2 else { throw ConfigurationError(key: setting, reason: "expected key=value") }
-                try configuration.set(parts[0], parts[1])
-            }
-            for property in kafka {
-                let parts = property.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2 else { throw ConfigurationError(key: property, reason: "expected name=value") }
-                configuration.kafka[parts[0]] = parts[1]
-            }
             try configuration.validate()
         } catch {
             failInput("\(error)")
@@ -73,6 +44,47 @@ struct RunCommand: AsyncParsableCommand {
             services: [.init(service: worker), .init(service: http)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+}
+
+/// The worker settings shared by `run` and `calibrator`: YAML file, then `MARGIN_ENGINE_<KEY>`
+/// environment variables, then flags.
+struct WorkerOptions: ParsableArguments {
+    @Option(help: "YAML configuration file.")
+    var config: String?
+
+    @Option(help: "Kafka bootstrap servers.")
+    var brokers: String?
+
+    @Option(help: "Instance id.")
+    var instanceID: String?
+
+    @Option(name: .customLong("set"), help: "Any setting as key=value (repeatable).")
+    var settings: [String] = []
+
+    @Option(name: .customLong("kafka"), help: "A librdkafka property as name=value (repeatable).")
+    var kafka: [String] = []
+
+    func load() throws -> WorkerConfiguration {
+        var configuration = WorkerConfiguration()
+        if let config {
+            guard let text = try? String(contentsOfFile: config, encoding: .utf8) else { throw ConfigurationError(key: "config", reason: "cannot read \(config)") }
+            configuration = try WorkerConfiguration.load(yaml: text)
+        }
+        try configuration.applyEnvironment(ProcessInfo.processInfo.environment)
+        if let brokers { configuration.brokers = brokers }
+        if let instanceID { configuration.instanceID = instanceID }
+        for setting in settings {
+            let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ConfigurationError(key: setting, reason: "expected key=value") }
+            try configuration.set(parts[0], parts[1])
+        }
+        for property in kafka {
+            let parts = property.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ConfigurationError(key: property, reason: "expected name=value") }
+            configuration.kafka[parts[0]] = parts[1]
+        }
+        return configuration
     }
 }
 

@@ -409,6 +409,27 @@ public nonisolated struct Margin_V1_MarketData: Sendable {
   public init() {}
 }
 
+/// One daily close of an underlying, as the live calibrator finalised it (the last index price of
+/// the UTC day). Topic margin.riskfactors.v1, key = "<underlying>:<date>", compacted: the history
+/// the calibrator recalibrates from survives restarts and grows past the bundled files.
+public nonisolated struct Margin_V1_RiskFactorClose: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var underlying: String = String()
+
+  /// UTC day, YYYY-MM-DD.
+  public var date: String = String()
+
+  /// Close, USD, > 0.
+  public var close: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "margin.v1"
@@ -787,6 +808,46 @@ nonisolated extension Margin_V1_MarketData: SwiftProtobuf.Message, SwiftProtobuf
   public static func ==(lhs: Margin_V1_MarketData, rhs: Margin_V1_MarketData) -> Bool {
     if lhs.instruments != rhs.instruments {return false}
     if lhs.markets != rhs.markets {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Margin_V1_RiskFactorClose: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RiskFactorClose"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}underlying\0\u{1}date\0\u{1}close\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.underlying) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.date) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.close) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.underlying.isEmpty {
+      try visitor.visitSingularStringField(value: self.underlying, fieldNumber: 1)
+    }
+    if !self.date.isEmpty {
+      try visitor.visitSingularStringField(value: self.date, fieldNumber: 2)
+    }
+    if self.close.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.close, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Margin_V1_RiskFactorClose, rhs: Margin_V1_RiskFactorClose) -> Bool {
+    if lhs.underlying != rhs.underlying {return false}
+    if lhs.date != rhs.date {return false}
+    if lhs.close != rhs.close {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,62 @@
+import Foundation
+import MarginCore
+import Testing
+
+/// The live calibrator's state: daily closes from the stream, the intraday EWMA, when it is due,
+/// and that a calibration never reads a later day.
+@Suite struct LiveCalibrationTests {
+    static let day0 = UTCDay.parse("2021-01-01")!
+
+    static func seeded() throws -> LiveCalibration {
+        var live = try LiveCalibration()
+        let closes = RiskModelTests.closes(days: 400, seed: 4) { _ in 0.03 }
+        // The seed also holds days after the market's "now": they must never be used.
+        try live.seed(PriceHistory(underlying: "BTC", days: (0..<400).map { day0 + $0 }, closes: closes))
+        return live
+    }
+
+    static func ms(day: Int, hour: Double) -> Int64 { UTCDay.unixMs(ofDay: day) + Int64(hour * 3_600_000) }
+
+    @Test func aNewDayFinalisesTheLastPriceOfThePreviousOne() throws {
+        var live = try Self.seeded()
+        let day = Self.day0 + 300
+        #expect(live.observe(underlying: "BTC", timestampMs: Self.ms(day: day, hour: 1), price: 100) == nil)
+        #expect(live.observe(underlying: "BTC", timestampMs: Self.ms(day: day, hour: 23), price: 101) == nil)
+        let closed = live.observe(underlying: "BTC", timestampMs: Self.ms(day: day + 1, hour: 0.5), price: 102)
+        #expect(closed?.day == day && closed?.close == 101)
+    }
+
+    @Test func theHistoryStopsAtTodaysLatestPrice() throws {
+        var live = try Self.seeded()
+        let day = Self.day0 + 300
+        _ = live.observe(underlying: "BTC", timestampMs: Self.ms(day: day, hour: 10), price: 123.5)
+        let history = try live.history()
+        #expect(history.days.last == day)
+        #expect(history.closes[0].last == 123.5)
+        #expect(history.days.count == 301)
+    }
+
+    @Test func aCrashTriggersARecalibrationThatRaisesTheRange() throws {
+        var live = try Self.seeded()
+        let calibrator = try RiskModelCalibrator()
+        let day = Self.day0 + 300
+        var price = 100.0
+        _ = live.observe(underlying: "BTC", timestampMs: Self.ms(day: day, hour: 12), price: price)
+        #expect(live.due() == .initial)
+        let before = try live.calibrate(with: calibrator, previous: [:])
+        #expect(live.due() == nil)
+        // −25 % over one simulated minute, in one-second snapshots.
+        var reason: LiveCalibration.Reason?
+        for second in 1...60 {
+            price *= pow(0.75, 1.0 / 60)
+            _ = live.observe(underlying: "BTC", timestampMs: Self.ms(day: day, hour: 12) + Int64(second) * 1_000, price: price)
+            if reason == nil, let due = live.due() { reason = due }
+        }
+        guard case .volatilityMove(let underlying, let from, let to) = try #require(reason) else { Issue.record("expected a volatility move"); return }
+        #expect(underlying == "BTC" && to > from)
+        let state = try #require(before.state(for: "BTC"))
+        let after = try live.calibrate(with: calibrator, previous: ["BTC": state])
+        #expect(after.underlyings["BTC"]!.ewmaVolatility > before.underlyings["BTC"]!.ewmaVolatility)
+        #expect(after.underlyings["BTC"]!.priceRange > before.underlyings["BTC"]!.priceRange)
+    }
+}
