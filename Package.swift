@@ -114,7 +114,7 @@ let package = Package(
         .target(
             name: "MarginDemo",
             dependencies: [
-                "MarginCore", "MarginSchema", "MarginConformance", "MarginWorker", "KafkaClient",
+                "MarginCore", "MarginSchema", "MarginConformance", "MarginWorker", "MarginBacktest", "KafkaClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

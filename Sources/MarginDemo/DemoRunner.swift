@@ -62,6 +62,21 @@ public struct DemoSummary: Codable, Sendable {
     public var instructionsOnHealthyAccounts: [String]
     public var instructionIDs: [String]
     public var wallSeconds: Double
+    /// Every parameter version the in-process calibrator published, in order.
+    public var calibration: [CalibrationPoint]
+
+    /// One version of the calibrated parameter set: the BTC grid range with and without APC, the
+    /// EWMA volatility (annualised), how much APC added, and the FHS ES of a $1M long BTC position.
+    public struct CalibrationPoint: Codable, Sendable {
+        public var version: Int64
+        public var simulatedSeconds: Double
+        public var reason: String
+        public var priceRange: Double
+        public var priceRangeWithoutAPC: Double
+        public var ewmaVolatility: Double
+        public var apcAddOn: Double
+        public var expectedShortfallPerMillionLong: Double
+    }
 }
 
 /// Reads the workers' outputs with its own consumer, as a downstream service would.
@@ -115,7 +130,11 @@ public final class DemoRunner: Sendable {
     public func run(print say: @escaping @Sendable (String) -> Void, status: @escaping @Sendable (String) -> Void) async throws -> DemoSummary {
         let wallStart = Date()
         let market = try DemoMarket()
-        let parameters = try RiskPresets.load("deribit-like")
+        let opening = market.snapshot(at: market.startMs, path: options.path)
+        let seed = try DemoCalibration.seed(before: UTCDay.day(ofUnixMs: market.startMs))
+        var calibratorConfiguration = DemoCalibration.configuration(brokers: "")
+        let parameters = try DemoCalibration.initialParameters(seed: seed, configuration: calibratorConfiguration,
+                                                               timestampMs: market.startMs, index: opening.indexPrice)
         let calculator = MarginCalculator(parameters: parameters)
         say("market: Deribit BTC chain of \(DemoMarket.expiryLabel(market.startMs)), index \(String(format: "%.2f", market.index)), \(market.instruments.count) instruments")
         var fit: [String: Double] = [:]
@@ -137,7 +156,6 @@ public final class DemoRunner: Sendable {
             try await producer.enqueue(ProducerRecord(topic: topic, key: Data(key.utf8), value: data))
         }
         for instrument in market.instruments { try await send(topics.instruments, instrument.name, SchemaCoding.encode(instrument.proto, format: .protobuf)) }
-        try await send(topics.params, "deribit-like", try RiskPresets.json(named: "deribit-like").reencodedAsProtobuf())
         let clock = Atomic<Int64>(market.startMs)
         try await send(topics.market, "BTC", SchemaCoding.encode(market.snapshot(at: market.startMs, path: options.path).proto, format: .protobuf))
         try await send(topics.market, "USDC", SchemaCoding.encode(market.stablecoin(at: market.startMs).proto, format: .protobuf))
@@ -152,6 +170,21 @@ public final class DemoRunner: Sendable {
         try await reader.assignWhole(topics: [topics.results, topics.liquidations])
         let readerTask = Task { for await event in reader.events { if case .message(let m) = event { await observer.add(m, topics: topics) } } }
 
+        // The calibrator: publishes version 1 for the opening snapshot, then a new version whenever
+        // the crash moves BTC's EWMA volatility by more than 25 %.
+        calibratorConfiguration.worker.brokers = cluster.bootstrapServers
+        let calibrationLog = Mutex<[DemoSummary.CalibrationPoint]>([])
+        let startMs = market.startMs
+        let calibrator = CalibratorService(configuration: calibratorConfiguration, seed: seed, logger: logger) { published in
+            let point = DemoCalibration.point(published, simulatedSeconds: Double(clock.load(ordering: .relaxed) - startMs) / 1000)
+            calibrationLog.withLock { $0.append(point) }
+            say(String(format: "calibrator: %@ v%lld (%@): BTC range ±%.1f%% (±%.1f%% without APC), EWMA vol %.0f%%, FHS ES of $1M long %.0f",
+                       published.id, published.version, point.reason, point.priceRange * 100, point.priceRangeWithoutAPC * 100,
+                       point.ewmaVolatility * 100, point.expectedShortfallPerMillionLong))
+        }
+        let calibratorGroup = ServiceGroup(configuration: .init(services: [.init(service: calibrator)], logger: logger))
+        let calibratorTask = Task { try await calibratorGroup.run() }
+
         // Two worker instances in one consumer group.
         var instances: [(MarginWorkerService, ServiceGroup, Task<Void, any Error>)] = []
         for name in ["demo-a", "demo-b"] {
@@ -164,6 +197,7 @@ public final class DemoRunner: Sendable {
             configuration.refreshIntervalMs = 0
             configuration.kafka = ["log_level": "2"]
             configuration.liquidation.budgetFraction = 0.5
+            configuration.paramsID = DemoCalibration.paramsID
             let service = MarginWorkerService(configuration: configuration, logger: logger, clock: { clock.load(ordering: .relaxed) })
             let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: logger))
             instances.append((service, group, Task { try await group.run() }))
@@ -221,7 +255,11 @@ public final class DemoRunner: Sendable {
                                     observer: observer, engines: engines))
         }
         for instance in instances { await instance.1.triggerGracefulShutdown() }
-        for instance in instances { _ = try? await instance.2.value }
+        await calibratorGroup.triggerGracefulShutdown()
+        for instance in instances {
+            do { try await instance.2.value } catch { logger.error("demo worker stopped with an error: \(error)") }
+        }
+        do { try await calibratorTask.value } catch { logger.error("demo calibrator stopped with an error: \(error)") }
         await producer.close()
         try await Task.sleep(for: .milliseconds(200)) // the reader drains what the final commits released
         await reader.close()
@@ -268,7 +306,8 @@ public final class DemoRunner: Sendable {
             remarginLatencyP50Ms: p50, remarginLatencyP99Ms: p99, topInstructions: Array(top),
             unhandledLiquidatable: unhandled.sorted(),
             instructionsOnHealthyAccounts: issued.filter { $0.equity >= $0.maintenanceRequirement && $0.equity >= 10 }.map(\.id),
-            instructionIDs: issued.map(\.id).sorted(), wallSeconds: Date().timeIntervalSince(wallStart))
+            instructionIDs: issued.map(\.id).sorted(), wallSeconds: Date().timeIntervalSince(wallStart),
+            calibration: calibrationLog.withLock { $0 })
     }
 
     func statusLine(simulatedSeconds: Double, index: Double, observer: DemoObserver, engines: [MarginEngine]) async -> String {
@@ -300,12 +339,5 @@ public final class DemoRunner: Sendable {
 
     static func format(_ value: Double) -> String {
         abs(value) >= 100 ? String(format: "%.1f", value) : String(format: "%.4f", value)
-    }
-}
-
-extension Data {
-    /// Protobuf JSON of a parameter preset re-encoded as binary protobuf (the topic's default).
-    func reencodedAsProtobuf() throws -> Data {
-        SchemaCoding.encode(try SchemaCoding.decode(Margin_V1_RiskParameters.self, from: self, format: .json), format: .protobuf)
     }
 }

@@ -68,6 +68,12 @@ struct DemoCommand: AsyncParsableCommand {
         out += "bankrupt accounts    \(s.bankruptAccounts), estimated deficit \(money(s.estimatedDeficit)) USDC\n"
         out += "re-margin latency    p50 \(String(format: "%.2f", s.remarginLatencyP50Ms)) ms, p99 \(String(format: "%.2f", s.remarginLatencyP99Ms)) ms\n"
         out += "read back            \(s.resultsRead) results, \(s.instructionsRead) liquidation messages (separate consumer)\n"
+        out += "\ncalibrated parameters (BTC): version, simulated time, grid range with / without APC, EWMA vol, FHS ES of $1M long:\n"
+        for p in s.calibration {
+            out += String(format: "  v%lld  t=%5.1fs  ±%.1f%% / ±%.1f%% (APC +%.0f%%)  vol %.0f%%  ES %.0f  (%@)\n", p.version, p.simulatedSeconds,
+                          p.priceRange * 100, p.priceRangeWithoutAPC * 100, p.apcAddOn * 100, p.ewmaVolatility * 100,
+                          p.expectedShortfallPerMillionLong, p.reason)
+        }
         out += "\nten most severe instructions:\n"
         for instruction in s.topInstructions {
             out += String(format: "  %@ %@ severity %.2f %@ equity %.0f MM %.0f: %@\n", instruction.id, instruction.account, instruction.severity,

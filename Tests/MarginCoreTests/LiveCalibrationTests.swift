@@ -9,9 +9,9 @@ import Testing
 
     static func seeded() throws -> LiveCalibration {
         var live = try LiveCalibration()
-        let closes = RiskModelTests.closes(days: 400, seed: 4) { _ in 0.03 }
+        let closes = RiskModelTests.closes(days: 800, seed: 4) { _ in 0.03 }
         // The seed also holds days after the market's "now": they must never be used.
-        try live.seed(PriceHistory(underlying: "BTC", days: (0..<400).map { day0 + $0 }, closes: closes))
+        try live.seed(PriceHistory(underlying: "BTC", days: (0..<800).map { day0 + $0 }, closes: closes))
         return live
     }
 
@@ -19,7 +19,7 @@ import Testing
 
     @Test func aNewDayFinalisesTheLastPriceOfThePreviousOne() throws {
         var live = try Self.seeded()
-        let day = Self.day0 + 300
+        let day = Self.day0 + 600
         #expect(live.observe(underlying: "BTC", timestampMs: Self.ms(day: day, hour: 1), price: 100) == nil)
         #expect(live.observe(underlying: "BTC", timestampMs: Self.ms(day: day, hour: 23), price: 101) == nil)
         let closed = live.observe(underlying: "BTC", timestampMs: Self.ms(day: day + 1, hour: 0.5), price: 102)
@@ -28,18 +28,18 @@ import Testing
 
     @Test func theHistoryStopsAtTodaysLatestPrice() throws {
         var live = try Self.seeded()
-        let day = Self.day0 + 300
+        let day = Self.day0 + 600
         _ = live.observe(underlying: "BTC", timestampMs: Self.ms(day: day, hour: 10), price: 123.5)
         let history = try live.history()
         #expect(history.days.last == day)
         #expect(history.closes[0].last == 123.5)
-        #expect(history.days.count == 301)
+        #expect(history.days.count == 601)
     }
 
     @Test func aCrashTriggersARecalibrationThatRaisesTheRange() throws {
         var live = try Self.seeded()
         let calibrator = try RiskModelCalibrator()
-        let day = Self.day0 + 300
+        let day = Self.day0 + 600
         var price = 100.0
         _ = live.observe(underlying: "BTC", timestampMs: Self.ms(day: day, hour: 12), price: price)
         #expect(live.due() == .initial)

@@ -20,5 +20,10 @@ struct DemoTests {
         #expect(summary.resultsRead >= 300)
         #expect(summary.instructions > 0, "the crash should make some accounts liquidatable")
         #expect(summary.sviFitRMSVolPoints.count == 7)
+        // The in-process calibrator published the opening version and recalibrated during the crash.
+        let versions = summary.calibration.map(\.version)
+        #expect(versions.first == 1 && versions.count >= 2 && versions == versions.sorted())
+        #expect(summary.calibration.last!.priceRange > summary.calibration.first!.priceRange)
+        #expect(summary.calibration.last!.reason.contains("EWMA vol"))
     }
 }

@@ -49,6 +49,9 @@ public struct LiveCalibration: Sendable {
         var priorClose: Double?
     }
 
+    /// Days of closes an underlying needs to be calibrated (a year of returns, as EMIR Art. 25 asks).
+    public static let minimumHistoryDays = 366
+
     public let settings: Settings
     public let lambda: Double
     let ewma: EWMAVariance
@@ -141,7 +144,8 @@ public struct LiveCalibration: Sendable {
                 days.append(today)
                 values.append(live.lastPrice)
             }
-            guard days.count >= 2 else { continue }
+            // Only underlyings with a real history (not, say, a stablecoin seen for a day).
+            guard days.count >= Self.minimumHistoryDays else { continue }
             histories.append(try PriceHistory(underlying: underlying, days: days, closes: values))
         }
         return try JointHistory(histories)

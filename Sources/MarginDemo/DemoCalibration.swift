@@ -1,0 +1,60 @@
+import MarginBacktest
+import MarginCore
+import MarginSchema
+import MarginWorker
+
+/// The demo's live calibration: a calibrator runs in-process on the demo's market stream, seeded
+/// with the bundled BTC history up to the day before the demo's market (no look-ahead), and the
+/// workers margin with the parameter set it publishes (`params_id` `calibrated`); each new version
+/// re-margins every account.
+enum DemoCalibration {
+    static let paramsID = "calibrated"
+
+    /// The bundled BTC closes before `day`.
+    static func seed(before day: Int) throws -> [PriceHistory] {
+        try HistoryFiles.load("builtin").filter { $0.underlying == "BTC" }.map { $0.truncated(through: day - 1) }
+    }
+
+    static func configuration(brokers: String) -> CalibratorConfiguration {
+        var worker = WorkerConfiguration()
+        worker.brokers = brokers
+        worker.instanceID = "demo-calibrator"
+        worker.kafka = ["log_level": "2"]
+        var configuration = CalibratorConfiguration(worker: worker)
+        configuration.worker.paramsID = paramsID
+        configuration.live.intervalMs = 0
+        return configuration
+    }
+
+    /// The first version the calibrator will publish for the opening snapshot (the account generator
+    /// sizes accounts against it; calibration is deterministic, so it is the same set).
+    static func initialParameters(seed: [PriceHistory], configuration: CalibratorConfiguration,
+                                  timestampMs: Int64, index: Double) throws -> RiskParameters {
+        var live = try LiveCalibration(settings: configuration.live, lambda: configuration.model.lambda)
+        for history in seed { live.seed(history) }
+        _ = live.observe(underlying: "BTC", timestampMs: timestampMs, price: index)
+        let result = try live.calibrate(with: try RiskModelCalibrator(settings: configuration.model), previous: [:])
+        return try RiskPresets.load(configuration.base).applyingCalibration(result, settings: configuration.model, id: paramsID, version: 1)
+    }
+
+    /// One published version as the summary shows it.
+    static func point(_ parameters: RiskParameters, simulatedSeconds: Double) -> DemoSummary.CalibrationPoint {
+        let p = parameters.provenance
+        func value(_ key: String) -> Double { Double(p["calibration.BTC.\(key)"] ?? "") ?? 0 }
+        var es = 0.0
+        if let set = parameters.historicalSimulation, let returns = set.logReturns["BTC"] {
+            // ES of a $1M long BTC position over the set's scenarios.
+            es = TailMeasure.measure(returns.map { 1_000_000 * (exp($0) - 1) }, confidence: set.confidence).expectedShortfall
+        }
+        return DemoSummary.CalibrationPoint(
+            version: parameters.version, simulatedSeconds: simulatedSeconds, reason: p["calibration.reason"] ?? "",
+            priceRange: value("price_range"), priceRangeWithoutAPC: value("price_range_without_apc"),
+            ewmaVolatility: value("ewma_vol_annual"), apcAddOn: value("apc_add_on"), expectedShortfallPerMillionLong: es)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
