@@ -12,9 +12,10 @@ import TestSupport
 @Suite("Worker HTTP API")
 struct WorkerHTTPTests {
     /// An engine fed directly (no broker): reference data, one restored shard, two accounts.
-    static func engine(token: String? = nil) async throws -> (MarginEngine, WorkerConfiguration) {
+    static func engine(token: String? = nil, parameters: RiskParameters? = nil) async throws -> (MarginEngine, WorkerConfiguration) {
         var configuration = WorkerConfiguration()
         configuration.bearerToken = token
+        if let parameters { configuration.paramsID = parameters.id }
         configuration.maxRequestBytes = 4_096
         let now: Int64 = 1_700_000_000_000
         let engine = MarginEngine(configuration: configuration, outputs: OutputPublisher(configuration: configuration, logger: WorkerHarness.logger),
@@ -30,8 +31,13 @@ struct WorkerHTTPTests {
         for (i, market) in [TestWorld.btc(index: 60_000, at: now), TestWorld.eth(index: 3_000, at: now), TestWorld.usdc(at: now)].enumerated() {
             records.append(message(topics.market, market.underlying, SchemaCoding.encode(market.proto, format: .protobuf), offset: Int64(i)))
         }
-        await engine.setReferenceTargets([TopicPartition(topic: topics.instruments, partition: 0): Int64(TestWorld.instruments.count),
-                                          TopicPartition(topic: topics.market, partition: 0): 3])
+        var targets = [TopicPartition(topic: topics.instruments, partition: 0): Int64(TestWorld.instruments.count),
+                       TopicPartition(topic: topics.market, partition: 0): Int64(3)]
+        if let parameters {
+            records.append(message(topics.params, parameters.id, SchemaCoding.encode(parameters.proto, format: .protobuf), offset: 0))
+            targets[TopicPartition(topic: topics.params, partition: 0)] = 1
+        }
+        await engine.setReferenceTargets(targets)
         for record in records { await engine.handleReference(.message(record)) }
         let partition = TopicPartition(topic: topics.accounts, partition: 0)
         await engine.handleAccounts(.partitionsAssigned([partition]), watermarks: { _ in 0 }, liquidationState: { _ in [] })
@@ -41,6 +47,40 @@ struct WorkerHTTPTests {
         }
         await engine.tick()
         return (engine, configuration)
+    }
+
+    @Test("With a calibrated parameter set, held accounts and the what-if carry the FHS component")
+    func historicalSimulationInTheWorker() async throws {
+        var parameters = try RiskPresets.load("deribit-like")
+        parameters.id = "calibrated"
+        var generator = SeededGenerator(seed: 3)
+        var returns: [String: [Double]] = ["BTC": [], "ETH": []]
+        for _ in 0..<300 {
+            let common = Double.random(in: -0.3...0.3, using: &generator)
+            returns["BTC"]!.append(common)
+            returns["ETH"]!.append(1.1 * common)
+        }
+        parameters.historicalSimulation = HistoricalScenarioSet(labels: (0..<300).map { "d\($0)" }, logReturns: returns)
+        parameters.decorrelation = 0.5
+        let (engine, configuration) = try await Self.engine(parameters: parameters)
+        let app = buildApplication(engine: engine, configuration: configuration, logger: WorkerHarness.logger)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/accounts/e0", method: .get) { response in
+                #expect(response.status == .ok)
+                let result = try SchemaCoding.decode(Margin_V1_MarginResult.self, from: Data(response.body.readableBytesView), format: .json)
+                #expect(result.parameterSetID == "calibrated")
+                #expect(result.riskModel.hasHistorical && result.riskModel.historical.scenarioCount == 300)
+            }
+            let whatIf = #"{"account_id":"w","positions":[{"instrument":"ETH-PERPETUAL","quantity":20,"average_entry_price":3000}],"balances":{"USDC":1000}}"#
+            try await client.execute(uri: "/v1/what-if", method: .post, body: ByteBuffer(string: whatIf)) { response in
+                #expect(response.status == .ok)
+                let result = try SchemaCoding.decode(Margin_V1_MarginResult.self, from: Data(response.body.readableBytesView), format: .json)
+                let historical = result.riskModel.historical
+                #expect(historical.worstScenarios.count == 10 && historical.expectedShortfall > 0)
+                // ±30 % joint moves exceed the grid's ±16 %: the historical component binds.
+                #expect(result.riskModel.binding == "historical")
+            }
+        }
     }
 
     @Test("health, ready, metrics, account lookup and what-if")
