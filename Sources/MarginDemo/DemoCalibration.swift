@@ -20,21 +20,21 @@ enum DemoCalibration {
         worker.brokers = brokers
         worker.instanceID = "demo-calibrator"
         worker.kafka = ["log_level": "2"]
-        var configuration = CalibratorConfiguration(worker: worker)
-        configuration.worker.paramsID = paramsID
-        configuration.live.intervalMs = 0
-        return configuration
+        worker.calibration.intervalMs = 0
+        return CalibratorConfiguration(worker: worker, paramsID: paramsID)
     }
 
     /// The first version the calibrator will publish for the opening snapshot (the account generator
     /// sizes accounts against it; calibration is deterministic, so it is the same set).
     static func initialParameters(seed: [PriceHistory], configuration: CalibratorConfiguration,
                                   timestampMs: Int64, index: Double) throws -> RiskParameters {
-        var live = try LiveCalibration(settings: configuration.live, lambda: configuration.model.lambda)
+        let calibration = configuration.worker.calibration
+        let model = try calibration.modelSettings()
+        var live = try LiveCalibration(settings: calibration.liveSettings(), lambda: model.lambda)
         for history in seed { live.seed(history) }
         _ = live.observe(underlying: "BTC", timestampMs: timestampMs, price: index)
-        let result = try live.calibrate(with: try RiskModelCalibrator(settings: configuration.model), previous: [:])
-        return try RiskPresets.load(configuration.base).applyingCalibration(result, settings: configuration.model, id: paramsID, version: 1)
+        let result = try live.calibrate(with: try RiskModelCalibrator(settings: model), previous: [:])
+        return try RiskPresets.load(calibration.base).applyingCalibration(result, settings: model, id: paramsID, version: 1)
     }
 
     /// One published version as the summary shows it.

@@ -3,6 +3,7 @@ import Foundation
 import MarginBacktest
 import MarginCore
 import MarginSchema
+import MarginWorker
 
 /// Options of the dynamic risk model shared by `calibrate` and `backtest`.
 struct RiskModelOptions: ParsableArguments {
@@ -45,31 +46,27 @@ struct RiskModelOptions: ParsableArguments {
     @Option(name: .long, help: "Minimum grid price range, e.g. 0.05 or BTC=0.06,ETH=0.08.")
     var priceRangeFloor: String = "0.05"
 
+    /// The same settings as the worker configuration's `calibration:` section, parsed in one place.
+    var calibration: CalibrationSettings {
+        var c = CalibrationSettings()
+        c.prices = prices
+        c.base = base
+        c.apc = apc
+        c.lambda = lambda
+        c.horizonDays = horizonDays
+        c.confidence = confidence
+        c.lookbackDays = lookbackDays
+        c.measure = measure
+        c.volTreatment = volTreatment
+        c.fhsWeight = fhsWeight
+        c.decorrelation = decorrelation
+        c.maxStep = maxStep
+        c.priceRangeFloor = priceRangeFloor
+        return c
+    }
+
     func settings() throws(MarginError) -> RiskModelSettings {
-        var s = RiskModelSettings()
-        s.lambda = lambda
-        s.horizonDays = horizonDays
-        s.confidence = confidence
-        s.lookbackDays = lookbackDays
-        s.apc = try RiskModelSettings.AntiProcyclicality(label: apc)
-        guard let m = HistoricalScenarioSet.Measure(rawValue: measure) else { throw .invalidInput(field: "measure", reason: "es or var, got \(measure)") }
-        s.measure = m
-        guard let v = HistoricalScenarioSet.VolatilityTreatment(rawValue: volTreatment) else {
-            throw .invalidInput(field: "vol-treatment", reason: "worst_of_grid or none, got \(volTreatment)")
-        }
-        s.volatilityTreatment = v
-        if let fhsWeight { s.combination = .weighted(fhsWeight) }
-        s.decorrelation = decorrelation
-        s.maxStep = maxStep
-        var floors: [String: Double] = [:]
-        for item in priceRangeFloor.split(separator: ",") {
-            let parts = item.split(separator: "=", maxSplits: 1)
-            guard let value = Double(parts.last!) else { throw .invalidInput(field: "price-range-floor", reason: "`\(item)` is not a number") }
-            floors[parts.count == 2 ? String(parts[0]) : "*"] = value
-        }
-        s.priceRangeFloor = floors
-        try s.validate()
-        return s
+        try calibration.modelSettings()
     }
 }
 

@@ -13,28 +13,20 @@ struct CalibratorCommand: AsyncParsableCommand {
         commandName: "calibrator",
         abstract: "Recalibrate the dynamic risk model live from the market topic and publish parameter versions.",
         discussion: """
-        Kafka settings (brokers, topics, kafka properties, output format) come from --config (YAML), \
-        MARGIN_ENGINE_<KEY> variables and --set like `run`. Reads margin.market.v1, appends daily closes to \
+        Settings come from --config (YAML), MARGIN_ENGINE_<KEY> variables and --set like `run`: the Kafka \
+        ones and the `calibration:` section (calibration.prices, base, apc, lambda, horizon_days, confidence, \
+        lookback_days, measure, vol_treatment, fhs_weight, decorrelation, max_step, price_range_floor, \
+        risk_factors_topic, interval_ms, vol_move_threshold). Reads margin.market.v1, appends daily closes to \
         the compacted risk-factor topic, and publishes a new version of --params-id to the params topic on a \
-        new market day, when an underlying's EWMA volatility moves by more than --vol-move-threshold, and \
-        every --interval-ms. Workers configured with the same params_id re-margin on each version.
+        new market day, when an underlying's EWMA volatility moves by more than calibration.vol_move_threshold, \
+        and every calibration.interval_ms. Workers configured with the same params_id re-margin on each version.
         """
     )
 
     @OptionGroup var options: WorkerOptions
-    @OptionGroup var model: RiskModelOptions
 
     @Option(help: "Id of the parameter set this calibrator publishes (workers use it as params_id).")
     var paramsID: String = "calibrated"
-
-    @Option(help: "Compacted topic of the daily closes.")
-    var riskFactorsTopic: String = "margin.riskfactors.v1"
-
-    @Option(help: "Recalibrate at least this often, market time (0: only on new days and volatility moves).")
-    var intervalMs: Int64 = 6 * 3_600_000
-
-    @Option(help: "Relative EWMA volatility move that triggers a recalibration.")
-    var volMoveThreshold: Double = 0.25
 
     @Option(help: "Log level.")
     var logLevel: String = "info"
@@ -43,16 +35,10 @@ struct CalibratorCommand: AsyncParsableCommand {
         let calibrator: CalibratorConfiguration
         let seed: [PriceHistory]
         do {
-            var configuration = CalibratorConfiguration(worker: try options.load())
-            configuration.worker.paramsID = paramsID
-            configuration.riskFactorsTopic = riskFactorsTopic
-            configuration.base = model.base
-            configuration.model = try model.settings()
-            configuration.live.intervalMs = intervalMs
-            configuration.live.volatilityMoveThreshold = volMoveThreshold
+            let configuration = CalibratorConfiguration(worker: try options.load(), paramsID: paramsID)
             try configuration.worker.validate()
             calibrator = configuration
-            seed = try HistoryFiles.load(model.prices)
+            seed = try HistoryFiles.load(configuration.worker.calibration.prices)
         } catch {
             failInput("\(error)")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import KafkaClient
+import MarginCore
 import MarginSchema
 import Yams
 
@@ -81,6 +82,8 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
     public var maxRequestBytes = 1_048_576
     /// Liquidation planner settings.
     public var liquidation = LiquidationSettings()
+    /// Dynamic risk model settings (the calibrator, `calibrate` and `backtest`).
+    public var calibration = CalibrationSettings()
     /// Extra librdkafka properties for every client (SASL/SSL, …); keys without the `kafka.` prefix.
     public var kafka: [String: String] = [:]
     /// Fast test-friendly consumer timings (embedded broker).
@@ -93,7 +96,7 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
         case staleAfterMs = "stale_after_ms", maxClockSkewMs = "max_clock_skew_ms", minimumConfidence = "minimum_confidence", publishThreshold = "publish_threshold"
         case refreshIntervalMs = "refresh_interval_ms", transactional, outputFormat = "output_format", httpHost = "http_host"
         case httpPort = "http_port", bearerToken = "bearer_token", maxRequestBytes = "max_request_bytes", liquidation, kafka
-        case sessionTimeoutMs = "session_timeout_ms"
+        case sessionTimeoutMs = "session_timeout_ms", calibration
     }
 
     public init(from decoder: any Decoder) throws {
@@ -117,6 +120,7 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
         bearerToken = try c.decodeIfPresent(String.self, forKey: .bearerToken)
         maxRequestBytes = try c.decodeIfPresent(Int.self, forKey: .maxRequestBytes) ?? defaults.maxRequestBytes
         liquidation = try c.decodeIfPresent(LiquidationSettings.self, forKey: .liquidation) ?? defaults.liquidation
+        calibration = try c.decodeIfPresent(CalibrationSettings.self, forKey: .calibration) ?? defaults.calibration
         kafka = try c.decodeIfPresent([String: String].self, forKey: .kafka) ?? [:]
         sessionTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .sessionTimeoutMs) ?? defaults.sessionTimeoutMs
     }
@@ -159,6 +163,22 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
         .integer("liquidation.budget_window_ms", \.liquidation.budgetWindowMs),
         .integer("liquidation.deadline_ms", \.liquidation.deadlineMs),
         .integer("session_timeout_ms", \.sessionTimeoutMs),
+        .text("calibration.prices", \.calibration.prices),
+        .text("calibration.base", \.calibration.base),
+        .text("calibration.apc", \.calibration.apc),
+        .number("calibration.lambda", \.calibration.lambda),
+        .integer("calibration.horizon_days", \.calibration.horizonDays),
+        .number("calibration.confidence", \.calibration.confidence),
+        .integer("calibration.lookback_days", \.calibration.lookbackDays),
+        .text("calibration.measure", \.calibration.measure),
+        .text("calibration.vol_treatment", \.calibration.volTreatment),
+        .optionalNumber("calibration.fhs_weight", \.calibration.fhsWeight),
+        .number("calibration.decorrelation", \.calibration.decorrelation),
+        .number("calibration.max_step", \.calibration.maxStep),
+        .text("calibration.price_range_floor", \.calibration.priceRangeFloor),
+        .text("calibration.risk_factors_topic", \.calibration.riskFactorsTopic),
+        .integer("calibration.interval_ms", \.calibration.intervalMs),
+        .number("calibration.vol_move_threshold", \.calibration.volMoveThreshold),
     ]
 
     /// The section of librdkafka properties (`kafka.<property>`, `MARGIN_ENGINE_KAFKA_<PROP>`).
@@ -262,6 +282,7 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
         if httpPort < 0 || httpPort > 65_535 { try fail("http_port", "must lie in 0…65535") }
         if maxRequestBytes < 1_024 { try fail("max_request_bytes", "must be at least 1024") }
         try liquidation.validate()
+        do { _ = try calibration.modelSettings() } catch { try fail("calibration", error.description) }
     }
 
     /// The effective configuration as text, with secrets redacted (for the start-up log).
@@ -333,6 +354,12 @@ public struct WorkerSetting: Sendable {
 
     static func number(_ key: String, _ path: any WritableKeyPath<WorkerConfiguration, Double> & Sendable) -> WorkerSetting {
         parsed(key, path, expected: "a number") { Double($0.trimmingCharacters(in: .whitespaces)).flatMap { $0.isFinite ? $0 : nil } }
+    }
+
+    static func optionalNumber(_ key: String, _ path: any WritableKeyPath<WorkerConfiguration, Double?> & Sendable) -> WorkerSetting {
+        parsed(key, path, expected: "a number") { text -> Double?? in
+            Double(text.trimmingCharacters(in: .whitespaces)).flatMap { $0.isFinite ? .some($0) : nil }
+        }
     }
 
     static func flag(_ key: String, _ path: any WritableKeyPath<WorkerConfiguration, Bool> & Sendable) -> WorkerSetting {

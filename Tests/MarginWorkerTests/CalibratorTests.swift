@@ -29,8 +29,9 @@ import TestSupport
     @Test(.timeLimit(.minutes(2))) func publishesVersionsOnADayChangeAndACrashAndRestoresThem() async throws {
         let harness = try await WorkerHarness(partitions: 1)
         defer { Task { await harness.shutdown() } }
-        var configuration = CalibratorConfiguration(worker: harness.configuration(instance: "cal"))
-        configuration.live.intervalMs = 0
+        var worker = harness.configuration(instance: "cal")
+        worker.calibration.intervalMs = 0
+        let configuration = CalibratorConfiguration(worker: worker)
         let seed = try HistoryFilesForTests.btc(through: "2020-05-12")
         let published = AwaitableLog<RiskParameters>()
         func start() -> (ServiceGroup, Task<Void, any Error>) {

@@ -31,11 +31,13 @@ struct WorkerSettingsTableTests {
         return mirror.children.flatMap { child in storedLeaves(child.value, prefix: prefix + "." + (child.label ?? "?")) }
     }
 
-    /// The configuration as written out (the start-up log's format) with every optional set.
+    /// The configuration as written out (the start-up log's format) with every optional set
+    /// (the bearer token and the calibration's FHS weight).
     static var encoded: [String: String] {
         get throws {
             var configuration = WorkerConfiguration()
             configuration.bearerToken = "token"
+            configuration.calibration.fhsWeight = 0.5
             configuration.kafka = ["security.protocol": "SASL_SSL"]
             return leaves(try #require(try Yams.compose(yaml: try YAMLEncoder().encode(configuration))))
         }
@@ -58,19 +60,23 @@ struct WorkerSettingsTableTests {
     func everyKeyEveryWay() throws {
         var reference = WorkerConfiguration()
         reference.bearerToken = "token"
+        reference.calibration.fhsWeight = 0.5
         let encoded = try Self.encoded
         for setting in WorkerConfiguration.settings {
             let text = try #require(encoded[setting.key], "\(setting.key) not written")
             var viaSet = WorkerConfiguration()
             viaSet.bearerToken = "token"
+            viaSet.calibration.fhsWeight = 0.5
             try viaSet.set(setting.key, text)
             #expect(viaSet == reference, "--set \(setting.key)=\(text)")
             var viaEnvironment = WorkerConfiguration()
             viaEnvironment.bearerToken = "token"
+            viaEnvironment.calibration.fhsWeight = 0.5
             try viaEnvironment.applyEnvironment([setting.environmentName: text])
             #expect(viaEnvironment == reference, "\(setting.environmentName)=\(text)")
             var viaYAML = try WorkerConfiguration.load(yaml: "\(setting.key): \"\(text)\"")
             viaYAML.bearerToken = "token"
+            viaYAML.calibration.fhsWeight = 0.5
             #expect(viaYAML == reference, "YAML \(setting.key)")
         }
         // The written configuration loads back to itself.

@@ -22,13 +22,15 @@ public struct CalibratorCore: Sendable {
     public private(set) var live: LiveCalibration
     public private(set) var latest: RiskParameters?
     let calibrator: RiskModelCalibrator
+    let model: RiskModelSettings
     let base: RiskParameters
 
     public init(configuration: CalibratorConfiguration, seed: [PriceHistory]) throws(MarginError) {
         self.configuration = configuration
-        self.live = try LiveCalibration(settings: configuration.live, lambda: configuration.model.lambda)
-        self.calibrator = try RiskModelCalibrator(settings: configuration.model)
-        self.base = try RiskPresets.load(configuration.base)
+        self.model = try configuration.worker.calibration.modelSettings()
+        self.live = try LiveCalibration(settings: configuration.worker.calibration.liveSettings(), lambda: model.lambda)
+        self.calibrator = try RiskModelCalibrator(settings: model)
+        self.base = try RiskPresets.load(configuration.worker.calibration.base)
         for history in seed { live.seed(history) }
     }
 
@@ -67,7 +69,7 @@ public struct CalibratorCore: Sendable {
         guard let reason = live.due() else { return output }
         let previous = latest.map { RiskModelCalibrator.State.fromProvenance($0.provenance) } ?? [:]
         let result = try live.calibrate(with: calibrator, previous: previous)
-        var parameters = try base.applyingCalibration(result, settings: configuration.model, id: configuration.worker.paramsID,
+        var parameters = try base.applyingCalibration(result, settings: model, id: configuration.worker.paramsID,
                                                       version: (latest?.version ?? 0) + 1)
         parameters.provenance["calibration.reason"] = reason.description
         latest = parameters
@@ -94,20 +96,18 @@ public struct CalibratorCore: Sendable {
     }
 }
 
-/// Settings of `margin-engine calibrator`: the worker's Kafka settings (brokers, topics, `params_id`
-/// = the set it publishes, output format), the risk model's and the live schedule's.
+/// Settings of `margin-engine calibrator`: the worker configuration (brokers, topics, kafka
+/// properties, output format, the `calibration:` section) and the id of the set it publishes.
 public struct CalibratorConfiguration: Sendable {
     public var worker: WorkerConfiguration
-    public var riskFactorsTopic = "margin.riskfactors.v1"
-    /// The preset whose grid the calibration rescales.
-    public var base = "deribit-like"
-    public var model = RiskModelSettings()
-    public var live = LiveCalibration.Settings()
 
-    public init(worker: WorkerConfiguration = WorkerConfiguration()) {
+    /// `worker.paramsID` is the set the calibrator publishes (`calibrated` unless given).
+    public init(worker: WorkerConfiguration = WorkerConfiguration(), paramsID: String = "calibrated") {
         self.worker = worker
-        self.worker.paramsID = "calibrated"
+        self.worker.paramsID = paramsID
     }
+
+    public var riskFactorsTopic: String { worker.calibration.riskFactorsTopic }
 }
 
 extension Double {
