@@ -215,3 +215,51 @@ import Testing
         }
     }
 }
+
+/// Implied-volatility history: scenarios carry the ATM vol's move and the kernel revalues at it.
+@Suite struct ImpliedVolatilityHistoryTests {
+    @Test func calibrationCarriesTheAtmVolatilityMoveOfEachWindow() throws {
+        let closes = RiskModelTests.closes(days: 200, seed: 8) { _ in 0.02 }
+        let vols: [Double?] = (0..<200).map { 0.5 + 0.002 * Double($0) }
+        let history = try JointHistory([try PriceHistory(underlying: "X", days: (0..<200).map { RiskModelTests.day0 + $0 },
+                                                         closes: closes, impliedVolatility: [7: vols.map { _ in 0.9 }, 30: vols])])
+        var settings = RiskModelSettings()
+        settings.horizonDays = 2
+        settings.apc = .none
+        let set = try RiskModelCalibrator(settings: settings).calibrate(history).scenarios
+        let multipliers = try #require(set.volatilityMultipliers["X"])
+        #expect(multipliers.count == set.scenarioCount)
+        // Window w starts on the day its label names: vol two days later over vol that day (the 30-day tenor).
+        let first = UTCDay.parse(set.labels[0])! - RiskModelTests.day0 - 1
+        #expect(abs(multipliers[0] - vols[first + 2]! / vols[first]!) < 1e-15)
+        // A day without a vol drops the multipliers (the volatility treatment applies).
+        var gappy = vols
+        gappy[150] = nil
+        let partial = try JointHistory([try PriceHistory(underlying: "X", days: (0..<200).map { RiskModelTests.day0 + $0 },
+                                                         closes: closes, impliedVolatility: [30: gappy])])
+        #expect(try RiskModelCalibrator(settings: settings).calibrate(partial).scenarios.volatilityMultipliers.isEmpty)
+    }
+
+    @Test func theKernelRevaluesAtTheScaledVolatility() throws {
+        let (market, catalog) = SyntheticBook.market(strikesPerExpiry: 5)
+        var parameters = SyntheticBook.parameters()
+        parameters.historicalSimulation = HistoricalScenarioSet(volatilityTreatment: .worstOfGrid, labels: ["d"], logReturns: ["BTC": [0]],
+                                                                volatilityMultipliers: ["BTC": [1.5]])
+        let calculator = MarginCalculator(parameters: parameters)
+        let book = try calculator.riskBook(for: "BTC", catalog: catalog, markets: MarketState([market]), asOfMs: market.timestampMs)
+        #expect(book.scenarioCount == book.gridScenarioCount + 3)
+        let option = catalog.options(on: "BTC")[12]
+        let slot = try #require(book.slot(of: option.name))
+        let group = book.expiryGroup(ofSlot: slot)
+        guard case .option(_, let strike, let right) = option.kind else { Issue.record("not an option"); return }
+        func price(_ vol: Double) -> Double {
+            Black76.price(Black76Inputs(forward: group.forward, strike: strike, timeToExpiry: group.timeToExpiry, volatility: vol, rate: group.rate, right: right))
+        }
+        let expected = price(book.markVolatilities[slot] * 1.5) - price(book.markVolatilities[slot])
+        let pnl = try #require(book.riskArray(for: option.name))
+        for column in book.gridScenarioCount..<book.scenarioCount {
+            #expect(abs(pnl[column] - expected) < 1e-7 * max(1, abs(expected)))
+        }
+        #expect(expected > 0)
+    }
+}

@@ -18,12 +18,15 @@ enum RiskArrayKernel {
         var logForward: Double
         var variant: VolatilityVariant
         var inverseScale: Double
+        /// Multiplier of the variant's volatility (1 except in historical scenarios whose source
+        /// has implied-volatility history).
+        var volatilityScale: Double = 1
     }
 
     static func fill(rows: UnsafeMutableBufferPointer<Double>, stride: Int, options: [Instrument], volatilities: [Double],
                      groups: [RiskBook.ExpiryGroup], parameters: RiskUnitParameters, indexPrice: Double, valuationPrice: Double) {
         // Column shocks: the scenarios, then current, basis up, basis down.
-        var shocks: [(spot: Double, variant: VolatilityVariant)] = parameters.scenarios.map { scenario in
+        var shocks: [(spot: Double, variant: VolatilityVariant, volatilityScale: Double)] = parameters.scenarios.map { scenario in
             let variant: VolatilityVariant
             switch scenario.volatilityShock {
             case .none: variant = .unchanged
@@ -34,11 +37,11 @@ enum RiskArrayKernel {
             }
             // Skew scenarios tilt the smile at the current forwards; their spot shock moves only the
             // delta-one exposures (PMRM_2's skewed revaluation ignores it as well).
-            return (scenario.volatilityShock.isSkew ? 1 : scenario.spotShock, variant)
+            return (scenario.volatilityShock.isSkew ? 1 : scenario.spotShock, variant, scenario.volatilityScale)
         }
-        shocks.append((1, .unchanged))
-        shocks.append((parameters.basisContingency?.spotUp ?? 1, .unchanged))
-        shocks.append((parameters.basisContingency?.spotDown ?? 1, .unchanged))
+        shocks.append((1, .unchanged, 1))
+        shocks.append((parameters.basisContingency?.spotUp ?? 1, .unchanged, 1))
+        shocks.append((parameters.basisContingency?.spotDown ?? 1, .unchanged, 1))
 
         let lanes = DoubleLanes.scalarCount
         var columns = [Column](repeating: Column(forward: 0, logForward: 0, variant: .unchanged, inverseScale: 0), count: shocks.count)
@@ -48,7 +51,7 @@ enum RiskArrayKernel {
                 let forward = group.forwardFixedPortion + variable * shock.spot
                 columns[index] = Column(
                     forward: forward, logForward: CMath.log(forward), variant: shock.variant,
-                    inverseScale: indexPrice * shock.spot / (forward * valuationPrice)
+                    inverseScale: indexPrice * shock.spot / (forward * valuationPrice), volatilityScale: shock.volatilityScale
                 )
             }
             let rootT = group.timeToExpiry.squareRoot()
@@ -131,12 +134,22 @@ enum RiskArrayKernel {
             halfSquare[lane] = 0.5 * v * v
             reciprocal[lane] = 1 / v
         }
+
+        /// The same lanes at `factor` × the volatility (factor > 0).
+        @inline(__always)
+        mutating func scale(by factor: Double) {
+            let f = DoubleLanes(repeating: factor)
+            total = total * f
+            halfSquare = halfSquare * (f * f)
+            reciprocal = reciprocal / f
+        }
     }
 
     /// Value per contract (valuation units) of the lanes' options in one column.
     @inline(__always)
     static func price(_ o: OptionLanes, column: Column) -> DoubleLanes {
-        let vol = o.variant(column.variant)
+        var vol = o.variant(column.variant)
+        if column.volatilityScale != 1 { vol.scale(by: column.volatilityScale) }
         let v = vol.total
         let logMoneyness = DoubleLanes(repeating: column.logForward) - o.logStrike
         let ratio = DoubleLanes(repeating: column.forward) * o.inverseStrike

@@ -33,12 +33,16 @@ public struct Scenario: Sendable, Hashable {
     public var volatilityShock: VolatilityShock
     public var dampening: Double
     public var kind: Kind
+    /// Multiplies the volatility after the shock (1 everywhere except historical scenarios whose
+    /// source has implied-volatility history: the ATM vol's relative change over the window).
+    public var volatilityScale: Double
 
-    public init(spotShock: Double, volatilityShock: VolatilityShock, dampening: Double = 1, kind: Kind? = nil) {
+    public init(spotShock: Double, volatilityShock: VolatilityShock, dampening: Double = 1, kind: Kind? = nil, volatilityScale: Double = 1) {
         self.spotShock = spotShock
         self.volatilityShock = volatilityShock
         self.dampening = dampening
         self.kind = kind ?? (volatilityShock.isSkew ? .skew : (dampening == 1 ? .regular : .tail))
+        self.volatilityScale = volatilityScale
     }
 
     /// A short human label, e.g. `spot -16% vol up` or `skew linear x3`.

@@ -48,10 +48,15 @@ public struct HistoricalScenarioSet: Sendable, Hashable {
     public var labels: [String]
     /// Per underlying, one h-day log return per scenario.
     public var logReturns: [String: [Double]]
+    /// Per underlying whose history has implied volatility, the ATM volatility's relative change over
+    /// each scenario's window (`vol(end)/vol(start)`); such an underlying's options are revalued at
+    /// their volatility × that multiplier in every column of the scenario, instead of the
+    /// volatility treatment.
+    public var volatilityMultipliers: [String: [Double]]
 
     public init(source: Source = .historical, measure: Measure = .expectedShortfall, confidence: Double = 0.99, horizonDays: Int = 2,
                 volatilityTreatment: VolatilityTreatment = .worstOfGrid, combination: Combination = .maximum,
-                labels: [String], logReturns: [String: [Double]]) {
+                labels: [String], logReturns: [String: [Double]], volatilityMultipliers: [String: [Double]] = [:]) {
         self.source = source
         self.measure = measure
         self.confidence = confidence
@@ -60,6 +65,7 @@ public struct HistoricalScenarioSet: Sendable, Hashable {
         self.combination = combination
         self.labels = labels
         self.logReturns = logReturns
+        self.volatilityMultipliers = volatilityMultipliers
     }
 
     public var scenarioCount: Int { labels.count }
@@ -76,11 +82,19 @@ public struct HistoricalScenarioSet: Sendable, Hashable {
     public func bookScenarios(for underlying: String) -> [Scenario] {
         guard let returns = logReturns[underlying] else { return [] }
         let shocks: [Scenario.VolatilityShock] = volatilityTreatment == .worstOfGrid ? [.up, .none, .down] : [.none]
+        let multipliers = volatilityMultipliers[underlying]
         var result: [Scenario] = []
         result.reserveCapacity(returns.count * shocks.count)
-        for r in returns {
+        for (index, r) in returns.enumerated() {
             let spot = CMath.exp(r)
-            for shock in shocks { result.append(Scenario(spotShock: spot, volatilityShock: shock, dampening: 1, kind: .historical)) }
+            for shock in shocks {
+                if let multipliers {
+                    // The history's own vol move, in every column (the layout stays uniform across underlyings).
+                    result.append(Scenario(spotShock: spot, volatilityShock: .none, dampening: 1, kind: .historical, volatilityScale: multipliers[index]))
+                } else {
+                    result.append(Scenario(spotShock: spot, volatilityShock: shock, dampening: 1, kind: .historical))
+                }
+            }
         }
         return result
     }
@@ -103,6 +117,14 @@ public struct HistoricalScenarioSet: Sendable, Hashable {
             }
             for (index, r) in returns.enumerated() where !(r.isFinite && abs(r) <= 5) {
                 throw .invalidInput(field: "\(field).log_returns[\(underlying)][\(index)]", reason: "must be a finite log return in [−5, 5], got \(r)")
+            }
+        }
+        for (underlying, multipliers) in volatilityMultipliers {
+            guard logReturns[underlying] != nil, multipliers.count == labels.count else {
+                throw .invalidInput(field: "\(field).volatility_multipliers[\(underlying)]", reason: "\(multipliers.count) values for \(labels.count) scenarios of an underlying with returns")
+            }
+            for (index, m) in multipliers.enumerated() where !(m.isFinite && m >= 0.05 && m <= 20) {
+                throw .invalidInput(field: "\(field).volatility_multipliers[\(underlying)][\(index)]", reason: "must lie in [0.05, 20], got \(m)")
             }
         }
     }

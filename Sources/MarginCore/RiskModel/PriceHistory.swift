@@ -74,6 +74,9 @@ public struct JointHistory: Sendable, Hashable {
     public let days: [Int]
     /// `closes[u][d]`: close of underlying `u` on `days[d]`.
     public let closes: [[Double]]
+    /// `atmVolatility[u][d]`: the ATM implied volatility of underlying `u` on `days[d]` at the tenor
+    /// nearest 30 days, where its history has one (all nil otherwise).
+    public let atmVolatility: [[Double?]]
 
     public init(_ histories: [PriceHistory]) throws(MarginError) {
         guard !histories.isEmpty else { throw .invalidInput(field: "history", reason: "no underlying given") }
@@ -89,15 +92,22 @@ public struct JointHistory: Sendable, Hashable {
         }
         self.underlyings = sorted.map(\.underlying)
         self.days = days
-        self.closes = sorted.map { history in
-            var result: [Double] = []
+        func aligned<T>(_ history: PriceHistory, _ values: [T]) -> [T] {
+            var result: [T] = []
             result.reserveCapacity(days.count)
             var cursor = 0
             for day in days {
                 while history.days[cursor] < day { cursor += 1 }
-                result.append(history.closes[cursor])
+                result.append(values[cursor])
             }
             return result
+        }
+        self.closes = sorted.map { aligned($0, $0.closes) }
+        self.atmVolatility = sorted.map { history in
+            guard let tenor = history.impliedVolatility.keys.min(by: { abs($0 - 30) < abs($1 - 30) || (abs($0 - 30) == abs($1 - 30) && $0 < $1) }) else {
+                return [Double?](repeating: nil, count: days.count)
+            }
+            return aligned(history, history.impliedVolatility[tenor]!)
         }
     }
 

@@ -74,6 +74,8 @@ extension RiskModelCalibrator {
         result.scenarios.source = .monteCarlo
         result.scenarios.labels = (0..<count).map { "mc-\($0 + 1)" }
         result.scenarios.logReturns = logReturns
+        // Draws have no implied-volatility path: the volatility treatment applies.
+        result.scenarios.volatilityMultipliers = [:]
         return result
     }
 

@@ -12,7 +12,9 @@
 ///    volatility of the last 10 years, with APC (a) held within `[σ, 1.25σ]` of yesterday's value
 ///    (a 25 % buffer that rises are allowed to consume), and with a previous calibration never more
 ///    than `maxStep` away from it per day (phase-in);
-/// 3. the grid price range is `max(floor_u, quantile_α(|r̃_h|))`, with APC (c) also at least the
+/// 3. where the history has ATM implied volatility for every scenario window, each scenario also
+///    carries the vol's relative change over its window (`HistoricalScenarioSet/volatilityMultipliers`);
+/// 4. the grid price range is `max(floor_u, quantile_α(|r̃_h|))`, with APC (c) also at least the
 ///    unfiltered 10-year quantile of |h-day returns|, phased in like σ.
 public struct RiskModelCalibrator: Sendable {
     public let settings: RiskModelSettings
@@ -92,6 +94,7 @@ public struct RiskModelCalibrator: Sendable {
         let labels = (start..<(start + keep)).map { UTCDay.format(history.days[$0 + 1]) }
 
         var logReturns: [String: [Double]] = [:]
+        var volatilityMultipliers: [String: [Double]] = [:]
         var calibrations: [String: UnderlyingCalibration] = [:]
         for (u, underlying) in history.underlyings.enumerated() {
             let closes = history.closes[u]
@@ -140,6 +143,13 @@ public struct RiskModelCalibrator: Sendable {
             let rangeWithoutAPC = max(floorRange, sigmaT * quantileZ)
             let range = Self.phaseIn(targetRange, previous: before?.priceRange, maxStep: s.maxStep, days: elapsed, held: &phasedIn)
             logReturns[underlying] = zWindows.map { $0 * applied }
+            // Implied-volatility history, when every window has it at both ends: the ATM vol's move.
+            let vols = history.atmVolatility[u]
+            let windowVols = (0..<keep).map { w -> Double? in
+                guard let from = vols[start + w], let to = vols[start + w + h], from > 0 else { return nil }
+                return to / from
+            }
+            if keep > 0, windowVols.allSatisfy({ $0 != nil }) { volatilityMultipliers[underlying] = windowVols.map { $0! } }
             calibrations[underlying] = UnderlyingCalibration(
                 underlying: underlying, ewmaVolatility: sigmaT, stressVolatility: stress, floorVolatility: floorVolatility,
                 appliedVolatility: applied, targetPriceRange: targetRange, priceRangeWithoutAPC: rangeWithoutAPC, priceRange: range,
@@ -147,7 +157,8 @@ public struct RiskModelCalibrator: Sendable {
         }
         let set = HistoricalScenarioSet(
             source: .historical, measure: s.measure, confidence: s.confidence, horizonDays: h,
-            volatilityTreatment: s.volatilityTreatment, combination: s.combination, labels: labels, logReturns: logReturns)
+            volatilityTreatment: s.volatilityTreatment, combination: s.combination, labels: labels, logReturns: logReturns,
+            volatilityMultipliers: volatilityMultipliers)
         return Result(scenarios: set, underlyings: calibrations, fromDay: history.days[0], toDay: history.days[end])
     }
 

@@ -11,6 +11,8 @@ extension HistoricalScenarioSet {
         }
         var returns: [String: [Double]] = [:]
         for (underlying, series) in p.logReturns { returns[underlying] = series.values }
+        var multipliers: [String: [Double]] = [:]
+        for (underlying, series) in p.volatilityMultipliers { multipliers[underlying] = series.values }
         self.init(
             source: try parse(p.source, default: .historical, "source"),
             measure: try parse(p.measure, default: .expectedShortfall, "measure"),
@@ -18,7 +20,7 @@ extension HistoricalScenarioSet {
             horizonDays: p.hasHorizonDays ? Int(p.horizonDays) : 2,
             volatilityTreatment: try parse(p.volatilityTreatment, default: .worstOfGrid, "volatility_treatment"),
             combination: p.hasFhsWeight ? .weighted(p.fhsWeight) : .maximum,
-            labels: p.labels, logReturns: returns)
+            labels: p.labels, logReturns: returns, volatilityMultipliers: multipliers)
     }
 
     /// The wire form.
@@ -35,6 +37,11 @@ extension HistoricalScenarioSet {
             var series = Margin_V1_ScenarioReturns()
             series.values = values
             p.logReturns[underlying] = series
+        }
+        for (underlying, values) in volatilityMultipliers {
+            var series = Margin_V1_ScenarioReturns()
+            series.values = values
+            p.volatilityMultipliers[underlying] = series
         }
         return p
     }

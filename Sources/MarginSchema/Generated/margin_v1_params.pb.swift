@@ -611,6 +611,11 @@ public nonisolated struct Margin_V1_HistoricalSimulation: Sendable {
   /// Per underlying, one log return per scenario (same order as labels).
   public var logReturns: Dictionary<String,Margin_V1_ScenarioReturns> = [:]
 
+  /// Per underlying whose history has ATM implied volatility: the vol's relative change over each
+  /// scenario's window (end / start, in [0.05, 20]); its options are revalued at vol x multiplier in
+  /// every column of the scenario instead of the volatility treatment.
+  public var volatilityMultipliers: Dictionary<String,Margin_V1_ScenarioReturns> = [:]
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1386,7 +1391,7 @@ nonisolated extension Margin_V1_RiskParameters: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Margin_V1_HistoricalSimulation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HistoricalSimulation"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}source\0\u{1}measure\0\u{1}confidence\0\u{3}horizon_days\0\u{3}volatility_treatment\0\u{3}fhs_weight\0\u{1}labels\0\u{3}log_returns\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}source\0\u{1}measure\0\u{1}confidence\0\u{3}horizon_days\0\u{3}volatility_treatment\0\u{3}fhs_weight\0\u{1}labels\0\u{3}log_returns\0\u{3}volatility_multipliers\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1402,6 +1407,7 @@ nonisolated extension Margin_V1_HistoricalSimulation: SwiftProtobuf.Message, Swi
       case 6: try { try decoder.decodeSingularDoubleField(value: &self._fhsWeight) }()
       case 7: try { try decoder.decodeRepeatedStringField(value: &self.labels) }()
       case 8: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Margin_V1_ScenarioReturns>.self, value: &self.logReturns) }()
+      case 9: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Margin_V1_ScenarioReturns>.self, value: &self.volatilityMultipliers) }()
       default: break
       }
     }
@@ -1436,6 +1442,9 @@ nonisolated extension Margin_V1_HistoricalSimulation: SwiftProtobuf.Message, Swi
     if !self.logReturns.isEmpty {
       try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Margin_V1_ScenarioReturns>.self, value: self.logReturns, fieldNumber: 8)
     }
+    if !self.volatilityMultipliers.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Margin_V1_ScenarioReturns>.self, value: self.volatilityMultipliers, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1448,6 +1457,7 @@ nonisolated extension Margin_V1_HistoricalSimulation: SwiftProtobuf.Message, Swi
     if lhs._fhsWeight != rhs._fhsWeight {return false}
     if lhs.labels != rhs.labels {return false}
     if lhs.logReturns != rhs.logReturns {return false}
+    if lhs.volatilityMultipliers != rhs.volatilityMultipliers {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
