@@ -31,6 +31,9 @@ struct CalibratorCommand: AsyncParsableCommand {
     @Option(help: "Log level.")
     var logLevel: String = "info"
 
+    @Option(help: "Serve /health and /metrics on this port (on http_host; 0 picks a free one). Without it, no listener.")
+    var httpPort: Int?
+
     func run() async throws {
         let calibrator: CalibratorConfiguration
         let seed: [PriceHistory]
@@ -44,8 +47,14 @@ struct CalibratorCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "margin-engine-calibrator")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let service = CalibratorService(configuration: calibrator, seed: seed, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // The gauges it records (calibrated range, EWMA vol, APC buffer) go to the worker's registry.
+        _ = WorkerMetricsRegistry.shared
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: CalibratorService(configuration: calibrator, seed: seed, logger: logger))]
+        if let httpPort {
+            guard (0...65_535).contains(httpPort) else { failInput("--http-port must lie in 0…65535") }
+            services.append(.init(service: buildMetricsApplication(host: calibrator.worker.httpHost, port: httpPort, logger: logger)))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

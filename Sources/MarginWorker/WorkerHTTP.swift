@@ -10,7 +10,15 @@ import Prometheus
 public enum WorkerMetricsRegistry {
     public static let shared: PrometheusCollectorRegistry = {
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // A re-margin pass takes from tens of microseconds to seconds: finer buckets than the
+        // default (5 ms … 10 s) so that p50/p99 and the autoscaler's latency trigger resolve.
+        factory.durationHistogramBuckets["margin_remargin_latency_seconds"] = [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+            .milliseconds(2500), .seconds(5), .seconds(10),
+        ]
+        MetricsSystem.bootstrap(factory)
         return registry
     }()
 }
@@ -40,10 +48,12 @@ func json(_ data: Data, status: HTTPResponse.Status = .ok) -> Response {
 }
 
 /// Builds the worker's HTTP application (separate from `@main` so tests run the same app):
-/// `/health`, `/ready`, `/metrics`, `GET /v1/accounts/{id}`, `POST /v1/what-if`.
+/// `/health`, `/ready`, `/metrics`, `GET /v1/accounts/{id}`, `POST /v1/what-if`, and the risk
+/// console (`GET /`, `GET /accounts/{id}`).
 public func buildApplication(engine: MarginEngine, configuration: WorkerConfiguration, logger: Logger) -> some ApplicationProtocol {
     let router = Router()
-    let registry = WorkerMetricsRegistry.shared
+    _ = WorkerMetricsRegistry.shared
+    let statusMetrics = StatusMetrics(instance: configuration.instanceID)
     router.get("/health") { _, _ in json(Data(#"{"status":"alive"}"#.utf8)) }
     router.get("/ready") { _, _ -> Response in
         let status = await engine.status()
@@ -55,10 +65,10 @@ public func buildApplication(engine: MarginEngine, configuration: WorkerConfigur
         return json((try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data(), status: ready ? .ok : .serviceUnavailable)
     }
     router.get("/metrics") { _, _ -> Response in
-        var buffer: [UInt8] = []
-        registry.emit(into: &buffer)
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        statusMetrics.record(await engine.status(), ready: await engine.isReady)
+        return MetricsEndpoint.response()
     }
+    ConsoleRoutes.add(to: router, engine: engine, token: configuration.bearerToken)
     let v1 = router.group("v1").add(middleware: BearerTokenMiddleware(token: configuration.bearerToken))
     v1.get("accounts/:id") { _, context -> Response in
         // The router matches the raw path, so an id with reserved characters arrives percent-encoded
