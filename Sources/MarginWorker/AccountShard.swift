@@ -7,6 +7,10 @@ struct AccountEntry: Sendable {
     var exposure: AccountExposure?
     /// Why the account cannot be margined right now (missing market or parameters).
     var blockedReason: String?
+    /// The error that keeps the account from being margined (compiling or the re-margin pass);
+    /// nil once it margins. Published as a result with health `error` and counted in
+    /// `margin_account_errors_total{reason}`.
+    var error: MarginError?
     var summary: MarginSummary?
     /// Health after the stale guard (``HealthState/stale`` when a market it needs is stale).
     var effectiveHealth: HealthState?
@@ -17,6 +21,8 @@ struct AccountEntry: Sendable {
 /// The last committed result of an account: the publication rule compares against it.
 struct PublishedResult: Sendable, Hashable {
     var resultID: String
+    /// The account version the result carries: a new version is always published.
+    var accountVersion: UInt64
     var health: HealthState
     var maintenance: Double
     var initial: Double

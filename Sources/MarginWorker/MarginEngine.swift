@@ -28,6 +28,9 @@ public actor MarginEngine {
     var staleUnderlyings: [String: Int64] = [:]
     var lastRefreshMs: Int64 = 0
     var batch = OutputBatch()
+    /// Dead letters of reference records, published by the owner of accounts partition 0 (bounded:
+    /// the oldest are dropped, with a log, beyond 10,000 on an instance that never owns it).
+    var pendingReferenceDeadLetters: [(record: ProducerRecord, reason: String)] = []
     var flushing: Task<Void, Never>?
     let outputs: OutputPublisher
     var liquidation: LiquidationCoordinator
@@ -71,7 +74,8 @@ public actor MarginEngine {
         }
         referencePositions[message.topicPartition] = message.offset + 1
         do {
-            switch try reference.apply(message, topics: configuration.topics, nowMs: clock(), maxClockSkewMs: configuration.maxClockSkewMs) {
+            switch try reference.apply(message, topics: configuration.topics, nowMs: clock(), maxClockSkewMs: configuration.maxClockSkewMs,
+                                         bounds: configuration.inputBounds) {
             case .instruments, .parameters: rebuildAll = true
             case .market(let underlying): dirtyUnderlyings.insert(underlying)
             case .none: break
@@ -107,6 +111,7 @@ public actor MarginEngine {
                 logger.info("shard assigned", metadata: ["partition": "\(partition.partition)", "restore_to": "\(high)"])
                 markRestoredIfCaughtUp(partition.partition)
             }
+            publishReferenceDeadLettersIfOwner()
         case .partitionsRevoked(let partitions):
             // Finish in-flight work, then release the state.
             await flush()
@@ -150,7 +155,7 @@ public actor MarginEngine {
             guard account.id == id else {
                 throw MarginError.invalidInput(field: "account_id", reason: "'\(account.id)' does not match key '\(id)'")
             }
-            try account.validate(instruments: reference.catalog)
+            try account.validate(instruments: reference.catalog, bounds: configuration.inputBounds)
         } catch {
             deadLetter(message, error)
             return
@@ -193,26 +198,24 @@ public actor MarginEngine {
     func compile(_ entry: inout AccountEntry) {
         guard let parameters else {
             entry.blockedReason = "no parameter set \(configuration.paramsID)"
+            entry.error = .missingParameters(underlying: configuration.paramsID)
             return
         }
         do {
             entry.exposure = try AccountExposure(account: entry.account, catalog: reference.catalog, books: reference.books, parameters: parameters)
             entry.blockedReason = nil
+            entry.error = nil
         } catch {
             entry.exposure = nil
             entry.blockedReason = error.description
+            entry.error = error
         }
     }
 
+    /// The markets the account's valuation reads (``Account/marketsRead(catalog:valuationAsset:)``):
+    /// a tick of any of them re-margins it, and any of them stale makes it stale.
     func underlyings(of entry: AccountEntry) -> Set<String> {
-        var result = Set<String>()
-        for position in entry.account.positions {
-            if let instrument = reference.catalog[position.instrument] { result.insert(instrument.underlying) }
-        }
-        for asset in entry.account.balances.keys where asset != parameters?.valuationAsset {
-            result.insert(reference.catalog[asset]?.underlying ?? asset)
-        }
-        return result
+        entry.account.marketsRead(catalog: reference.catalog, valuationAsset: parameters?.valuationAsset ?? "")
     }
 
     func index(_ key: AccountKey, _ entry: AccountEntry) {
@@ -325,26 +328,49 @@ public actor MarginEngine {
 
     // MARK: - Re-margin
 
-    /// Margins `keys` (in parallel over shards) and queues results that must be published.
+    /// Margins `keys` (in parallel over shards) and queues results that must be published. An
+    /// account that cannot be margined gets a result with health `error` and the reason.
     func remargin(_ keys: [AccountKey], force: Bool) {
         guard let calculator else { return }
         let books = reference.books
         let markets = reference.markets
         var work: [(AccountKey, AccountExposure)] = []
+        let now = clock()
         for key in keys {
-            guard let entry = shards[key.partition]?.accounts[key.id], let exposure = entry.exposure else { continue }
-            work.append((key, exposure))
+            guard let entry = shards[key.partition]?.accounts[key.id] else { continue }
+            if let exposure = entry.exposure {
+                work.append((key, exposure))
+            } else if let error = entry.error {
+                recordError(key, error, now: now)
+            }
         }
         let summaries = Self.parallelSummaries(work, calculator: calculator, books: books, markets: markets)
-        let now = clock()
-        for (key, summary) in summaries {
+        for (key, outcome) in summaries {
             guard var entry = shards[key.partition]?.accounts[key.id] else { continue }
+            let summary: MarginSummary
+            switch outcome {
+            case .success(let computed) where !computed.isFinite:
+                entry.summary = nil
+                entry.error = .numerical("the margin of account \(key.id) is not finite")
+                shards[key.partition]!.accounts[key.id] = entry
+                recordError(key, entry.error!, now: now)
+                continue
+            case .success(let computed):
+                summary = computed
+                entry.error = nil
+            case .failure(let error):
+                entry.summary = nil
+                entry.error = error
+                shards[key.partition]!.accounts[key.id] = entry
+                recordError(key, error, now: now)
+                continue
+            }
             entry.summary = summary
-            let stale = entry.exposure?.underlyings.contains { staleUnderlyings[$0] != nil } ?? false
-            entry.effectiveHealth = stale ? .stale : summary?.health
+            let stale = underlyings(of: entry).contains { staleUnderlyings[$0] != nil }
+            entry.effectiveHealth = stale ? .stale : summary.health
             shards[key.partition]!.accounts[key.id] = entry
-            guard shards[key.partition]!.restored, let summary, let health = entry.effectiveHealth else { continue }
-            if force || shouldPublish(entry.published, health: health, summary: summary) {
+            guard shards[key.partition]!.restored, let health = entry.effectiveHealth else { continue }
+            if force || shouldPublish(entry.published, version: entry.account.version, health: health, summary: summary) {
                 queueResult(key, entry: entry, health: health, now: now)
             }
             liquidation.observe(key, entry: entry, health: health, summary: summary)
@@ -352,27 +378,35 @@ public actor MarginEngine {
     }
 
     /// Summaries computed concurrently (the books and exposures are immutable and Sendable).
-    static func parallelSummaries(_ work: [(AccountKey, AccountExposure)], calculator: MarginCalculator,
-                                  books: [String: RiskBook], markets: MarketState) -> [(AccountKey, MarginSummary?)] {
-        let chunkCount = max(1, min(ProcessInfo.processInfo.activeProcessorCount, work.count / 256))
-        if chunkCount == 1 {
-            return work.map { ($0.0, try? calculator.summary($0.1, books: books, markets: markets)) }
+    static func parallelSummaries(_ work: [(AccountKey, AccountExposure)], calculator: MarginCalculator, books: [String: RiskBook],
+                                  markets: MarketState) -> [(AccountKey, Result<MarginSummary, MarginError>)] {
+        @Sendable func margin(_ item: (AccountKey, AccountExposure)) -> (AccountKey, Result<MarginSummary, MarginError>) {
+            do throws(MarginError) {
+                return (item.0, .success(try calculator.summary(item.1, books: books, markets: markets)))
+            } catch {
+                return (item.0, .failure(error))
+            }
         }
-        var results = [[(AccountKey, MarginSummary?)]](repeating: [], count: chunkCount)
+        let chunkCount = max(1, min(ProcessInfo.processInfo.activeProcessorCount, work.count / 256))
+        if chunkCount == 1 { return work.map(margin) }
+        var results = [[(AccountKey, Result<MarginSummary, MarginError>)]](repeating: [], count: chunkCount)
         let chunkSize = (work.count + chunkCount - 1) / chunkCount
         results.withUnsafeMutableBufferPointer { buffer in
             let output = UncheckedBuffer(buffer)
             DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
                 let range = (chunk * chunkSize)..<min(work.count, (chunk + 1) * chunkSize)
-                output.buffer[chunk] = work[range].map { ($0.0, try? calculator.summary($0.1, books: books, markets: markets)) }
+                output.buffer[chunk] = work[range].map(margin)
             }
         }
         return results.flatMap { $0 }
     }
 
-    func shouldPublish(_ published: PublishedResult?, health: HealthState, summary: MarginSummary) -> Bool {
+    /// Publication policy: always for a new account version (the clearing pipeline reconciles by
+    /// version) or a health change; otherwise only when MM or IM moved by more than
+    /// `publish_threshold` (market-driven changes).
+    func shouldPublish(_ published: PublishedResult?, version: UInt64, health: HealthState, summary: MarginSummary) -> Bool {
         guard let published else { return true }
-        if published.health != health { return true }
+        if published.accountVersion != version || published.health != health { return true }
         func moved(_ old: Double, _ new: Double) -> Bool {
             abs(new - old) > configuration.publishThreshold * max(abs(old), 1e-9)
         }
@@ -380,14 +414,25 @@ public actor MarginEngine {
     }
 
     func queueResult(_ key: AccountKey, entry: AccountEntry, health: HealthState, now: Int64) {
-        guard let calculator, let exposure = entry.exposure,
-              var result = try? calculator.explain(exposure, books: reference.books, markets: reference.markets) else { return }
+        guard let calculator, let exposure = entry.exposure else { return }
+        var result: MarginResult
+        do {
+            result = try calculator.explain(exposure, books: reference.books, markets: reference.markets)
+        } catch {
+            recordError(key, error, now: now)
+            return
+        }
+        if let field = result.firstNonFiniteField {
+            recordError(key, .numerical("\(field) is not finite"), now: now)
+            return
+        }
         result.health = health
         let id = resultID(entry.account, result: result)
         if entry.published?.resultID == id && !batch.pendingResults.keys.contains(key) { return }
         let proto = result.proto(resultID: id)
         batch.records.append(outputs.record(topic: configuration.topics.results, key: key.id, message: proto, id: id))
-        batch.pendingResults[key] = PublishedResult(resultID: id, health: health, maintenance: result.maintenanceRequirement,
+        batch.pendingResults[key] = PublishedResult(resultID: id, accountVersion: entry.account.version, health: health,
+                                                    maintenance: result.maintenanceRequirement,
                                                     initial: result.initialRequirement, atMs: now)
     }
 
@@ -410,16 +455,38 @@ public actor MarginEngine {
 
     // MARK: - Dead letters
 
+    /// Dead-letters an invalid record with a deterministic id (topic, partition, offset). An accounts
+    /// record is dead-lettered by whichever instance reads it, also while restoring a shard (it may
+    /// never have been seen by a live owner: a replay repeats the same id, none goes missing).
+    /// Reference records are read by every instance: only the owner of accounts partition 0
+    /// publishes their dead letters; the others keep them until they own it.
     func deadLetter(_ message: KafkaMessage, _ error: any Error) {
         let reason = (error as? MarginError)?.code ?? "invalid_input"
         let text = (error as? MarginError)?.description ?? "\(error)"
-        if message.topic == configuration.topics.accounts, shards[message.partition]?.restored == false {
-            return // already dead-lettered when first processed
-        }
-        metrics.deadLetter(reason: reason)
+        let record = outputs.deadLetter(message, reason: reason, error: text, topic: configuration.topics.deadLetter)
         logger.warning("dead letter", metadata: ["topic": "\(message.topic)", "partition": "\(message.partition)",
                                                  "offset": "\(message.offset)", "reason": "\(reason)", "error": "\(text)"])
-        batch.records.append(outputs.deadLetter(message, reason: reason, error: text, topic: configuration.topics.deadLetter))
+        if message.topic != configuration.topics.accounts {
+            pendingReferenceDeadLetters.append((record, reason))
+            if pendingReferenceDeadLetters.count > 10_000 {
+                pendingReferenceDeadLetters.removeFirst()
+                logger.warning("more than 10,000 reference dead letters waiting for the owner of accounts partition 0; dropping the oldest")
+            }
+            publishReferenceDeadLettersIfOwner()
+            return
+        }
+        metrics.deadLetter(reason: reason)
+        batch.records.append(record)
+    }
+
+    /// The owner of accounts partition 0 publishes the reference dead letters seen so far.
+    func publishReferenceDeadLettersIfOwner() {
+        guard shards[0] != nil, !pendingReferenceDeadLetters.isEmpty else { return }
+        for (record, reason) in pendingReferenceDeadLetters {
+            metrics.deadLetter(reason: reason)
+            batch.records.append(record)
+        }
+        pendingReferenceDeadLetters = []
     }
 
     // MARK: - Output batches
@@ -459,12 +526,20 @@ public actor MarginEngine {
     // MARK: - Queries (HTTP)
 
     /// The current margin of an account with its breakdown, from memory.
+    /// An account that cannot be margined answers with its error result (health `error`, reason).
     public func currentResult(accountID: String) -> Margin_V1_MarginResult? {
         for shard in shards.values {
-            guard let entry = shard.accounts[accountID], let exposure = entry.exposure, let calculator,
-                  var result = try? calculator.explain(exposure, books: reference.books, markets: reference.markets) else { continue }
-            if let health = entry.effectiveHealth { result.health = health }
-            return result.proto(resultID: resultID(entry.account, result: result))
+            guard let entry = shard.accounts[accountID] else { continue }
+            if let error = entry.error { return errorResult(entry.account, error, now: clock()) }
+            guard let exposure = entry.exposure, let calculator else { continue }
+            do {
+                var result = try calculator.explain(exposure, books: reference.books, markets: reference.markets)
+                if let field = result.firstNonFiniteField { return errorResult(entry.account, .numerical("\(field) is not finite"), now: clock()) }
+                if let health = entry.effectiveHealth { result.health = health }
+                return result.proto(resultID: resultID(entry.account, result: result))
+            } catch {
+                return errorResult(entry.account, error, now: clock())
+            }
         }
         return nil
     }
@@ -472,6 +547,7 @@ public actor MarginEngine {
     /// Margin of a posted account against the live markets (nothing is stored).
     public func whatIf(_ account: Account) throws(MarginError) -> Margin_V1_MarginResult {
         guard let calculator else { throw .missingParameters(underlying: configuration.paramsID) }
+        try account.validate(instruments: reference.catalog, bounds: configuration.inputBounds)
         let asOf = reference.markets.underlyings.values.map(\.timestampMs).max() ?? clock()
         return try calculator.margin(account: account, catalog: reference.catalog, markets: reference.markets, asOfMs: asOf).proto()
     }

@@ -24,7 +24,7 @@ struct ReferenceData {
     /// (which then changes nothing). A market snapshot dated more than `maxClockSkewMs` after
     /// `nowMs` is invalid: held, it would make every current snapshot look older and be ignored.
     mutating func apply(_ message: KafkaMessage, topics: TopicNames, nowMs: Int64,
-                        maxClockSkewMs: Int64) throws(MarginError) -> Change {
+                        maxClockSkewMs: Int64, bounds: InputBounds = .standard) throws(MarginError) -> Change {
         let format = SchemaCoding.Format(contentType: message.header("content-type"))
         guard let key = message.key.map({ String(decoding: $0, as: UTF8.self) }), !key.isEmpty else {
             throw .invalidInput(field: "key", reason: "records of \(message.topic) need a key")
@@ -37,6 +37,7 @@ struct ReferenceData {
             }
             let instrument = try Instrument(proto: SchemaCoding.decode(Margin_V1_Instrument.self, from: value, format: format))
             guard instrument.name == key else { throw .invalidInput(field: "instrument.name", reason: "'\(instrument.name)' does not match key '\(key)'") }
+            try instrument.checkBounds(bounds)
             catalog.insert(instrument)
             return .instruments
         case topics.market:
@@ -47,6 +48,7 @@ struct ReferenceData {
             }
             let market = try UnderlyingMarket(proto: SchemaCoding.decode(Margin_V1_MarketSnapshot.self, from: value, format: format))
             guard market.underlying == key else { throw .invalidInput(field: "market.underlying", reason: "'\(market.underlying)' does not match key '\(key)'") }
+            try market.checkBounds(bounds)
             let (latest, overflow) = nowMs.addingReportingOverflow(maxClockSkewMs)
             if !overflow, market.timestampMs > latest {
                 throw .invalidInput(field: "market.timestamp_ms", reason: "\(market.timestampMs) is \(market.timestampMs - nowMs) ms in the future "

@@ -63,6 +63,11 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
     public var staleAfterMs: Int64 = 10_000
     /// A market snapshot dated more than this far ahead of the clock is dead-lettered.
     public var maxClockSkewMs: Int64 = 5_000
+    /// Input bounds (``InputBounds``): larger magnitudes are dead-lettered (or answered 400) naming
+    /// the field. Contracts per position, asset units per balance, USD per price.
+    public var maxQuantity = InputBounds.standard.maxQuantity
+    public var maxBalance = InputBounds.standard.maxBalance
+    public var maxPrice = InputBounds.standard.maxPrice
     /// An index confidence below this marks exposed accounts `stale`.
     public var minimumConfidence = 0.5
     /// A result is published when health changes or MM/IM move by more than this fraction.
@@ -93,6 +98,7 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case brokers, group, instanceID = "instance_id", topics, paramsID = "params_id", coalesceWindowMs = "coalesce_window_ms"
+        case maxQuantity = "max_quantity", maxBalance = "max_balance", maxPrice = "max_price"
         case staleAfterMs = "stale_after_ms", maxClockSkewMs = "max_clock_skew_ms", minimumConfidence = "minimum_confidence", publishThreshold = "publish_threshold"
         case refreshIntervalMs = "refresh_interval_ms", transactional, outputFormat = "output_format", httpHost = "http_host"
         case httpPort = "http_port", bearerToken = "bearer_token", maxRequestBytes = "max_request_bytes", liquidation, kafka
@@ -110,6 +116,9 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
         coalesceWindowMs = try c.decodeIfPresent(Int.self, forKey: .coalesceWindowMs) ?? defaults.coalesceWindowMs
         staleAfterMs = try c.decodeIfPresent(Int64.self, forKey: .staleAfterMs) ?? defaults.staleAfterMs
         maxClockSkewMs = try c.decodeIfPresent(Int64.self, forKey: .maxClockSkewMs) ?? defaults.maxClockSkewMs
+        maxQuantity = try c.decodeIfPresent(Double.self, forKey: .maxQuantity) ?? defaults.maxQuantity
+        maxBalance = try c.decodeIfPresent(Double.self, forKey: .maxBalance) ?? defaults.maxBalance
+        maxPrice = try c.decodeIfPresent(Double.self, forKey: .maxPrice) ?? defaults.maxPrice
         minimumConfidence = try c.decodeIfPresent(Double.self, forKey: .minimumConfidence) ?? defaults.minimumConfidence
         publishThreshold = try c.decodeIfPresent(Double.self, forKey: .publishThreshold) ?? defaults.publishThreshold
         refreshIntervalMs = try c.decodeIfPresent(Int64.self, forKey: .refreshIntervalMs) ?? defaults.refreshIntervalMs
@@ -144,6 +153,9 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
         .integer("coalesce_window_ms", \.coalesceWindowMs),
         .integer("stale_after_ms", \.staleAfterMs),
         .integer("max_clock_skew_ms", \.maxClockSkewMs),
+        .number("max_quantity", \.maxQuantity),
+        .number("max_balance", \.maxBalance),
+        .number("max_price", \.maxPrice),
         .number("minimum_confidence", \.minimumConfidence),
         .number("publish_threshold", \.publishThreshold),
         .integer("refresh_interval_ms", \.refreshIntervalMs),
@@ -275,6 +287,9 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
         if coalesceWindowMs < 1 || coalesceWindowMs > 60_000 { try fail("coalesce_window_ms", "must lie in 1…60000") }
         if staleAfterMs < 1 { try fail("stale_after_ms", "must be positive") }
         if maxClockSkewMs < 0 { try fail("max_clock_skew_ms", "must be ≥ 0") }
+        for (key, bound) in [("max_quantity", maxQuantity), ("max_balance", maxBalance), ("max_price", maxPrice)] where !(bound > 0 && bound <= 1e30) {
+            try fail(key, "must lie in (0, 1e30]")
+        }
         if !(0...1).contains(minimumConfidence) { try fail("minimum_confidence", "must lie in [0, 1]") }
         if publishThreshold < 0 { try fail("publish_threshold", "must be ≥ 0") }
         if refreshIntervalMs < 0 { try fail("refresh_interval_ms", "must be ≥ 0") }
@@ -292,6 +307,9 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
         for key in copy.kafka.keys where KafkaConfiguration.isSecret(key) { copy.kafka[key] = "[redacted]" }
         return (try? YAMLEncoder().encode(copy)) ?? "\(copy)"
     }
+
+    /// The configured input bounds.
+    public var inputBounds: InputBounds { InputBounds(maxQuantity: maxQuantity, maxBalance: maxBalance, maxPrice: maxPrice) }
 
     var format: SchemaCoding.Format { SchemaCoding.Format(rawValue: outputFormat) ?? .protobuf }
 

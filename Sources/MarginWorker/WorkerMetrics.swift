@@ -21,6 +21,10 @@ struct WorkerMetrics: Sendable {
         Counter(label: "margin_dead_letters_total", dimensions: [("instance", instance), ("reason", reason)]).increment()
     }
 
+    func accountError(reason: String) {
+        Counter(label: "margin_account_errors_total", dimensions: [("instance", instance), ("reason", reason)]).increment()
+    }
+
     func marketAge(underlying: String, seconds: Double) {
         Gauge(label: "margin_market_age_seconds", dimensions: [("instance", instance), ("underlying", underlying)]).record(seconds)
     }

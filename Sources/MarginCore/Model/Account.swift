@@ -37,12 +37,12 @@ public struct Account: Sendable, Hashable {
         self.positions = positions
     }
 
-    /// Rejects non-finite amounts, duplicate positions, unknown instruments and inverse futures or
-    /// perpetuals without a positive entry price.
-    public func validate(instruments: InstrumentCatalog) throws(MarginError) {
+    /// Rejects non-finite or out-of-bounds amounts (``InputBounds``), duplicate positions, unknown
+    /// instruments and inverse futures or perpetuals without a positive entry price.
+    public func validate(instruments: InstrumentCatalog, bounds: InputBounds = .standard) throws(MarginError) {
         guard !id.isEmpty else { throw .invalidInput(field: "account.id", reason: "must not be empty") }
         for (asset, amount) in balances {
-            _ = try amount.requireFinite("account \(id).balances[\(asset)]")
+            try bounds.check(amount, bounds.maxBalance, "account \(id).balances[\(asset)]")
         }
         var seen = Set<String>()
         for (index, position) in positions.enumerated() {
@@ -50,9 +50,9 @@ public struct Account: Sendable, Hashable {
             guard seen.insert(position.instrument).inserted else {
                 throw .invalidInput(field: "\(field).instrument", reason: "duplicate position in \(position.instrument)")
             }
-            _ = try position.quantity.requireFinite("\(field).quantity")
-            _ = try position.averageEntryPrice.requireFinite("\(field).average_entry_price")
-            _ = try position.unsettledFunding.requireFinite("\(field).unsettled_funding")
+            try bounds.check(position.quantity, bounds.maxQuantity, "\(field).quantity")
+            try bounds.check(position.averageEntryPrice, bounds.maxPrice, "\(field).average_entry_price")
+            try bounds.check(position.unsettledFunding, bounds.maxBalance, "\(field).unsettled_funding")
             guard let instrument = instruments[position.instrument] else {
                 throw .unknownInstrument(position.instrument)
             }
@@ -111,5 +111,24 @@ public struct InstrumentCatalog: Sendable {
             if r1 != r2 { return r1 == .call }
             return lhs.name < rhs.name
         }
+    }
+}
+
+extension Account {
+    /// The markets the account's valuation reads — the one definition behind both the worker's
+    /// re-margin triggers and its staleness rule: each position's underlying; for each balance other
+    /// than the valuation asset, its own market (the calculator prices a balance by it when there is
+    /// one) and its underlying's (used otherwise, and for risk-linked scenarios); and the valuation
+    /// asset's (its USD price converts every amount).
+    public func marketsRead(catalog: InstrumentCatalog, valuationAsset: String) -> Set<String> {
+        var result: Set<String> = [valuationAsset]
+        for position in positions where position.quantity != 0 {
+            if let instrument = catalog[position.instrument] { result.insert(instrument.underlying) }
+        }
+        for (asset, amount) in balances where amount != 0 && asset != valuationAsset {
+            result.insert(asset)
+            if let underlying = catalog[asset]?.underlying { result.insert(underlying) }
+        }
+        return result
     }
 }

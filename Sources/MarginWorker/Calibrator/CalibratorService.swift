@@ -9,7 +9,9 @@ import ServiceLifecycle
 ///
 /// Start-up: restores the latest version of its parameter set from the params topic (its
 /// provenance carries the APC buffer and phase-in state) and the daily closes from the compacted
-/// risk-factor topic on top of the seed history. Then it reads the market topic: index snapshots
+/// risk-factor topic on top of the seed history. Then it reads the market topic from each
+/// partition's latest record on (a restart publishes the next version for the current market):
+/// index snapshots
 /// update the intraday EWMA and finalise daily closes; when a recalibration is due it publishes
 /// the new parameter version (and any finalised closes) in one transaction with transactional id
 /// `calibrator-<params_id>`, so a second instance for the same set fences the first. Workers
@@ -47,7 +49,15 @@ public final class CalibratorService: Service, Sendable {
         try await producer.initTransactions()
         let market = try KafkaConsumer(configuration: KafkaConsumerConfiguration(
             common: worker.kafkaCommon(clientID: "\(worker.instanceID)-calibrator-market"), fetchWaitMaxMs: 10), logger: logger)
-        _ = try await market.assignWhole(topics: [worker.topics.market])
+        // From each partition's latest record on: the restored closes and parameter version carry the
+        // history; replaying old snapshots would recompute versions for past market times.
+        var start: [TopicPartition: KafkaOffset] = [:]
+        for partition in try await market.partitions(of: worker.topics.market) {
+            let tp = TopicPartition(topic: worker.topics.market, partition: partition)
+            let high = try await market.watermarks(for: tp).high
+            start[tp] = high > 0 ? KafkaOffset(high - 1) : .beginning
+        }
+        try market.assign(start)
         await withGracefulShutdownHandler {
             for await event in market.events {
                 guard case .message(let message) = event else { continue }
