@@ -111,18 +111,27 @@ struct DevBrokerCommand: AsyncParsableCommand {
         print(cluster.bootstrapServers)
         if let bootstrapFile { try cluster.bootstrapServers.write(toFile: bootstrapFile, atomically: true, encoding: .utf8) }
         FileHandleOutput.standardError("embedded Kafka: \(brokers) broker(s), topics: \(TopicNames().all.joined(separator: ", ")); Ctrl-C stops it\n")
-        let group = ServiceGroup(configuration: .init(services: [.init(service: ClusterHolder(cluster: cluster))],
+        let monitor = try EmbeddedLogStartMonitor(bootstrapServers: cluster.bootstrapServers, topics: TopicNames().all, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: ClusterHolder(cluster: cluster, monitor: monitor))],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }
 
-/// Keeps the embedded cluster alive until graceful shutdown.
+/// Keeps the embedded cluster alive until graceful shutdown, checking every 10 s that it has not
+/// dropped records (``EmbeddedLogStartMonitor`` logs loudly when it has).
 struct ClusterHolder: Service {
     let cluster: EmbeddedKafkaCluster
+    let monitor: EmbeddedLogStartMonitor
 
     func run() async throws {
-        try? await gracefulShutdown()
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                _ = await monitor.check()
+                do { try await Task.sleep(for: .seconds(10)) } catch { break }
+            }
+        }
+        await monitor.close()
         _ = cluster
     }
 }
