@@ -60,3 +60,19 @@ import Testing
         #expect(after.underlyings["BTC"]!.priceRange > before.underlyings["BTC"]!.priceRange)
     }
 }
+
+extension LiveCalibrationTests {
+    @Test func anUnderlyingFirstSeenAfterACalibrationGetsABaseline() throws {
+        var live = try Self.seeded()
+        let calibrator = try RiskModelCalibrator()
+        let day = Self.day0 + 600
+        // A stablecoin (no history) is seen first and triggers the initial calibration.
+        _ = live.observe(underlying: "USDC", timestampMs: Self.ms(day: day, hour: 12), price: 1)
+        #expect(live.due() == .initial)
+        _ = try live.calibrate(with: calibrator, previous: [:])
+        _ = live.observe(underlying: "BTC", timestampMs: Self.ms(day: day, hour: 12) + 2_000, price: 100)
+        #expect(live.due() == .firstSnapshot(underlying: "BTC"))
+        _ = try live.calibrate(with: calibrator, previous: [:])
+        #expect(live.due() == nil)
+    }
+}

@@ -28,6 +28,8 @@ public struct LiveCalibration: Sendable {
         case initial
         case newDay(Int)
         case volatilityMove(underlying: String, from: Double, to: Double)
+        /// An underlying with a calibratable history seen for the first time since the last calibration.
+        case firstSnapshot(underlying: String)
         case interval
 
         public var description: String {
@@ -35,6 +37,7 @@ public struct LiveCalibration: Sendable {
             case .initial: return "initial"
             case .newDay(let day): return "new day \(UTCDay.format(day))"
             case .volatilityMove(let u, let from, let to): return "\(u) EWMA vol \(formatShort(from * 100))% → \(formatShort(to * 100))%"
+            case .firstSnapshot(let u): return "first snapshot of \(u)"
             case .interval: return "interval"
             }
         }
@@ -124,7 +127,11 @@ public struct LiveCalibration: Sendable {
         let today = UTCDay.day(ofUnixMs: now)
         if let day = lastCalibrationDay, today > day { return .newDay(today) }
         for underlying in intraday.keys.sorted() {
-            guard let before = calibratedVolatility[underlying], before > 0 else { continue }
+            guard let before = calibratedVolatility[underlying], before > 0 else {
+                // No baseline yet: calibrate with its first snapshot (then its moves are tracked).
+                if (closes[underlying]?.count ?? 0) >= Self.minimumHistoryDays { return .firstSnapshot(underlying: underlying) }
+                continue
+            }
             guard let vol = volatility(of: underlying) else { continue }
             if abs(vol / before - 1) > settings.volatilityMoveThreshold { return .volatilityMove(underlying: underlying, from: before * 365.0.squareRoot(), to: vol * 365.0.squareRoot()) }
         }
