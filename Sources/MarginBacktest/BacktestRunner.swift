@@ -65,6 +65,14 @@ public struct BacktestRunner: Sendable {
         plainSettings.apc = .none
         let calibrators = [try RiskModelCalibrator(settings: s), try RiskModelCalibrator(settings: plainSettings)]
         let variants = configuration.compareWithoutAPC ? 2 : 1
+        // The backtest measures the market-risk model: daily closes carry no depth, volume or open
+        // interest, so the liquidity and concentration add-ons are off (their no-book fallback would
+        // otherwise dominate every requirement).
+        var base = configuration.base
+        for underlying in base.riskUnits.keys {
+            base.riskUnits[underlying]?.liquidityAddOn = nil
+            base.riskUnits[underlying]?.concentrationAddOn = nil
+        }
         var states: [[String: RiskModelCalibrator.State]] = [[:], [:]]
         // values[portfolio][variant][measure][day]
         let measures = BacktestSeries.Measure.allCases
@@ -78,7 +86,7 @@ public struct BacktestRunner: Sendable {
             for variant in 0..<variants {
                 let result = try calibrators[variant].calibrate(history, asOfDay: history.days[d], previous: states[variant])
                 for u in history.underlyings { states[variant][u] = result.state(for: u) }
-                let parameters = try configuration.base.applyingCalibration(result, settings: variant == 0 ? s : plainSettings,
+                let parameters = try base.applyingCalibration(result, settings: variant == 0 ? s : plainSettings,
                                                                              id: "backtest", version: Int64(history.days[d]))
                 calculators.append(MarginCalculator(parameters: parameters))
             }

@@ -64,6 +64,27 @@ public struct DemoSummary: Codable, Sendable {
     public var wallSeconds: Double
     /// Every parameter version the in-process calibrator published, in order.
     public var calibration: [CalibrationPoint]
+    /// Partitions whose log start the embedded broker moved (records dropped: it keeps about 5 MiB
+    /// per partition), as `topic[partition]` → first offset kept. Empty when nothing was dropped.
+    public var droppedByEmbeddedBroker: [String: Int64]
+    /// Liquidity and concentration add-ons (IM, USDC) over all accounts at the opening snapshot,
+    /// and for the ten accounts with the largest IM: their share of IM.
+    public var liquidityAddOnInitial: Double
+    public var concentrationAddOnInitial: Double
+    public var addOnsLargestAccounts: [AddOnShare]
+
+    /// One account's IM and the part of it that the liquidity and concentration add-ons make.
+    public struct AddOnShare: Codable, Sendable {
+        public var account: String
+        public var initialRequirement: Double
+        public var liquidity: Double
+        public var concentration: Double
+        /// `(liquidity + concentration) / initialRequirement`.
+        public var share: Double
+        /// The position with the largest add-ons: instrument, quantity and displayed depth on its
+        /// closing side (contracts).
+        public var largestPosition: String
+    }
 
     /// One version of the calibrated parameter set: the BTC grid range with and without APC, the
     /// EWMA volatility (annualised), how much APC added, and the FHS ES of a $1M long BTC position.
@@ -263,6 +284,9 @@ public final class DemoRunner: Sendable {
         await producer.close()
         try await Task.sleep(for: .milliseconds(200)) // the reader drains what the final commits released
         await reader.close()
+        let monitor = try EmbeddedLogStartMonitor(bootstrapServers: cluster.bootstrapServers, topics: topics.all, logger: logger)
+        let dropped = await monitor.check()
+        await monitor.close()
         _ = await readerTask.value
 
         let after = await observer.latest
@@ -296,6 +320,7 @@ public final class DemoRunner: Sendable {
                                     equity: instruction.equity, maintenance: instruction.maintenanceRequirement,
                                     legs: instruction.legs.map { "\($0.side == .buy ? "buy" : "sell") \(Self.format($0.quantity)) \($0.instrument) @ \(Self.format($0.limitPrice))" })
         }
+        let addOns = Self.addOns(before)
         return DemoSummary(
             accounts: total, seed: options.seed, sviFitRMSVolPoints: fit, healthBefore: health(before), healthAfter: health(after),
             maintenanceBefore: before.values.reduce(0) { $0 + $1.maintenanceRequirement }, maintenanceAfter: after.values.reduce(0) { $0 + $1.maintenanceRequirement },
@@ -307,7 +332,32 @@ public final class DemoRunner: Sendable {
             unhandledLiquidatable: unhandled.sorted(),
             instructionsOnHealthyAccounts: issued.filter { $0.equity >= $0.maintenanceRequirement && $0.equity >= 10 }.map(\.id),
             instructionIDs: issued.map(\.id).sorted(), wallSeconds: Date().timeIntervalSince(wallStart),
-            calibration: calibrationLog.withLock { $0 })
+            calibration: calibrationLog.withLock { $0 },
+            droppedByEmbeddedBroker: Dictionary(uniqueKeysWithValues: dropped.map { ("\($0.key.topic)[\($0.key.partition)]", $0.value) }),
+            liquidityAddOnInitial: addOns.liquidity, concentrationAddOnInitial: addOns.concentration, addOnsLargestAccounts: addOns.largest)
+    }
+
+    /// The add-ons' IM in `results` (the `liquidity` and `concentration` contingencies), in total
+    /// and for the ten accounts with the largest IM.
+    static func addOns(_ results: [String: Margin_V1_MarginResult]) -> (liquidity: Double, concentration: Double, largest: [DemoSummary.AddOnShare]) {
+        func charge(_ result: Margin_V1_MarginResult, _ name: String) -> Double {
+            result.riskUnits.flatMap(\.contingencies).filter { $0.name == name }.reduce(0) { $0 + $1.initial }
+        }
+        let liquidity = results.values.reduce(0) { $0 + charge($1, "liquidity") }
+        let concentration = results.values.reduce(0) { $0 + charge($1, "concentration") }
+        let largest = results.values.sorted {
+            $0.initialRequirement != $1.initialRequirement ? $0.initialRequirement > $1.initialRequirement : $0.accountID < $1.accountID
+        }.prefix(10).map { result in
+            let l = charge(result, "liquidity"), c = charge(result, "concentration")
+            let top = result.riskUnits.flatMap(\.liquidityAddOns).max {
+                $0.liquidityInitial + $0.concentrationInitial < $1.liquidityInitial + $1.concentrationInitial
+            }
+            let largest = top.map { "\($0.instrument) × \(format($0.quantity)) (book \(format($0.closeCost.displayedDepth)))" } ?? ""
+            return DemoSummary.AddOnShare(account: result.accountID, initialRequirement: result.initialRequirement, liquidity: l,
+                                          concentration: c, share: result.initialRequirement > 0 ? (l + c) / result.initialRequirement : 0,
+                                          largestPosition: largest)
+        }
+        return (liquidity, concentration, Array(largest))
     }
 
     func statusLine(simulatedSeconds: Double, index: Double, observer: DemoObserver, engines: [MarginEngine]) async -> String {
@@ -333,6 +383,7 @@ public final class DemoRunner: Sendable {
         case .liquidatable: return "liquidatable"
         case .bankrupt: return "bankrupt"
         case .stale: return "stale"
+        case .error: return "error"
         default: return "unknown"
         }
     }

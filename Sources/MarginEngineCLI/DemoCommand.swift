@@ -68,11 +68,23 @@ struct DemoCommand: AsyncParsableCommand {
         out += "bankrupt accounts    \(s.bankruptAccounts), estimated deficit \(money(s.estimatedDeficit)) USDC\n"
         out += "re-margin latency    p50 \(String(format: "%.2f", s.remarginLatencyP50Ms)) ms, p99 \(String(format: "%.2f", s.remarginLatencyP99Ms)) ms\n"
         out += "read back            \(s.resultsRead) results, \(s.instructionsRead) liquidation messages (separate consumer)\n"
+        if !s.droppedByEmbeddedBroker.isEmpty {
+            out += "\nWARNING: the embedded broker dropped older records (it keeps about 5 MiB per partition): "
+                + s.droppedByEmbeddedBroker.sorted { $0.key < $1.key }.map { "\($0.key) starts at \($0.value)" }.joined(separator: ", ")
+                + ". The figures above were read live and are complete; a restore from these partitions would not be.\n"
+        }
         out += "\ncalibrated parameters (BTC): version, simulated time, grid range with / without APC, EWMA vol, FHS ES of $1M long:\n"
         for p in s.calibration {
             out += String(format: "  v%lld  t=%5.1fs  ±%.1f%% / ±%.1f%% (APC +%.0f%%)  vol %.0f%%  ES %.0f  (%@)\n", p.version, p.simulatedSeconds,
                           p.priceRange * 100, p.priceRangeWithoutAPC * 100, p.apcAddOn * 100, p.ewmaVolatility * 100,
                           p.expectedShortfallPerMillionLong, p.reason)
+        }
+        let share = s.initialBefore > 0 ? (s.liquidityAddOnInitial + s.concentrationAddOnInitial) / s.initialBefore * 100 : 0
+        out += String(format: "\nliquidity / concentration add-ons at the opening: %@ / %@ USDC of IM (%.1f%%); largest accounts by IM:\n",
+                      money(s.liquidityAddOnInitial), money(s.concentrationAddOnInitial), share)
+        for a in s.addOnsLargestAccounts {
+            out += String(format: "  %@  IM %12.0f  liquidity %10.0f  concentration %10.0f  (%.1f%% of IM)  largest: %@\n", a.account,
+                          a.initialRequirement, a.liquidity, a.concentration, a.share * 100, a.largestPosition)
         }
         out += "\nten most severe instructions:\n"
         for instruction in s.topInstructions {

@@ -91,6 +91,7 @@ enum MarginTable {
             for contribution in unit.contributions.sorted(by: { $0.pnl < $1.pnl }) {
                 out += row("  \(contribution.name) × \(contribution.quantity)", f(contribution.pnl))
             }
+            out += liquidity(unit.liquidityAddOns, f: f, row: row)
         }
         for charge in r.accountContingencies {
             out += row("\(charge.name) IM", "\(f(charge.initial))  (\(charge.detail))")
@@ -98,6 +99,34 @@ enum MarginTable {
         out += "\nequity components\n"
         for c in r.equityComponents {
             out += row("  \(c.kind.rawValue) \(c.name) × \(c.quantity)", "\(f(c.value))  haircuts \(f(c.maintenanceHaircut)) / \(f(c.initialHaircut))")
+        }
+        return out
+    }
+
+    /// Each instrument's liquidity and concentration add-ons with the inputs they used.
+    static func liquidity(_ lines: [LiquidityAddOn], f: (Double) -> String, row: (String, String) -> String) -> String {
+        guard !lines.isEmpty else { return "" }
+        func g(_ v: Double) -> String { String(format: "%.6g", v) }
+        var out = "  liquidity and concentration add-ons (MM / IM)\n"
+        for line in lines {
+            out += row("    \(line.instrument) × \(g(line.quantity))",
+                       "liquidity \(f(line.liquidityMaintenance)) / \(f(line.liquidityInitial)), concentration \(f(line.concentrationMaintenance)) / \(f(line.concentrationInitial))")
+            var inputs: [String] = []
+            if let into = line.nettedInto { inputs.append("netted into \(into)") }
+            if let cost = line.closeCost {
+                if cost.noBook {
+                    inputs.append("no book: \(g(cost.quantity)) × (half spread + impact) \(g(cost.worstDistance))")
+                } else {
+                    inputs.append("\(cost.side.rawValue) side: \(cost.levelsUsed) level(s) of \(g(cost.displayedDepth)) displayed walked for \(f(cost.walked))")
+                    if cost.beyondDepth > 0 { inputs.append("\(g(cost.beyondDepth)) beyond depth for \(f(cost.beyondCost)) (impact \(g(cost.impactPerContract))/contract)") }
+                }
+                inputs.append("mid \(g(cost.referencePrice)), σ/day \(g(line.dailyVolatility))")
+            }
+            inputs.append("volume 24h \(line.volume24h.map(g) ?? "n/a"), open interest \(line.openInterest.map(g) ?? "n/a")")
+            if let threshold = line.concentrationThreshold {
+                inputs.append("threshold \(g(threshold)), standalone loss \(f(line.standaloneLoss)) on notional \(f(line.notional)): rate \(g(line.baseRate)) → \(g(line.concentratedRate))")
+            }
+            out += "      " + inputs.joined(separator: "; ") + "\n"
         }
         return out
     }

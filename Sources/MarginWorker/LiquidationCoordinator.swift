@@ -22,8 +22,15 @@ struct LiquidationCommit: Sendable {
 }
 
 /// Plans liquidations across the accounts of a batch: severity order, anti-cascade budget per
-/// instrument and window, in-flight tracking (one outstanding instruction per account), re-plans
-/// on fills and on expiry, cancels on recovery; never on stale markets.
+/// instrument and per underlying and window, in-flight tracking (one outstanding instruction per
+/// account), re-plans on fills and on expiry, cancels on recovery; never on stale markets.
+///
+/// Budget per window: an instrument may be instructed `max(budget_fraction × depth on the closing
+/// side within the price band, budgetVolumeFraction × 24 h volume × window / 24 h)` contracts; an
+/// underlying `budget_fraction × Σ` over its futures and perpetuals of the mean of both sides' depth
+/// within the band, plus the same volume share, in delta notional (valuation units: option legs
+/// count `|Δ| × notional`). An instrument with neither depth nor volume has no instrument budget
+/// (the planner's no-book chunk cap applies).
 struct LiquidationCoordinator: Sendable {
     let settings: LiquidationSettings
     let topics: TopicNames
@@ -32,6 +39,9 @@ struct LiquidationCoordinator: Sendable {
     private var cancels: Set<AccountKey> = []
     private var budgetWindow: Int64 = -1
     private var budgetUsed: [String: Double] = [:]
+    /// Delta notional instructed per underlying this window, and each underlying's budget.
+    private var underlyingUsed: [String: Double] = [:]
+    private var underlyingBudget: [String: Double?] = [:]
     private(set) var queuedCount = 0
     /// Accounts waiting for anti-cascade budget, by id.
     private(set) var queuedAccounts: Set<String> = []
@@ -57,8 +67,8 @@ struct LiquidationCoordinator: Sendable {
         case .healthy, .belowInitial:
             candidates[key] = nil
             if outstanding[key.id] != nil { cancels.insert(key) }
-        case .stale:
-            candidates[key] = nil // never act on stale prices
+        case .stale, .error:
+            candidates[key] = nil // never act on stale prices or on an account that cannot be margined
         }
     }
 
@@ -108,6 +118,17 @@ struct LiquidationCoordinator: Sendable {
         if window != budgetWindow {
             budgetWindow = window
             budgetUsed = [:]
+            underlyingUsed = [:]
+            underlyingBudget = [:]
+        }
+        let policy = self.policy
+        let valuation = calculator.valuationPrice(in: reference.markets)
+        let windowShare = Double(max(1, settings.budgetWindowMs)) / 86_400_000
+        func terms(_ instrument: Instrument) -> InstrumentLiquidity? {
+            guard instrument.kind != .spot, let market = reference.markets[instrument.underlying] else { return nil }
+            let model = calculator.parameters.riskUnit(for: instrument.underlying)?.liquidityCost ?? policy.costModel
+            return try? InstrumentLiquidity(instrument: instrument, market: market, riskBook: reference.books[instrument.underlying],
+                                            valuationPrice: valuation, nowMs: market.timestampMs, fallbackVolatility: model.fallbackVolatility)
         }
         let planner = LiquidationPlanner(calculator: calculator, policy: policy)
         // Severity order: shortfall relative to MM, then larger requirement, then id.
@@ -134,22 +155,39 @@ struct LiquidationCoordinator: Sendable {
                     round = state.round + 1
                 }
             }
-            // Remaining budget per instrument this window.
+            // Remaining budget per instrument and per underlying this window.
             var caps: [String: Double] = [:]
-            for position in account.positions {
-                guard let instrument = reference.catalog[position.instrument],
-                      let top = reference.markets[instrument.underlying]?.books[position.instrument] else { continue }
-                let depth = position.quantity > 0 ? top.bidSize : top.askSize
-                caps[position.instrument] = max(0, settings.budgetFraction * depth - budgetUsed[position.instrument, default: 0])
+            var underlyingCaps: [String: Double] = [:]
+            var deltaNotional: [String: Double] = [:]
+            for position in account.positions where position.quantity != 0 {
+                guard let instrument = reference.catalog[position.instrument], let contract = terms(instrument) else { continue }
+                deltaNotional[instrument.name] = contract.deltaNotional
+                let depth = contract.depth(.closing(quantity: position.quantity), band: policy.priceBand)
+                let flow = policy.budgetVolumeFraction * (contract.book?.volume24h ?? 0) * windowShare
+                if depth > 0 || flow > 0 {
+                    caps[instrument.name] = max(0, max(settings.budgetFraction * depth, flow) - budgetUsed[instrument.name, default: 0])
+                }
+                if underlyingBudget[instrument.underlying] == nil {
+                    underlyingBudget[instrument.underlying] = budget(of: instrument.underlying, reference: reference, terms: terms,
+                                                                     windowShare: windowShare)
+                }
+                if let budget = underlyingBudget[instrument.underlying] ?? nil {
+                    underlyingCaps[instrument.underlying] = max(0, budget - underlyingUsed[instrument.underlying, default: 0])
+                }
             }
             guard let plan = try? planner.plan(account: account, catalog: reference.catalog, books: reference.books,
-                                               markets: reference.markets, caps: caps) else { continue }
+                                               markets: reference.markets, caps: caps, underlyingCaps: underlyingCaps) else { continue }
             if plan.legs.isEmpty {
                 queued += 1 // no budget left this window: waits for the next, in severity order
                 queuedIDs.insert(key.id)
                 continue
             }
-            for leg in plan.legs { budgetUsed[leg.instrument, default: 0] += leg.quantity }
+            for leg in plan.legs {
+                budgetUsed[leg.instrument, default: 0] += leg.quantity
+                if let underlying = reference.catalog[leg.instrument]?.underlying {
+                    underlyingUsed[underlying, default: 0] += leg.quantity * (deltaNotional[leg.instrument] ?? 0)
+                }
+            }
             let id = DeterministicID.make("liq", [key.id, String(account.version), String(round)])
             let deadline = now + settings.deadlineMs
             var message = Margin_V1_LiquidationInstruction()
@@ -189,5 +227,24 @@ struct LiquidationCoordinator: Sendable {
         queuedCount = queued
         queuedAccounts = queuedIDs
         return (records, commits)
+    }
+
+    /// An underlying's delta-notional budget per window from its futures' and perpetuals' books:
+    /// `budget_fraction × Σ mean(bid, ask depth within the band) × notional + budgetVolumeFraction ×
+    /// Σ volume × notional × window / 24 h`; nil when it has no such book.
+    func budget(of underlying: String, reference: ReferenceData, terms: (Instrument) -> InstrumentLiquidity?,
+                windowShare: Double) -> Double? {
+        guard let market = reference.markets[underlying] else { return nil }
+        var total = 0.0
+        var found = false
+        for name in market.books.keys.sorted() {
+            guard let instrument = reference.catalog[name], instrument.kind.isDeltaOne, let contract = terms(instrument) else { continue }
+            let depth = 0.5 * (contract.depth(.bid, band: policy.priceBand) + contract.depth(.ask, band: policy.priceBand))
+            let flow = policy.budgetVolumeFraction * (contract.book?.volume24h ?? 0) * windowShare
+            guard depth > 0 || flow > 0 else { continue }
+            found = true
+            total += (settings.budgetFraction * depth + flow) * contract.notional
+        }
+        return found ? total : nil
     }
 }

@@ -8,13 +8,18 @@ public struct LiquidationSettings: Codable, Sendable, Hashable {
     public var targetBuffer = 0.15
     /// Accounts with equity below this amount (valuation units) are closed out fully.
     public var closeOutEquity = 10.0
-    /// Largest chunk as a fraction of the displayed depth.
+    /// Largest chunk as a fraction of the depth displayed on the closing side within the planner's
+    /// price band (``LiquidationPolicy/priceBand``).
     public var depthFraction = 0.5
     /// Liquidation penalty as a fraction of the closed notional.
     public var penaltyRate = 0.005
-    /// Price impact: extra fraction of the price per unit of (size / displayed depth).
-    public var impactCoefficient = 0.02
-    /// Anti-cascade budget: per instrument and window, at most this fraction of displayed depth.
+    /// η of the temporary-impact model `σ·η·(X/V)^β` (Almgren et al. 2005: η = 0.142, β = 0.6)
+    /// that prices close-outs beyond the displayed depth, for underlyings whose parameter set
+    /// defines no `liquidity_cost` (the set's model wins).
+    public var impactCoefficient = 0.142
+    /// Anti-cascade budget: per instrument and window, at most this fraction of the depth within the
+    /// price band on the closing side (or a share of the 24 h volume, whichever is larger); per
+    /// underlying, this fraction of its futures' and perpetuals' depth, in delta notional.
     public var budgetFraction = 1.0
     public var budgetWindowMs: Int64 = 1_000
     /// An outstanding instruction expires (and is re-planned) after this long.

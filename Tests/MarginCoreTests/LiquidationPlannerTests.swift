@@ -4,15 +4,18 @@ import Testing
 @Suite("Liquidation planner")
 struct LiquidationPlannerTests {
     /// One perpetual on `X` at `price`, a single scenario losing `lossRate` of notional, MM = that loss.
+    /// Without `book`, a zero-spread book too deep to move: closing costs nothing but the penalty
+    /// (a market without any book has a no-book cost, see `LiquidityPlannerTests`).
     static func setup(lossRate: Double, price: Double = 1, lot: Double = 1e-9, book: TopOfBook? = nil)
         -> (MarginCalculator, InstrumentCatalog, MarketState) {
+        let book = book ?? TopOfBook(bidPrice: price, bidSize: 1e12, askPrice: price, askSize: 1e12)
         let unit = RiskUnitParameters(scenarios: [Scenario(spotShock: 1 - lossRate, volatilityShock: .none)],
                                       volatilityShock: VolatilityShockRule(rangeUp: 0, rangeDown: 0, shortTermPower: 0, longTermPower: 0),
                                       maintenanceFactor: 1, initialFactor: 1)
         let parameters = RiskParameters(id: "test", version: 1, valuationAsset: "USD", riskUnits: ["X": unit])
         let catalog = InstrumentCatalog([Instrument(name: "X-PERP", underlying: "X", kind: .perpetual, lotSize: lot)])
         let market = UnderlyingMarket(underlying: "X", timestampMs: 1, indexPrice: price, perpetualMark: price,
-                                      books: book.map { ["X-PERP": $0] } ?? [:])
+                                      books: ["X-PERP": book])
         return (MarginCalculator(parameters: parameters), catalog, MarketState([market]))
     }
 

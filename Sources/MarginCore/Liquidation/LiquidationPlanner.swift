@@ -1,70 +1,11 @@
-/// How the liquidation planner trades off speed, cost and size (all rates are fractions).
-public struct LiquidationPolicy: Sendable, Hashable {
-    /// Restore equity to MM × (1 + buffer).
-    public var targetBuffer: Double
-    /// Accounts with equity below this amount (valuation units) are closed out fully.
-    public var closeOutEquity: Double
-    /// Largest chunk as a fraction of the displayed depth on the closing side.
-    public var depthFraction: Double
-    /// Liquidation penalty as a fraction of the closed notional (a cost to the account).
-    public var penaltyRate: Double
-    /// Price impact: extra fraction of the mid per unit of (size / displayed depth).
-    public var impactCoefficient: Double
-
-    public init(targetBuffer: Double = 0.15, closeOutEquity: Double = 10, depthFraction: Double = 0.5,
-                penaltyRate: Double = 0.005, impactCoefficient: Double = 0.02) {
-        self.targetBuffer = targetBuffer
-        self.closeOutEquity = closeOutEquity
-        self.depthFraction = depthFraction
-        self.penaltyRate = penaltyRate
-        self.impactCoefficient = impactCoefficient
-    }
-}
-
-/// One close-out order. `quantity` is positive contracts; `side` buys back shorts, sells longs.
-public struct LiquidationLegPlan: Sendable, Hashable {
-    public enum Side: String, Sendable, Hashable {
-        case buy, sell
-    }
-
-    public var instrument: String
-    public var side: Side
-    public var quantity: Double
-    /// Worst acceptable price (quote units): mid ∓ (half spread + impact).
-    public var limitPrice: Double
-    /// Expected execution cost (valuation units): spread, impact and penalty.
-    public var expectedCost: Double
-}
-
-/// The planner's answer for one account.
-public struct LiquidationPlan: Sendable, Hashable {
-    public enum Reason: String, Sendable, Hashable {
-        case maintenanceBreach = "maintenance_breach"
-        case bankrupt
-    }
-
-    public var reason: Reason
-    public var legs: [LiquidationLegPlan]
-    public var equityBefore: Double
-    public var maintenanceBefore: Double
-    public var initialBefore: Double
-    /// Expected equity and MM once the legs are filled at their expected cost.
-    public var expectedEquityAfter: Double
-    public var expectedMaintenanceAfter: Double
-    /// Insurance-fund deficit estimated when even closing everything leaves negative equity.
-    public var estimatedDeficit: Double
-    /// Whether the legs restore the target (false when liquidity or budget limits cut the plan).
-    public var meetsTarget: Bool
-    /// Severity: shortfall relative to MM, `(MM − equity) / MM`.
-    public var severity: Double
-    /// What binds before the plan, e.g. `BTC: spot -16% vol up` (the unit with the largest loss).
-    public var bindingScenario: String
-}
-
 /// Plans reduce-only close-outs for a liquidatable account: greedily closes the chunk with the
 /// best benefit per cost — benefit is the maintenance requirement released net of the cost paid,
-/// cost is half spread + size-dependent impact + penalty — until equity ≥ MM × (1 + buffer).
-/// The last leg is sized exactly (bisection) and rounded up to the lot size. Deterministic.
+/// cost is the book walk and impact of ``LiquidityCostModel`` (the increment of the close-out cost
+/// of the instrument's whole planned quantity) + penalty — until equity ≥ MM × (1 + buffer).
+/// Chunks are capped by `depthFraction` of the depth within `priceBand` of the reference price
+/// (`noBookChunkFraction` of the position without a book), by the anti-cascade caps per instrument
+/// and per underlying, and rounded to lots. The last leg is sized exactly (bisection) and rounded up
+/// to the lot size. Deterministic.
 public struct LiquidationPlanner: Sendable {
     public let calculator: MarginCalculator
     public let policy: LiquidationPolicy
@@ -74,20 +15,21 @@ public struct LiquidationPlanner: Sendable {
         self.policy = policy
     }
 
-    /// Execution terms of one instrument: mid and half spread in valuation units per contract,
-    /// displayed depth on each side (contracts; nil = unknown, no cap and no impact).
+    /// Execution terms of one instrument: its contract terms and book, the cost model that prices
+    /// it, and its lot size.
     struct Market {
-        var mid: Double
-        var halfSpread: Double
-        var bidDepth: Double?
-        var askDepth: Double?
-        var quoteToValuation: Double
+        var liquidity: InstrumentLiquidity
+        var model: LiquidityCostModel
         var lotSize: Double
+
+        var value: Double { liquidity.value }
     }
 
-    /// Plans for `account`; `caps` limits the quantity per instrument (anti-cascade budget).
+    /// Plans for `account`. Anti-cascade budget: `caps` limits the quantity per instrument
+    /// (contracts), `underlyingCaps` the delta notional per underlying (valuation units,
+    /// ``InstrumentLiquidity/deltaNotional`` per contract).
     public func plan(account: Account, catalog: InstrumentCatalog, books: [String: RiskBook], markets: MarketState,
-                     caps: [String: Double] = [:]) throws(MarginError) -> LiquidationPlan? {
+                     caps: [String: Double] = [:], underlyingCaps: [String: Double] = [:]) throws(MarginError) -> LiquidationPlan? {
         let exposure = try AccountExposure(account: account, catalog: catalog, books: books, parameters: calculator.parameters)
         let start = try calculator.summary(exposure, books: books, markets: markets)
         guard start.equity < start.maintenanceRequirement || start.equity < policy.closeOutEquity && !account.positions.isEmpty else {
@@ -113,6 +55,9 @@ public struct LiquidationPlanner: Sendable {
         var order: [String] = []
         var costPaid = 0.0
         var summary = start
+        var deltaUsed: [String: Double] = [:]
+        var originalSize: [String: Double] = [:]
+        for position in account.positions { originalSize[position.instrument] = abs(position.quantity) }
 
         func evaluate(_ account: Account) throws(MarginError) -> MarginSummary {
             let exposure = try AccountExposure(account: account, catalog: catalog, books: books, parameters: calculator.parameters)
@@ -130,15 +75,17 @@ public struct LiquidationPlanner: Sendable {
             for (index, position) in current.positions.enumerated() where position.quantity != 0 {
                 guard let term = terms[position.instrument] else { continue }
                 let used = legs[position.instrument]?.quantity ?? 0
-                let cap = caps[position.instrument].map { max(0, $0 - used) } ?? .infinity
-                let depth = position.quantity > 0 ? term.bidDepth : term.askDepth
-                var chunk = min(abs(position.quantity), cap, depth.map { policy.depthFraction * $0 } ?? .infinity)
+                var chunk = min(abs(position.quantity), caps[position.instrument].map { max(0, $0 - used) } ?? .infinity)
+                if let cap = underlyingCaps[term.liquidity.instrument.underlying], term.liquidity.deltaNotional > 0 {
+                    chunk = min(chunk, max(0, cap - deltaUsed[term.liquidity.instrument.underlying, default: 0]) / term.liquidity.deltaNotional)
+                }
+                chunk = min(chunk, chunkCap(term, side: .closing(quantity: position.quantity), original: originalSize[position.instrument] ?? 0))
                 chunk = floorToLot(chunk, lot: term.lotSize, remaining: abs(position.quantity))
                 guard chunk > 0 else { continue }
                 var reduced = current
                 reduce(&reduced, index: index, by: chunk)
                 let after = try evaluate(reduced)
-                let cost = executionCost(chunk, term: term, depth: depth, accumulated: used)
+                let cost = executionCost(chunk, term: term, side: .closing(quantity: position.quantity), accumulated: used)
                 let released = summary.maintenanceRequirement - after.maintenanceRequirement
                 let benefit = released - cost
                 let score = benefit / max(cost, 1e-12)
@@ -149,7 +96,7 @@ public struct LiquidationPlanner: Sendable {
             guard var choice = best else { break }
             let position = current.positions[choice.index]
             let term = terms[position.instrument]!
-            let depth = position.quantity > 0 ? term.bidDepth : term.askDepth
+            let side = BookSide.closing(quantity: position.quantity)
             let used = legs[position.instrument]?.quantity ?? 0
             if !closeAll, met(choice.after, cost: costPaid + choice.cost) {
                 // Size the last leg exactly: the smallest quantity that meets the target.
@@ -159,25 +106,24 @@ public struct LiquidationPlanner: Sendable {
                     var trial = current
                     reduce(&trial, index: choice.index, by: mid)
                     let after = try evaluate(trial)
-                    if met(after, cost: costPaid + executionCost(mid, term: term, depth: depth, accumulated: used)) { high = mid } else { low = mid }
+                    if met(after, cost: costPaid + executionCost(mid, term: term, side: side, accumulated: used)) { high = mid } else { low = mid }
                 }
                 let quantity = min(choice.quantity, ceilToLot(high, lot: term.lotSize))
                 var trial = current
                 reduce(&trial, index: choice.index, by: quantity)
-                choice = (choice.index, quantity, choice.score, try evaluate(trial), executionCost(quantity, term: term, depth: depth, accumulated: used))
+                choice = (choice.index, quantity, choice.score, try evaluate(trial), executionCost(quantity, term: term, side: side, accumulated: used))
             }
             reduce(&current, index: choice.index, by: choice.quantity)
             if abs(current.positions[choice.index].quantity) < 1e-12 { current.positions[choice.index].quantity = 0 }
             costPaid += choice.cost
             summary = choice.after
-            let side: LiquidationLegPlan.Side = position.quantity > 0 ? .sell : .buy
+            deltaUsed[term.liquidity.instrument.underlying, default: 0] += choice.quantity * term.liquidity.deltaNotional
             let total = used + choice.quantity
-            let impact = depth.map { policy.impactCoefficient * term.mid * total / max($0, 1e-12) } ?? 0
-            let limitValuation = side == .sell ? term.mid - term.halfSpread - impact : term.mid + term.halfSpread + impact
+            let walk = term.model.closeCost(total, side: side, terms: term.liquidity)
             if legs[position.instrument] == nil { order.append(position.instrument) }
             legs[position.instrument] = LiquidationLegPlan(
-                instrument: position.instrument, side: side, quantity: total,
-                limitPrice: max(0, limitValuation / term.quoteToValuation),
+                instrument: position.instrument, side: side == .bid ? .sell : .buy, quantity: total,
+                limitPrice: walk.worstPrice(quoteToValuation: term.liquidity.quoteToValuation),
                 expectedCost: (legs[position.instrument]?.expectedCost ?? 0) + choice.cost)
         }
         // Drop legs the others make unnecessary (the greedy order can leave one behind).
@@ -218,18 +164,21 @@ public struct LiquidationPlanner: Sendable {
             bindingScenario: explained.riskUnits.max { $0.worstLoss < $1.worstLoss }.map { "\($0.underlying): \($0.bindingLabel)" } ?? "")
     }
 
-    /// Cost of closing `quantity` more contracts after `accumulated` already planned (impact grows
-    /// with the total size relative to depth): half spread + impact + penalty, valuation units.
-    func executionCost(_ quantity: Double, term: Market, depth: Double?, accumulated: Double) -> Double {
-        let spread = quantity * term.halfSpread
-        let impact: Double
-        if let depth, depth > 0 {
-            let total = accumulated + quantity
-            impact = policy.impactCoefficient * term.mid * (total * total - accumulated * accumulated) / (2 * depth)
-        } else {
-            impact = 0
-        }
-        return spread + impact + policy.penaltyRate * quantity * term.mid
+    /// Cost of closing `quantity` more contracts after `accumulated` already planned, valuation
+    /// units: the increment of the close-out cost of the whole planned quantity (so a leg inside the
+    /// displayed depth costs exactly its book walk) + the penalty on the closed value.
+    func executionCost(_ quantity: Double, term: Market, side: BookSide, accumulated: Double) -> Double {
+        let after = term.model.closeCost(accumulated + quantity, side: side, terms: term.liquidity).total
+        let before = accumulated > 0 ? term.model.closeCost(accumulated, side: side, terms: term.liquidity).total : 0
+        return after - before + policy.penaltyRate * quantity * term.value
+    }
+
+    /// Largest chunk of one instrument: `depthFraction` of the depth within the price band on the
+    /// closing side, or `noBookChunkFraction` of the original position (at least a lot) without a book.
+    func chunkCap(_ term: Market, side: BookSide, original: Double) -> Double {
+        let depth = term.liquidity.depth(side, band: policy.priceBand)
+        if depth > 0 { return policy.depthFraction * depth }
+        return max(policy.noBookChunkFraction * original, term.lotSize)
     }
 
     func floorToLot(_ quantity: Double, lot: Double, remaining: Double) -> Double {
@@ -245,50 +194,20 @@ public struct LiquidationPlanner: Sendable {
 
     func sign(_ x: Double) -> Double { x < 0 ? -1 : 1 }
 
-    /// Mid, half spread and depth per position, in valuation units per contract.
+    /// Terms of every position's instrument (spot assets are balances and never closed here).
     func executionTerms(_ account: Account, catalog: InstrumentCatalog, books: [String: RiskBook],
                         markets: MarketState) throws(MarginError) -> [String: Market] {
         var result: [String: Market] = [:]
         let valuation = calculator.valuationPrice(in: markets)
         for position in account.positions where position.quantity != 0 {
             guard let instrument = catalog[position.instrument] else { throw .unknownInstrument(position.instrument) }
+            guard instrument.kind != .spot else { continue }
             guard let market = markets[instrument.underlying] else { throw .missingMarket(underlying: instrument.underlying) }
-            // Model value of one contract in valuation units, and quote units → valuation units.
-            let midValue: Double
-            let quoteToValuation: Double
-            switch instrument.kind {
-            case .option:
-                guard let book = books[instrument.underlying], let slot = book.slot(of: instrument.name) else {
-                    throw .missingMarket(underlying: instrument.underlying)
-                }
-                midValue = abs(book.currentValue(slot: slot))
-                quoteToValuation = instrument.settlement == .inverse ? market.indexPrice / valuation * instrument.contractSize : instrument.contractSize
-            case .perpetual, .future:
-                let mark: Double
-                if case .future(let expiry) = instrument.kind {
-                    mark = try VolatilitySurface(market: market).forward(expiryMs: expiry, nowMs: market.timestampMs)
-                } else {
-                    mark = market.perpetualMark ?? market.indexPrice
-                }
-                if instrument.settlement == .inverse {
-                    midValue = instrument.contractSize / valuation // USD face
-                    quoteToValuation = midValue / mark
-                } else {
-                    midValue = mark * instrument.contractSize
-                    quoteToValuation = instrument.contractSize
-                }
-            case .spot:
-                continue
-            }
-            var halfSpread = 0.0
-            var bidDepth: Double?, askDepth: Double?
-            if let top = market.books[instrument.name] {
-                if top.bidSize > 0, top.askSize > 0 { halfSpread = 0.5 * (top.askPrice - top.bidPrice) * quoteToValuation }
-                bidDepth = top.bidSize
-                askDepth = top.askSize
-            }
-            result[instrument.name] = Market(mid: midValue, halfSpread: halfSpread, bidDepth: bidDepth, askDepth: askDepth,
-                                             quoteToValuation: quoteToValuation, lotSize: instrument.lotSize)
+            let model = calculator.parameters.riskUnit(for: instrument.underlying)?.liquidityCost ?? policy.costModel
+            let book = books[instrument.underlying]
+            let liquidity = try InstrumentLiquidity(instrument: instrument, market: market, riskBook: book, valuationPrice: valuation,
+                                                    nowMs: book?.asOfMs ?? market.timestampMs, fallbackVolatility: model.fallbackVolatility)
+            result[instrument.name] = Market(liquidity: liquidity, model: model, lotSize: instrument.lotSize)
         }
         return result
     }

@@ -58,7 +58,10 @@ public struct MarginCalculator: Sendable {
             books[underlying] = try riskBook(for: underlying, catalog: catalog, markets: markets, asOfMs: asOfMs)
         }
         let exposure = try AccountExposure(account: account, catalog: catalog, books: books, parameters: parameters)
-        return try explain(exposure, books: books, markets: markets)
+        let result = try explain(exposure, books: books, markets: markets)
+        // The final guard: no result carries NaN or infinity (extreme inputs are refused instead).
+        if let field = result.firstNonFiniteField { throw .numerical("\(field) is not finite for account \(account.id)") }
+        return result
     }
 
     // MARK: - Fast path
@@ -237,6 +240,8 @@ public struct MarginCalculator: Sendable {
         var hasJointScenarios = false
         /// The account's risk loss allocated to this unit (``MarginCalculator/allocate(_:to:)``).
         var allocatedLoss = 0.0
+        /// Per-instrument liquidity and concentration add-ons (explanation only).
+        var liquidityAddOns: [LiquidityAddOn] = []
     }
 
     /// Scenario-exposed notional (valuation units) and mark-to-market of a delta-one position.
@@ -398,6 +403,11 @@ public struct MarginCalculator: Sendable {
             contingencies.append(ContingencyCharge(
                 name: "oracle_confidence", maintenance: 0, initial: confidenceCharge, detail: confidenceParts.joined(separator: "; ")))
         }
+        if rules.liquidityAddOn != nil || rules.concentrationAddOn != nil {
+            let addOns = try liquidityAddOns(unit, of: exposure, book: book, explain: keepScenarios)
+            contingencies += addOns.charges
+            result.liquidityAddOns = addOns.lines
+        }
         result.contingencies = contingencies
         result.maintenanceContingency = contingencies.reduce(0) { $0 + $1.maintenance }
         result.initialContingency = contingencies.reduce(0) { $0 + $1.initial }
@@ -432,7 +442,8 @@ public struct MarginCalculator: Sendable {
             contingencies: evaluation.contingencies,
             maintenanceRequirement: evaluation.maintenanceRequirement, initialRequirement: evaluation.initialRequirement,
             markToMarket: evaluation.positionsValue + evaluation.linkedValue, contributions: contributions,
-            indexPrice: book.market.indexPrice, marketTimestampMs: book.market.timestampMs
+            indexPrice: book.market.indexPrice, marketTimestampMs: book.market.timestampMs,
+            liquidityAddOns: evaluation.liquidityAddOns
         )
     }
 

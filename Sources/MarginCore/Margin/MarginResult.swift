@@ -11,6 +11,9 @@ public enum HealthState: String, Sendable, Hashable, CaseIterable {
     /// A market the account depends on is stale; the numbers are the last computable ones and must
     /// not be acted upon. Set by the worker, never by the margin library.
     case stale
+    /// The account cannot be margined (a market, expiry or parameter set it needs is missing, or an
+    /// input is out of range); the result carries the reason instead of numbers. Set by the worker.
+    case error
 
     /// Severity order: bankrupt > liquidatable > below IM > healthy (stale ranks apart).
     public var severity: Int {
@@ -20,6 +23,7 @@ public enum HealthState: String, Sendable, Hashable, CaseIterable {
         case .liquidatable: return 2
         case .bankrupt: return 3
         case .stale: return -1
+        case .error: return -2
         }
     }
 }
@@ -27,7 +31,8 @@ public enum HealthState: String, Sendable, Hashable, CaseIterable {
 /// One contingency add-on. Amounts are positive requirements in valuation units; `initial` is the
 /// whole IM charge (it includes the maintenance charge).
 public struct ContingencyCharge: Sendable, Hashable {
-    /// `short_option`, `delta_one_notional`, `oracle_confidence`, `collateral_confidence`.
+    /// `short_option`, `delta_one_notional`, `oracle_confidence`, `collateral_confidence`,
+    /// `liquidity`, `concentration`.
     public var name: String
     public var maintenance: Double
     public var initial: Double
@@ -81,6 +86,10 @@ public struct RiskUnitMargin: Sendable, Hashable {
     /// Index price and its snapshot time the unit was margined at.
     public var indexPrice: Double
     public var marketTimestampMs: Int64
+    /// Each instrument's liquidity and concentration add-ons with their inputs (empty when the
+    /// unit's parameters enable neither); their totals are the `liquidity` and `concentration`
+    /// contingencies.
+    public var liquidityAddOns: [LiquidityAddOn] = []
 }
 
 /// One line of the equity: a balance or a position, at its current value.
@@ -147,6 +156,20 @@ public struct MarginSummary: Sendable, Hashable {
     public var maintenanceRequirement: Double
     public var initialRequirement: Double
     public var health: HealthState
+
+    public init(grossEquity: Double, equity: Double, initialEquity: Double, maintenanceRequirement: Double,
+                initialRequirement: Double, health: HealthState) {
+        self.grossEquity = grossEquity
+        self.equity = equity
+        self.initialEquity = initialEquity
+        self.maintenanceRequirement = maintenanceRequirement
+        self.initialRequirement = initialRequirement
+        self.health = health
+    }
+
+    /// No amounts, for an account that cannot be margined (health ``HealthState/error``).
+    public static let unavailable = MarginSummary(grossEquity: 0, equity: 0, initialEquity: 0, maintenanceRequirement: 0,
+                                                  initialRequirement: 0, health: .error)
 
     public static func health(equity: Double, initialEquity: Double, maintenance: Double, initial: Double) -> HealthState {
         if equity < 0 { return .bankrupt }

@@ -81,31 +81,6 @@ public struct ExpiryMarket: Sendable, Hashable {
     }
 }
 
-/// Best bid and offer of one instrument. Prices in the instrument's quote units, sizes in contracts.
-public struct TopOfBook: Sendable, Hashable {
-    public var bidPrice: Double
-    public var bidSize: Double
-    public var askPrice: Double
-    public var askSize: Double
-
-    public init(bidPrice: Double, bidSize: Double, askPrice: Double, askSize: Double) {
-        self.bidPrice = bidPrice
-        self.bidSize = bidSize
-        self.askPrice = askPrice
-        self.askSize = askSize
-    }
-
-    /// Mid price, or the one side present when the other is empty (size 0).
-    public var mid: Double? {
-        switch (bidSize > 0, askSize > 0) {
-        case (true, true): return 0.5 * (bidPrice + askPrice)
-        case (true, false): return bidPrice
-        case (false, true): return askPrice
-        case (false, false): return nil
-        }
-    }
-}
-
 /// A full market snapshot of one underlying, as published on the market topic.
 ///
 /// Units: `indexPrice` and `perpetualMark` in USD per unit of underlying; confidences in [0, 1];
@@ -121,7 +96,8 @@ public struct UnderlyingMarket: Sendable, Hashable {
     public var perpetualConfidence: Double
     /// Per-option mark volatility overriding the smile, keyed by instrument name.
     public var markVolatilities: [String: Double]
-    /// Per-instrument best bid and offer, keyed by instrument name.
+    /// Per-instrument order book (top of book, optional ladders, 24 h volume and open interest),
+    /// keyed by instrument name.
     public var books: [String: TopOfBook]
 
     public init(
@@ -181,15 +157,7 @@ public struct UnderlyingMarket: Sendable, Hashable {
             _ = try vol.requirePositive("\(field).mark_volatilities[\(name)]")
         }
         for (name, book) in books {
-            let f = "\(field).books[\(name)]"
-            if book.bidSize > 0 { _ = try book.bidPrice.requirePositive("\(f).bid_price") }
-            if book.askSize > 0 { _ = try book.askPrice.requirePositive("\(f).ask_price") }
-            guard book.bidSize.isFinite, book.bidSize >= 0, book.askSize.isFinite, book.askSize >= 0 else {
-                throw .invalidInput(field: "\(f)", reason: "sizes must be finite and ≥ 0")
-            }
-            if book.bidSize > 0, book.askSize > 0, book.bidPrice > book.askPrice {
-                throw .invalidInput(field: "\(f)", reason: "crossed book (bid \(book.bidPrice) > ask \(book.askPrice))")
-            }
+            try book.validate(field: "\(field).books[\(name)]")
         }
     }
 }

@@ -276,11 +276,20 @@ public struct RiskUnitParameters: Sendable, Hashable {
     /// MM = maintenanceFactor × worst loss + contingencies; IM likewise with initialFactor.
     public var maintenanceFactor: Double
     public var initialFactor: Double
+    /// How close-outs are priced from the order book (the liquidity add-on and the liquidation
+    /// planner); nil: ``LiquidityCostModel/standard`` for the add-on, the planner's own policy.
+    public var liquidityCost: LiquidityCostModel?
+    /// Liquidity add-on (off when nil).
+    public var liquidityAddOn: LiquidityAddOnRule?
+    /// Concentration add-on (off when nil).
+    public var concentrationAddOn: ConcentrationAddOnRule?
 
     public init(scenarios: [Scenario], volatilityShock: VolatilityShockRule, skewShock: SkewShockRule? = nil,
                 smile: SmileEvaluation = .unbounded, staticDiscount: StaticDiscountRule? = nil,
                 basisContingency: BasisContingencyRule? = nil, shortOptionContingency: PercentContingency? = nil,
-                deltaOneContingency: PercentContingency? = nil, maintenanceFactor: Double, initialFactor: Double) {
+                deltaOneContingency: PercentContingency? = nil, maintenanceFactor: Double, initialFactor: Double,
+                liquidityCost: LiquidityCostModel? = nil, liquidityAddOn: LiquidityAddOnRule? = nil,
+                concentrationAddOn: ConcentrationAddOnRule? = nil) {
         self.scenarios = scenarios
         self.volatilityShock = volatilityShock
         self.skewShock = skewShock
@@ -291,6 +300,9 @@ public struct RiskUnitParameters: Sendable, Hashable {
         self.deltaOneContingency = deltaOneContingency
         self.maintenanceFactor = maintenanceFactor
         self.initialFactor = initialFactor
+        self.liquidityCost = liquidityCost
+        self.liquidityAddOn = liquidityAddOn
+        self.concentrationAddOn = concentrationAddOn
     }
 }
 
@@ -391,6 +403,9 @@ public struct RiskParameters: Sendable, Hashable {
                 _ = try basis.spotUp.requirePositive("\(field).basis_contingency.spot_up")
                 _ = try basis.spotDown.requirePositive("\(field).basis_contingency.spot_down")
             }
+            try unit.liquidityCost?.validate(field: "\(field).liquidity_cost")
+            try unit.liquidityAddOn?.validate(field: "\(field).liquidity_add_on")
+            try unit.concentrationAddOn?.validate(field: "\(field).concentration_add_on")
         }
         for (asset, haircut) in collateral {
             for (name, value) in [("maintenance_haircut", haircut.maintenanceHaircut), ("initial_haircut", haircut.initialHaircut)] {

@@ -9,6 +9,7 @@ extension HealthState {
         case .liquidatable: return .liquidatable
         case .bankrupt: return .bankrupt
         case .stale: return .stale
+        case .error: return .error
         }
     }
 }
@@ -20,6 +21,49 @@ extension ContingencyCharge {
         p.maintenance = maintenance
         p.initial = initial
         p.detail = detail
+        return p
+    }
+}
+
+extension LiquidityAddOn {
+    var proto: Margin_V1_LiquidityAddOn {
+        var p = Margin_V1_LiquidityAddOn()
+        p.instrument = instrument
+        p.quantity = quantity
+        p.liquidityMaintenance = liquidityMaintenance
+        p.liquidityInitial = liquidityInitial
+        p.concentrationMaintenance = concentrationMaintenance
+        p.concentrationInitial = concentrationInitial
+        if let cost = closeCost { p.closeCost = cost.proto }
+        if let nettedInto { p.nettedInto = nettedInto }
+        p.dailyVolatility = dailyVolatility
+        if let volume24h { p.volume24H = volume24h }
+        if let openInterest { p.openInterest = openInterest }
+        if let concentrationThreshold { p.concentrationThreshold = concentrationThreshold }
+        p.standaloneLoss = standaloneLoss
+        p.notional = notional
+        p.baseRate = baseRate
+        p.concentratedRate = concentratedRate
+        return p
+    }
+}
+
+extension CloseCost {
+    var proto: Margin_V1_CloseCost {
+        var p = Margin_V1_CloseCost()
+        p.quantity = quantity
+        p.side = side.rawValue
+        p.total = total
+        p.walked = walked
+        p.beyondDepth = beyondDepth
+        p.beyondCost = beyondCost
+        p.impactPerContract = impactPerContract
+        if let volumeUsed { p.volumeUsed = volumeUsed }
+        p.displayedDepth = displayedDepth
+        p.levelsUsed = Int32(clamping: levelsUsed)
+        p.referencePrice = referencePrice
+        p.worstDistance = worstDistance
+        p.noBook = noBook
         return p
     }
 }
@@ -62,6 +106,7 @@ extension MarginResult {
             u.marketTimestampMs = unit.marketTimestampMs
             u.contributions = unit.contributions.map(\.proto)
             u.allocatedLoss = unit.allocatedLoss
+            u.liquidityAddOns = unit.liquidityAddOns.map(\.proto)
             return u
         }
         p.equityComponents = equityComponents.map { c in

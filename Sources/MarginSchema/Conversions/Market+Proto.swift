@@ -68,7 +68,7 @@ extension UnderlyingMarket {
         }
         var books: [String: TopOfBook] = [:]
         for book in p.books {
-            books[book.instrument] = TopOfBook(bidPrice: book.bidPrice, bidSize: book.bidSize, askPrice: book.askPrice, askSize: book.askSize)
+            books[book.instrument] = TopOfBook(proto: book)
         }
         self.init(underlying: p.underlying, timestampMs: p.timestampMs, indexPrice: p.indexPrice,
                   indexConfidence: p.hasIndexConfidence ? p.indexConfidence : 1, expiries: expiries,
@@ -109,16 +109,52 @@ extension UnderlyingMarket {
             x.svi = svi
             return x
         }
-        p.books = books.sorted { $0.key < $1.key }.map { name, book in
-            var b = Margin_V1_TopOfBook()
-            b.instrument = name
-            b.bidPrice = book.bidPrice
-            b.bidSize = book.bidSize
-            b.askPrice = book.askPrice
-            b.askSize = book.askSize
-            return b
-        }
+        p.books = books.sorted { $0.key < $1.key }.map { name, book in book.proto(instrument: name) }
         return p
+    }
+}
+
+extension TopOfBook {
+    /// The wire form's book (validated with the snapshot): a ladder's first level stands for an
+    /// omitted (zero) top of book.
+    init(proto b: Margin_V1_TopOfBook) {
+        self.init(bidPrice: b.bidPrice, bidSize: b.bidSize, askPrice: b.askPrice, askSize: b.askSize,
+                  volume24h: b.hasVolume24H ? b.volume24H : nil, openInterest: b.hasOpenInterest ? b.openInterest : nil)
+        bids = b.bids.map { PriceLevel(price: $0.price, size: $0.size) }
+        asks = b.asks.map { PriceLevel(price: $0.price, size: $0.size) }
+        if let first = bids.first, bidPrice == 0, bidSize == 0 {
+            bidPrice = first.price
+            bidSize = first.size
+        }
+        if let first = asks.first, askPrice == 0, askSize == 0 {
+            askPrice = first.price
+            askSize = first.size
+        }
+    }
+
+    /// The wire form, keyed by `instrument`.
+    func proto(instrument: String) -> Margin_V1_TopOfBook {
+        var b = Margin_V1_TopOfBook()
+        b.instrument = instrument
+        b.bidPrice = bidPrice
+        b.bidSize = bidSize
+        b.askPrice = askPrice
+        b.askSize = askSize
+        b.bids = bids.map { level in
+            var l = Margin_V1_PriceLevel()
+            l.price = level.price
+            l.size = level.size
+            return l
+        }
+        b.asks = asks.map { level in
+            var l = Margin_V1_PriceLevel()
+            l.price = level.price
+            l.size = level.size
+            return l
+        }
+        if let volume24h { b.volume24H = volume24h }
+        if let openInterest { b.openInterest = openInterest }
+        return b
     }
 }
 

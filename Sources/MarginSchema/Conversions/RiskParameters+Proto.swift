@@ -48,7 +48,12 @@ extension RiskParameters {
                     ? PercentContingency(maintenance: u.shortOptionContingency.maintenance, initial: u.shortOptionContingency.initial) : nil,
                 deltaOneContingency: u.hasDeltaOneContingency
                     ? PercentContingency(maintenance: u.deltaOneContingency.maintenance, initial: u.deltaOneContingency.initial) : nil,
-                maintenanceFactor: u.maintenanceFactor, initialFactor: u.initialFactor)
+                maintenanceFactor: u.maintenanceFactor, initialFactor: u.initialFactor,
+                liquidityCost: u.hasLiquidityCost
+                    ? try LiquidityCostModel(proto: u.liquidityCost, field: "params.risk_units[\(underlying)].liquidity_cost") : nil,
+                liquidityAddOn: u.hasLiquidityAddOn ? LiquidityAddOnRule(proto: u.liquidityAddOn) : nil,
+                concentrationAddOn: u.hasConcentrationAddOn
+                    ? try ConcentrationAddOnRule(proto: u.concentrationAddOn, field: "params.risk_units[\(underlying)].concentration_add_on") : nil)
         }
         var collateral: [String: CollateralParameters] = [:]
         for (asset, c) in p.collateral {

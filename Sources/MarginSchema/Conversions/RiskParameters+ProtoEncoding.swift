@@ -98,6 +98,9 @@ extension RiskUnitParameters {
         }
         p.maintenanceFactor = maintenanceFactor
         p.initialFactor = initialFactor
+        if let model = liquidityCost { p.liquidityCost = model.proto }
+        if let rule = liquidityAddOn { p.liquidityAddOn = rule.proto }
+        if let rule = concentrationAddOn { p.concentrationAddOn = rule.proto }
         return p
     }
 }

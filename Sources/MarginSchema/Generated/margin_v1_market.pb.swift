@@ -313,7 +313,26 @@ public nonisolated struct Margin_V1_ExpiryMarket: Sendable {
   fileprivate var _volatilityConfidence: Double? = nil
 }
 
-/// Best bid and offer of one instrument: prices in its quote units, sizes in contracts.
+/// One displayed level of an order book: price in the instrument's quote units, size in
+/// contracts (> 0).
+public nonisolated struct Margin_V1_PriceLevel: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var price: Double = 0
+
+  public var size: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The order book of one instrument: best bid and offer (prices in its quote units — USD for
+/// futures and perpetuals, coins per contract for inverse options, the valuation asset for linear
+/// options — sizes in contracts), optionally the displayed ladders and its trading statistics. An
+/// entry may carry only statistics (sizes 0, no levels).
 public nonisolated struct Margin_V1_TopOfBook: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -329,9 +348,40 @@ public nonisolated struct Margin_V1_TopOfBook: Sendable {
 
   public var askSize: Double = 0
 
+  /// Displayed bid levels, best (highest price) first, including the best one; prices strictly
+  /// descending. When given, bid_price/bid_size may be omitted (0) or must equal the first level.
+  /// Absent: only the top of book is known.
+  public var bids: [Margin_V1_PriceLevel] = []
+
+  /// Displayed ask levels, best (lowest price) first, prices strictly ascending; as for bids.
+  public var asks: [Margin_V1_PriceLevel] = []
+
+  /// Contracts traded over the last 24 hours (>= 0); absent = unknown.
+  public var volume24H: Double {
+    get {_volume24H ?? 0}
+    set {_volume24H = newValue}
+  }
+  /// Returns true if `volume24H` has been explicitly set.
+  public var hasVolume24H: Bool {self._volume24H != nil}
+  /// Clears the value of `volume24H`. Subsequent reads from it will return its default value.
+  public mutating func clearVolume24H() {self._volume24H = nil}
+
+  /// Open interest in contracts (>= 0); absent = unknown.
+  public var openInterest: Double {
+    get {_openInterest ?? 0}
+    set {_openInterest = newValue}
+  }
+  /// Returns true if `openInterest` has been explicitly set.
+  public var hasOpenInterest: Bool {self._openInterest != nil}
+  /// Clears the value of `openInterest`. Subsequent reads from it will return its default value.
+  public mutating func clearOpenInterest() {self._openInterest = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _volume24H: Double? = nil
+  fileprivate var _openInterest: Double? = nil
 }
 
 /// A full market snapshot of one underlying. Topic margin.market.v1, key = underlying, compacted.
@@ -383,6 +433,7 @@ public nonisolated struct Margin_V1_MarketSnapshot: Sendable {
   /// Per-option mark volatility overriding the smile, by instrument name.
   public var markVolatilities: Dictionary<String,Double> = [:]
 
+  /// Per-instrument order books and statistics (one entry per instrument).
   public var books: [Margin_V1_TopOfBook] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -654,9 +705,44 @@ nonisolated extension Margin_V1_ExpiryMarket: SwiftProtobuf.Message, SwiftProtob
   }
 }
 
+nonisolated extension Margin_V1_PriceLevel: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PriceLevel"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}price\0\u{1}size\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularDoubleField(value: &self.price) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.size) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.price.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.price, fieldNumber: 1)
+    }
+    if self.size.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.size, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Margin_V1_PriceLevel, rhs: Margin_V1_PriceLevel) -> Bool {
+    if lhs.price != rhs.price {return false}
+    if lhs.size != rhs.size {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Margin_V1_TopOfBook: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TopOfBook"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}instrument\0\u{3}bid_price\0\u{3}bid_size\0\u{3}ask_price\0\u{3}ask_size\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}instrument\0\u{3}bid_price\0\u{3}bid_size\0\u{3}ask_price\0\u{3}ask_size\0\u{1}bids\0\u{1}asks\0\u{3}volume_24h\0\u{3}open_interest\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -669,12 +755,20 @@ nonisolated extension Margin_V1_TopOfBook: SwiftProtobuf.Message, SwiftProtobuf.
       case 3: try { try decoder.decodeSingularDoubleField(value: &self.bidSize) }()
       case 4: try { try decoder.decodeSingularDoubleField(value: &self.askPrice) }()
       case 5: try { try decoder.decodeSingularDoubleField(value: &self.askSize) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.bids) }()
+      case 7: try { try decoder.decodeRepeatedMessageField(value: &self.asks) }()
+      case 8: try { try decoder.decodeSingularDoubleField(value: &self._volume24H) }()
+      case 9: try { try decoder.decodeSingularDoubleField(value: &self._openInterest) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.instrument.isEmpty {
       try visitor.visitSingularStringField(value: self.instrument, fieldNumber: 1)
     }
@@ -690,6 +784,18 @@ nonisolated extension Margin_V1_TopOfBook: SwiftProtobuf.Message, SwiftProtobuf.
     if self.askSize.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.askSize, fieldNumber: 5)
     }
+    if !self.bids.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.bids, fieldNumber: 6)
+    }
+    if !self.asks.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.asks, fieldNumber: 7)
+    }
+    try { if let v = self._volume24H {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 8)
+    } }()
+    try { if let v = self._openInterest {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 9)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -699,6 +805,10 @@ nonisolated extension Margin_V1_TopOfBook: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.bidSize != rhs.bidSize {return false}
     if lhs.askPrice != rhs.askPrice {return false}
     if lhs.askSize != rhs.askSize {return false}
+    if lhs.bids != rhs.bids {return false}
+    if lhs.asks != rhs.asks {return false}
+    if lhs._volume24H != rhs._volume24H {return false}
+    if lhs._openInterest != rhs._openInterest {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

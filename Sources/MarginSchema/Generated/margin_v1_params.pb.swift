@@ -372,6 +372,195 @@ public nonisolated struct Margin_V1_CollateralParameters: Sendable {
   public init() {}
 }
 
+/// How a close-out is priced from the order book (liquidity add-on and liquidation planner):
+/// walk the displayed levels on the closing side (each fill costs its distance from the book mid)
+/// up to stub_band_sigmas; beyond that pay the last walked level's distance plus the temporary impact per contract
+/// sigma x impact(X / (V T)), sigma the daily standard deviation of one contract's value (valuation
+/// units), X the quantity, V the 24 h volume (the displayed depth when unknown), T horizon_days.
+/// Without a book on the closing side: max(no_book_half_spread x sigma, one tick) per contract
+/// (plus the impact when the 24 h volume is known). A sale never costs more than the reference
+/// price per contract.
+public nonisolated struct Margin_V1_LiquidityCostModel: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// "almgren" (default): eta (X/(V T))^beta, Almgren, Thum, Hauptmann & Li (2005);
+  /// "square_root": square_root_y sqrt(X/(V T)), the square-root law.
+  public var impactModel: String = String()
+
+  /// Absent = 0.142 (Almgren et al. 2005).
+  public var eta: Double {
+    get {_eta ?? 0}
+    set {_eta = newValue}
+  }
+  /// Returns true if `eta` has been explicitly set.
+  public var hasEta: Bool {self._eta != nil}
+  /// Clears the value of `eta`. Subsequent reads from it will return its default value.
+  public mutating func clearEta() {self._eta = nil}
+
+  /// In (0, 1]; absent = 0.6 (Almgren et al. 2005).
+  public var beta: Double {
+    get {_beta ?? 0}
+    set {_beta = newValue}
+  }
+  /// Returns true if `beta` has been explicitly set.
+  public var hasBeta: Bool {self._beta != nil}
+  /// Clears the value of `beta`. Subsequent reads from it will return its default value.
+  public mutating func clearBeta() {self._beta = nil}
+
+  /// Absent = 1 (Y of order 1: Toth et al. 2011; Bouchaud et al. 2018).
+  public var squareRootY: Double {
+    get {_squareRootY ?? 0}
+    set {_squareRootY = newValue}
+  }
+  /// Returns true if `squareRootY` has been explicitly set.
+  public var hasSquareRootY: Bool {self._squareRootY != nil}
+  /// Clears the value of `squareRootY`. Subsequent reads from it will return its default value.
+  public mutating func clearSquareRootY() {self._squareRootY = nil}
+
+  /// Days a close-out is worked over; absent = 1.
+  public var horizonDays: Double {
+    get {_horizonDays ?? 0}
+    set {_horizonDays = newValue}
+  }
+  /// Returns true if `horizonDays` has been explicitly set.
+  public var hasHorizonDays: Bool {self._horizonDays != nil}
+  /// Clears the value of `horizonDays`. Subsequent reads from it will return its default value.
+  public mutating func clearHorizonDays() {self._horizonDays = nil}
+
+  /// In daily standard deviations of one contract's value (sigma); absent = 1.
+  public var noBookHalfSpread: Double {
+    get {_noBookHalfSpread ?? 0}
+    set {_noBookHalfSpread = newValue}
+  }
+  /// Returns true if `noBookHalfSpread` has been explicitly set.
+  public var hasNoBookHalfSpread: Bool {self._noBookHalfSpread != nil}
+  /// Clears the value of `noBookHalfSpread`. Subsequent reads from it will return its default value.
+  public mutating func clearNoBookHalfSpread() {self._noBookHalfSpread = nil}
+
+  /// Annualised volatility when the market has no smile; absent = 0.8.
+  public var fallbackVolatility: Double {
+    get {_fallbackVolatility ?? 0}
+    set {_fallbackVolatility = newValue}
+  }
+  /// Returns true if `fallbackVolatility` has been explicitly set.
+  public var hasFallbackVolatility: Bool {self._fallbackVolatility != nil}
+  /// Clears the value of `fallbackVolatility`. Subsequent reads from it will return its default value.
+  public mutating func clearFallbackVolatility() {self._fallbackVolatility = nil}
+
+  /// Levels farther from the mid than this many sigma are stub quotes and not walked (the best
+  /// level always is); absent = 3.
+  public var stubBandSigmas: Double {
+    get {_stubBandSigmas ?? 0}
+    set {_stubBandSigmas = newValue}
+  }
+  /// Returns true if `stubBandSigmas` has been explicitly set.
+  public var hasStubBandSigmas: Bool {self._stubBandSigmas != nil}
+  /// Clears the value of `stubBandSigmas`. Subsequent reads from it will return its default value.
+  public mutating func clearStubBandSigmas() {self._stubBandSigmas = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _eta: Double? = nil
+  fileprivate var _beta: Double? = nil
+  fileprivate var _squareRootY: Double? = nil
+  fileprivate var _horizonDays: Double? = nil
+  fileprivate var _noBookHalfSpread: Double? = nil
+  fileprivate var _fallbackVolatility: Double? = nil
+  fileprivate var _stubBandSigmas: Double? = nil
+}
+
+/// Liquidity add-on: IM += close-out cost of each instrument's position (LiquidityCostModel);
+/// MM += maintenance_fraction x that.
+public nonisolated struct Margin_V1_LiquidityAddOnRule: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// In [0, 1]; 0 = IM only.
+  public var maintenanceFraction: Double = 0
+
+  /// Net futures and perpetuals of the underlying in underlying units and charge the net once, on
+  /// the held one with the largest 24 h volume (options are never netted).
+  public var netDeltaOneAcrossExpiries: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Concentration add-on per instrument: threshold q* = min(open_interest_fraction x open interest,
+/// volume_fraction x 24 h volume) contracts (statistics of 0 are not used); N = |q| x |delta| x
+/// underlying notional per contract; base rate r0 = position's own worst grid loss / N;
+/// IM += N (r - r0)+ (for a long option at most its value less that loss), MM +=
+/// maintenance_fraction x that, with
+/// "size_premium" (Drift): r = max(r0, 0.8 r0 + imf_factor sqrt((q - q*)+ x |delta| x underlying
+/// units per contract)), or "open_interest_ramp" (dYdX): r = min(1, r0 + (1 - r0) clamp((q - q*) /
+/// ((k - 1) q*), 0, 1)), k = ramp_upper_multiple.
+public nonisolated struct Margin_V1_ConcentrationAddOnRule: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Fraction of open interest; absent = not used (at least one of the two is required).
+  public var openInterestFraction: Double {
+    get {_openInterestFraction ?? 0}
+    set {_openInterestFraction = newValue}
+  }
+  /// Returns true if `openInterestFraction` has been explicitly set.
+  public var hasOpenInterestFraction: Bool {self._openInterestFraction != nil}
+  /// Clears the value of `openInterestFraction`. Subsequent reads from it will return its default value.
+  public mutating func clearOpenInterestFraction() {self._openInterestFraction = nil}
+
+  /// Fraction of 24 h volume; absent = not used.
+  public var volumeFraction: Double {
+    get {_volumeFraction ?? 0}
+    set {_volumeFraction = newValue}
+  }
+  /// Returns true if `volumeFraction` has been explicitly set.
+  public var hasVolumeFraction: Bool {self._volumeFraction != nil}
+  /// Clears the value of `volumeFraction`. Subsequent reads from it will return its default value.
+  public mutating func clearVolumeFraction() {self._volumeFraction = nil}
+
+  /// "size_premium" (default) or "open_interest_ramp".
+  public var shape: String = String()
+
+  /// Per sqrt(underlying unit); absent = 0.005.
+  public var imfFactor: Double {
+    get {_imfFactor ?? 0}
+    set {_imfFactor = newValue}
+  }
+  /// Returns true if `imfFactor` has been explicitly set.
+  public var hasImfFactor: Bool {self._imfFactor != nil}
+  /// Clears the value of `imfFactor`. Subsequent reads from it will return its default value.
+  public mutating func clearImfFactor() {self._imfFactor = nil}
+
+  /// > 1; absent = 2 (dYdX's lower and upper caps are 1:2).
+  public var rampUpperMultiple: Double {
+    get {_rampUpperMultiple ?? 0}
+    set {_rampUpperMultiple = newValue}
+  }
+  /// Returns true if `rampUpperMultiple` has been explicitly set.
+  public var hasRampUpperMultiple: Bool {self._rampUpperMultiple != nil}
+  /// Clears the value of `rampUpperMultiple`. Subsequent reads from it will return its default value.
+  public mutating func clearRampUpperMultiple() {self._rampUpperMultiple = nil}
+
+  /// In [0, 1]; 0 = IM only.
+  public var maintenanceFraction: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _openInterestFraction: Double? = nil
+  fileprivate var _volumeFraction: Double? = nil
+  fileprivate var _imfFactor: Double? = nil
+  fileprivate var _rampUpperMultiple: Double? = nil
+}
+
 /// Everything that defines the margin of one underlying.
 public nonisolated struct Margin_V1_RiskUnitParameters: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -458,6 +647,37 @@ public nonisolated struct Margin_V1_RiskUnitParameters: @unchecked Sendable {
     get {_storage._initialFactor}
     set {_uniqueStorage()._initialFactor = newValue}
   }
+
+  /// Close-out pricing from the book; absent = the defaults of LiquidityCostModel (for the add-on;
+  /// the liquidation planner then uses its own settings).
+  public var liquidityCost: Margin_V1_LiquidityCostModel {
+    get {_storage._liquidityCost ?? Margin_V1_LiquidityCostModel()}
+    set {_uniqueStorage()._liquidityCost = newValue}
+  }
+  /// Returns true if `liquidityCost` has been explicitly set.
+  public var hasLiquidityCost: Bool {_storage._liquidityCost != nil}
+  /// Clears the value of `liquidityCost`. Subsequent reads from it will return its default value.
+  public mutating func clearLiquidityCost() {_uniqueStorage()._liquidityCost = nil}
+
+  /// Absent = no liquidity add-on.
+  public var liquidityAddOn: Margin_V1_LiquidityAddOnRule {
+    get {_storage._liquidityAddOn ?? Margin_V1_LiquidityAddOnRule()}
+    set {_uniqueStorage()._liquidityAddOn = newValue}
+  }
+  /// Returns true if `liquidityAddOn` has been explicitly set.
+  public var hasLiquidityAddOn: Bool {_storage._liquidityAddOn != nil}
+  /// Clears the value of `liquidityAddOn`. Subsequent reads from it will return its default value.
+  public mutating func clearLiquidityAddOn() {_uniqueStorage()._liquidityAddOn = nil}
+
+  /// Absent = no concentration add-on.
+  public var concentrationAddOn: Margin_V1_ConcentrationAddOnRule {
+    get {_storage._concentrationAddOn ?? Margin_V1_ConcentrationAddOnRule()}
+    set {_uniqueStorage()._concentrationAddOn = newValue}
+  }
+  /// Returns true if `concentrationAddOn` has been explicitly set.
+  public var hasConcentrationAddOn: Bool {_storage._concentrationAddOn != nil}
+  /// Clears the value of `concentrationAddOn`. Subsequent reads from it will return its default value.
+  public mutating func clearConcentrationAddOn() {_uniqueStorage()._concentrationAddOn = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1116,9 +1336,172 @@ nonisolated extension Margin_V1_CollateralParameters: SwiftProtobuf.Message, Swi
   }
 }
 
+nonisolated extension Margin_V1_LiquidityCostModel: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LiquidityCostModel"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}impact_model\0\u{1}eta\0\u{1}beta\0\u{3}square_root_y\0\u{3}horizon_days\0\u{3}no_book_half_spread\0\u{3}fallback_volatility\0\u{3}stub_band_sigmas\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.impactModel) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self._eta) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self._beta) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self._squareRootY) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self._horizonDays) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self._noBookHalfSpread) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self._fallbackVolatility) }()
+      case 8: try { try decoder.decodeSingularDoubleField(value: &self._stubBandSigmas) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.impactModel.isEmpty {
+      try visitor.visitSingularStringField(value: self.impactModel, fieldNumber: 1)
+    }
+    try { if let v = self._eta {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._beta {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._squareRootY {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._horizonDays {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._noBookHalfSpread {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 6)
+    } }()
+    try { if let v = self._fallbackVolatility {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 7)
+    } }()
+    try { if let v = self._stubBandSigmas {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 8)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Margin_V1_LiquidityCostModel, rhs: Margin_V1_LiquidityCostModel) -> Bool {
+    if lhs.impactModel != rhs.impactModel {return false}
+    if lhs._eta != rhs._eta {return false}
+    if lhs._beta != rhs._beta {return false}
+    if lhs._squareRootY != rhs._squareRootY {return false}
+    if lhs._horizonDays != rhs._horizonDays {return false}
+    if lhs._noBookHalfSpread != rhs._noBookHalfSpread {return false}
+    if lhs._fallbackVolatility != rhs._fallbackVolatility {return false}
+    if lhs._stubBandSigmas != rhs._stubBandSigmas {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Margin_V1_LiquidityAddOnRule: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LiquidityAddOnRule"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}maintenance_fraction\0\u{3}net_delta_one_across_expiries\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularDoubleField(value: &self.maintenanceFraction) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.netDeltaOneAcrossExpiries) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.maintenanceFraction.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.maintenanceFraction, fieldNumber: 1)
+    }
+    if self.netDeltaOneAcrossExpiries != false {
+      try visitor.visitSingularBoolField(value: self.netDeltaOneAcrossExpiries, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Margin_V1_LiquidityAddOnRule, rhs: Margin_V1_LiquidityAddOnRule) -> Bool {
+    if lhs.maintenanceFraction != rhs.maintenanceFraction {return false}
+    if lhs.netDeltaOneAcrossExpiries != rhs.netDeltaOneAcrossExpiries {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Margin_V1_ConcentrationAddOnRule: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ConcentrationAddOnRule"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}open_interest_fraction\0\u{3}volume_fraction\0\u{1}shape\0\u{3}imf_factor\0\u{3}ramp_upper_multiple\0\u{3}maintenance_fraction\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularDoubleField(value: &self._openInterestFraction) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self._volumeFraction) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.shape) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self._imfFactor) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self._rampUpperMultiple) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.maintenanceFraction) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._openInterestFraction {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._volumeFraction {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 2)
+    } }()
+    if !self.shape.isEmpty {
+      try visitor.visitSingularStringField(value: self.shape, fieldNumber: 3)
+    }
+    try { if let v = self._imfFactor {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._rampUpperMultiple {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 5)
+    } }()
+    if self.maintenanceFraction.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.maintenanceFraction, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Margin_V1_ConcentrationAddOnRule, rhs: Margin_V1_ConcentrationAddOnRule) -> Bool {
+    if lhs._openInterestFraction != rhs._openInterestFraction {return false}
+    if lhs._volumeFraction != rhs._volumeFraction {return false}
+    if lhs.shape != rhs.shape {return false}
+    if lhs._imfFactor != rhs._imfFactor {return false}
+    if lhs._rampUpperMultiple != rhs._rampUpperMultiple {return false}
+    if lhs.maintenanceFraction != rhs.maintenanceFraction {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Margin_V1_RiskUnitParameters: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RiskUnitParameters"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scenarios\0\u{3}volatility_shock\0\u{3}skew_shock\0\u{1}smile\0\u{3}static_discount\0\u{3}basis_contingency\0\u{3}short_option_contingency\0\u{3}delta_one_contingency\0\u{3}maintenance_factor\0\u{3}initial_factor\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scenarios\0\u{3}volatility_shock\0\u{3}skew_shock\0\u{1}smile\0\u{3}static_discount\0\u{3}basis_contingency\0\u{3}short_option_contingency\0\u{3}delta_one_contingency\0\u{3}maintenance_factor\0\u{3}initial_factor\0\u{3}liquidity_cost\0\u{3}liquidity_add_on\0\u{3}concentration_add_on\0")
 
   fileprivate class _StorageClass {
     var _scenarios: [Margin_V1_Scenario] = []
@@ -1131,6 +1514,9 @@ nonisolated extension Margin_V1_RiskUnitParameters: SwiftProtobuf.Message, Swift
     var _deltaOneContingency: Margin_V1_PercentContingency? = nil
     var _maintenanceFactor: Double = 0
     var _initialFactor: Double = 0
+    var _liquidityCost: Margin_V1_LiquidityCostModel? = nil
+    var _liquidityAddOn: Margin_V1_LiquidityAddOnRule? = nil
+    var _concentrationAddOn: Margin_V1_ConcentrationAddOnRule? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1151,6 +1537,9 @@ nonisolated extension Margin_V1_RiskUnitParameters: SwiftProtobuf.Message, Swift
       _deltaOneContingency = source._deltaOneContingency
       _maintenanceFactor = source._maintenanceFactor
       _initialFactor = source._initialFactor
+      _liquidityCost = source._liquidityCost
+      _liquidityAddOn = source._liquidityAddOn
+      _concentrationAddOn = source._concentrationAddOn
     }
   }
 
@@ -1179,6 +1568,9 @@ nonisolated extension Margin_V1_RiskUnitParameters: SwiftProtobuf.Message, Swift
         case 8: try { try decoder.decodeSingularMessageField(value: &_storage._deltaOneContingency) }()
         case 9: try { try decoder.decodeSingularDoubleField(value: &_storage._maintenanceFactor) }()
         case 10: try { try decoder.decodeSingularDoubleField(value: &_storage._initialFactor) }()
+        case 11: try { try decoder.decodeSingularMessageField(value: &_storage._liquidityCost) }()
+        case 12: try { try decoder.decodeSingularMessageField(value: &_storage._liquidityAddOn) }()
+        case 13: try { try decoder.decodeSingularMessageField(value: &_storage._concentrationAddOn) }()
         default: break
         }
       }
@@ -1221,6 +1613,15 @@ nonisolated extension Margin_V1_RiskUnitParameters: SwiftProtobuf.Message, Swift
       if _storage._initialFactor.bitPattern != 0 {
         try visitor.visitSingularDoubleField(value: _storage._initialFactor, fieldNumber: 10)
       }
+      try { if let v = _storage._liquidityCost {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      } }()
+      try { if let v = _storage._liquidityAddOn {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
+      try { if let v = _storage._concentrationAddOn {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1240,6 +1641,9 @@ nonisolated extension Margin_V1_RiskUnitParameters: SwiftProtobuf.Message, Swift
         if _storage._deltaOneContingency != rhs_storage._deltaOneContingency {return false}
         if _storage._maintenanceFactor != rhs_storage._maintenanceFactor {return false}
         if _storage._initialFactor != rhs_storage._initialFactor {return false}
+        if _storage._liquidityCost != rhs_storage._liquidityCost {return false}
+        if _storage._liquidityAddOn != rhs_storage._liquidityAddOn {return false}
+        if _storage._concentrationAddOn != rhs_storage._concentrationAddOn {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -43,6 +43,9 @@ public nonisolated enum Margin_V1_HealthState: SwiftProtobuf.Enum, Swift.CaseIte
 
   /// A market the account depends on is stale: do not act on these numbers.
   case stale // = 5
+
+  /// The account cannot be margined: error_code and error say why; the amounts are 0.
+  case error // = 6
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -57,6 +60,7 @@ public nonisolated enum Margin_V1_HealthState: SwiftProtobuf.Enum, Swift.CaseIte
     case 3: self = .liquidatable
     case 4: self = .bankrupt
     case 5: self = .stale
+    case 6: self = .error
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -69,6 +73,7 @@ public nonisolated enum Margin_V1_HealthState: SwiftProtobuf.Enum, Swift.CaseIte
     case .liquidatable: return 3
     case .bankrupt: return 4
     case .stale: return 5
+    case .error: return 6
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -81,6 +86,7 @@ public nonisolated enum Margin_V1_HealthState: SwiftProtobuf.Enum, Swift.CaseIte
     .liquidatable,
     .bankrupt,
     .stale,
+    .error,
   ]
 
 }
@@ -166,7 +172,8 @@ public nonisolated struct Margin_V1_ContingencyCharge: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// short_option, delta_one_notional, oracle_confidence, collateral_confidence.
+  /// short_option, delta_one_notional, oracle_confidence, collateral_confidence, liquidity,
+  /// concentration.
   public var name: String = String()
 
   public var maintenance: Double = 0
@@ -198,60 +205,284 @@ public nonisolated struct Margin_V1_PositionContribution: Sendable {
   public init() {}
 }
 
-public nonisolated struct Margin_V1_RiskUnitMargin: Sendable {
+public nonisolated struct Margin_V1_RiskUnitMargin: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var underlying: String = String()
+  public var underlying: String {
+    get {_storage._underlying}
+    set {_uniqueStorage()._underlying = newValue}
+  }
 
   /// PnL per scenario of the parameter set, in its order.
-  public var scenarioPnls: [Double] = []
+  public var scenarioPnls: [Double] {
+    get {_storage._scenarioPnls}
+    set {_uniqueStorage()._scenarioPnls = newValue}
+  }
 
   /// Basis-contingency pseudo-scenario (<= 0).
-  public var basisContingency: Double = 0
+  public var basisContingency: Double {
+    get {_storage._basisContingency}
+    set {_uniqueStorage()._basisContingency = newValue}
+  }
 
   /// Index of the binding scenario; absent when the basis contingency binds or nothing loses.
   public var bindingScenario: Int32 {
-    get {_bindingScenario ?? 0}
-    set {_bindingScenario = newValue}
+    get {_storage._bindingScenario ?? 0}
+    set {_uniqueStorage()._bindingScenario = newValue}
   }
   /// Returns true if `bindingScenario` has been explicitly set.
-  public var hasBindingScenario: Bool {self._bindingScenario != nil}
+  public var hasBindingScenario: Bool {_storage._bindingScenario != nil}
   /// Clears the value of `bindingScenario`. Subsequent reads from it will return its default value.
-  public mutating func clearBindingScenario() {self._bindingScenario = nil}
+  public mutating func clearBindingScenario() {_uniqueStorage()._bindingScenario = nil}
 
-  public var bindingLabel: String = String()
+  public var bindingLabel: String {
+    get {_storage._bindingLabel}
+    set {_uniqueStorage()._bindingLabel = newValue}
+  }
 
-  public var worstLoss: Double = 0
+  public var worstLoss: Double {
+    get {_storage._worstLoss}
+    set {_uniqueStorage()._worstLoss = newValue}
+  }
 
-  public var maintenanceFactor: Double = 0
+  public var maintenanceFactor: Double {
+    get {_storage._maintenanceFactor}
+    set {_uniqueStorage()._maintenanceFactor = newValue}
+  }
 
-  public var initialFactor: Double = 0
+  public var initialFactor: Double {
+    get {_storage._initialFactor}
+    set {_uniqueStorage()._initialFactor = newValue}
+  }
 
-  public var contingencies: [Margin_V1_ContingencyCharge] = []
+  public var contingencies: [Margin_V1_ContingencyCharge] {
+    get {_storage._contingencies}
+    set {_uniqueStorage()._contingencies = newValue}
+  }
 
-  public var maintenanceRequirement: Double = 0
+  public var maintenanceRequirement: Double {
+    get {_storage._maintenanceRequirement}
+    set {_uniqueStorage()._maintenanceRequirement = newValue}
+  }
 
-  public var initialRequirement: Double = 0
+  public var initialRequirement: Double {
+    get {_storage._initialRequirement}
+    set {_uniqueStorage()._initialRequirement = newValue}
+  }
 
-  public var markToMarket: Double = 0
+  public var markToMarket: Double {
+    get {_storage._markToMarket}
+    set {_uniqueStorage()._markToMarket = newValue}
+  }
 
-  public var contributions: [Margin_V1_PositionContribution] = []
+  public var contributions: [Margin_V1_PositionContribution] {
+    get {_storage._contributions}
+    set {_uniqueStorage()._contributions = newValue}
+  }
 
-  public var indexPrice: Double = 0
+  public var indexPrice: Double {
+    get {_storage._indexPrice}
+    set {_uniqueStorage()._indexPrice = newValue}
+  }
 
-  public var marketTimestampMs: Int64 = 0
+  public var marketTimestampMs: Int64 {
+    get {_storage._marketTimestampMs}
+    set {_uniqueStorage()._marketTimestampMs = newValue}
+  }
 
   /// The account's risk loss allocated to this unit (the factors apply to it); equals worst_loss
   /// for a single-unit account without a joint scenario set.
-  public var allocatedLoss: Double = 0
+  public var allocatedLoss: Double {
+    get {_storage._allocatedLoss}
+    set {_uniqueStorage()._allocatedLoss = newValue}
+  }
+
+  /// Per instrument, the liquidity and concentration add-ons and their inputs (empty when the
+  /// parameters enable neither); they sum to the "liquidity" and "concentration" contingencies.
+  public var liquidityAddOns: [Margin_V1_LiquidityAddOn] {
+    get {_storage._liquidityAddOns}
+    set {_uniqueStorage()._liquidityAddOns = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _bindingScenario: Int32? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// One instrument's liquidity and concentration add-ons (valuation units, positive) and what they
+/// were computed from (quantities in contracts).
+public nonisolated struct Margin_V1_LiquidityAddOn: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var instrument: String {
+    get {_storage._instrument}
+    set {_uniqueStorage()._instrument = newValue}
+  }
+
+  /// The account's position, signed.
+  public var quantity: Double {
+    get {_storage._quantity}
+    set {_uniqueStorage()._quantity = newValue}
+  }
+
+  public var liquidityMaintenance: Double {
+    get {_storage._liquidityMaintenance}
+    set {_uniqueStorage()._liquidityMaintenance = newValue}
+  }
+
+  public var liquidityInitial: Double {
+    get {_storage._liquidityInitial}
+    set {_uniqueStorage()._liquidityInitial = newValue}
+  }
+
+  public var concentrationMaintenance: Double {
+    get {_storage._concentrationMaintenance}
+    set {_uniqueStorage()._concentrationMaintenance = newValue}
+  }
+
+  public var concentrationInitial: Double {
+    get {_storage._concentrationInitial}
+    set {_uniqueStorage()._concentrationInitial = newValue}
+  }
+
+  /// The close-out the liquidity add-on priced (absent: rule off, or netted into another).
+  public var closeCost: Margin_V1_CloseCost {
+    get {_storage._closeCost ?? Margin_V1_CloseCost()}
+    set {_uniqueStorage()._closeCost = newValue}
+  }
+  /// Returns true if `closeCost` has been explicitly set.
+  public var hasCloseCost: Bool {_storage._closeCost != nil}
+  /// Clears the value of `closeCost`. Subsequent reads from it will return its default value.
+  public mutating func clearCloseCost() {_uniqueStorage()._closeCost = nil}
+
+  /// The future or perpetual whose book priced this position after netting across expiries.
+  public var nettedInto: String {
+    get {_storage._nettedInto}
+    set {_uniqueStorage()._nettedInto = newValue}
+  }
+
+  /// Daily standard deviation of one contract's value (sigma of the impact model).
+  public var dailyVolatility: Double {
+    get {_storage._dailyVolatility}
+    set {_uniqueStorage()._dailyVolatility = newValue}
+  }
+
+  public var volume24H: Double {
+    get {_storage._volume24H ?? 0}
+    set {_uniqueStorage()._volume24H = newValue}
+  }
+  /// Returns true if `volume24H` has been explicitly set.
+  public var hasVolume24H: Bool {_storage._volume24H != nil}
+  /// Clears the value of `volume24H`. Subsequent reads from it will return its default value.
+  public mutating func clearVolume24H() {_uniqueStorage()._volume24H = nil}
+
+  public var openInterest: Double {
+    get {_storage._openInterest ?? 0}
+    set {_uniqueStorage()._openInterest = newValue}
+  }
+  /// Returns true if `openInterest` has been explicitly set.
+  public var hasOpenInterest: Bool {_storage._openInterest != nil}
+  /// Clears the value of `openInterest`. Subsequent reads from it will return its default value.
+  public mutating func clearOpenInterest() {_uniqueStorage()._openInterest = nil}
+
+  /// Concentration threshold in contracts; absent: no statistics, no concentration add-on.
+  public var concentrationThreshold: Double {
+    get {_storage._concentrationThreshold ?? 0}
+    set {_uniqueStorage()._concentrationThreshold = newValue}
+  }
+  /// Returns true if `concentrationThreshold` has been explicitly set.
+  public var hasConcentrationThreshold: Bool {_storage._concentrationThreshold != nil}
+  /// Clears the value of `concentrationThreshold`. Subsequent reads from it will return its default value.
+  public mutating func clearConcentrationThreshold() {_uniqueStorage()._concentrationThreshold = nil}
+
+  /// The position's own worst grid loss and its delta notional (|q| x |delta| x underlying
+  /// notional per contract); base_rate = their ratio, concentrated_rate the rate after the size
+  /// premium or ramp.
+  public var standaloneLoss: Double {
+    get {_storage._standaloneLoss}
+    set {_uniqueStorage()._standaloneLoss = newValue}
+  }
+
+  public var notional: Double {
+    get {_storage._notional}
+    set {_uniqueStorage()._notional = newValue}
+  }
+
+  public var baseRate: Double {
+    get {_storage._baseRate}
+    set {_uniqueStorage()._baseRate = newValue}
+  }
+
+  public var concentratedRate: Double {
+    get {_storage._concentratedRate}
+    set {_uniqueStorage()._concentratedRate = newValue}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// The cost of closing `quantity` contracts from the book (valuation units).
+public nonisolated struct Margin_V1_CloseCost: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var quantity: Double = 0
+
+  /// "bid" (selling a long) or "ask" (buying back a short).
+  public var side: String = String()
+
+  /// walked + beyond_cost.
+  public var total: Double = 0
+
+  /// Sum over the displayed levels reached of fill x |level price - reference price|.
+  public var walked: Double = 0
+
+  /// Contracts beyond the displayed depth (all of them without a book).
+  public var beyondDepth: Double = 0
+
+  /// beyond_depth x (last level's distance + impact per contract), or x the no-book half spread.
+  public var beyondCost: Double = 0
+
+  public var impactPerContract: Double = 0
+
+  /// The daily volume the impact model used (24 h volume, else displayed depth); absent: none.
+  public var volumeUsed: Double {
+    get {_volumeUsed ?? 0}
+    set {_volumeUsed = newValue}
+  }
+  /// Returns true if `volumeUsed` has been explicitly set.
+  public var hasVolumeUsed: Bool {self._volumeUsed != nil}
+  /// Clears the value of `volumeUsed`. Subsequent reads from it will return its default value.
+  public mutating func clearVolumeUsed() {self._volumeUsed = nil}
+
+  public var displayedDepth: Double = 0
+
+  public var levelsUsed: Int32 = 0
+
+  /// Book mid (or the contract's value) per contract, valuation units.
+  public var referencePrice: Double = 0
+
+  /// Distance of the last contract's expected fill from the reference, per contract.
+  public var worstDistance: Double = 0
+
+  public var noBook: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _volumeUsed: Double? = nil
 }
 
 /// How the account's risk loss is made (all amounts positive losses in valuation units).
@@ -492,6 +723,18 @@ public nonisolated struct Margin_V1_MarginResult: @unchecked Sendable {
   /// Clears the value of `riskModel`. Subsequent reads from it will return its default value.
   public mutating func clearRiskModel() {_uniqueStorage()._riskModel = nil}
 
+  /// With health HEALTH_STATE_ERROR: a machine-readable reason (missing_market, missing_expiry,
+  /// missing_parameters, unknown_instrument, invalid_input, numerical) and the message.
+  public var errorCode: String {
+    get {_storage._errorCode}
+    set {_uniqueStorage()._errorCode = newValue}
+  }
+
+  public var error: String {
+    get {_storage._error}
+    set {_uniqueStorage()._error = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -629,7 +872,7 @@ public nonisolated struct Margin_V1_LiquidationInstruction: @unchecked Sendable 
 fileprivate nonisolated let _protobuf_package = "margin.v1"
 
 nonisolated extension Margin_V1_HealthState: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0HEALTH_STATE_UNSPECIFIED\0\u{1}HEALTH_STATE_HEALTHY\0\u{1}HEALTH_STATE_BELOW_IM\0\u{1}HEALTH_STATE_LIQUIDATABLE\0\u{1}HEALTH_STATE_BANKRUPT\0\u{1}HEALTH_STATE_STALE\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0HEALTH_STATE_UNSPECIFIED\0\u{1}HEALTH_STATE_HEALTHY\0\u{1}HEALTH_STATE_BELOW_IM\0\u{1}HEALTH_STATE_LIQUIDATABLE\0\u{1}HEALTH_STATE_BANKRUPT\0\u{1}HEALTH_STATE_STALE\0\u{1}HEALTH_STATE_ERROR\0")
 }
 
 nonisolated extension Margin_V1_LiquidationReason: SwiftProtobuf._ProtoNameProviding {
@@ -727,7 +970,364 @@ nonisolated extension Margin_V1_PositionContribution: SwiftProtobuf.Message, Swi
 
 nonisolated extension Margin_V1_RiskUnitMargin: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RiskUnitMargin"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}underlying\0\u{3}scenario_pnls\0\u{3}basis_contingency\0\u{3}binding_scenario\0\u{3}binding_label\0\u{3}worst_loss\0\u{3}maintenance_factor\0\u{3}initial_factor\0\u{1}contingencies\0\u{3}maintenance_requirement\0\u{3}initial_requirement\0\u{3}mark_to_market\0\u{1}contributions\0\u{3}index_price\0\u{3}market_timestamp_ms\0\u{3}allocated_loss\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}underlying\0\u{3}scenario_pnls\0\u{3}basis_contingency\0\u{3}binding_scenario\0\u{3}binding_label\0\u{3}worst_loss\0\u{3}maintenance_factor\0\u{3}initial_factor\0\u{1}contingencies\0\u{3}maintenance_requirement\0\u{3}initial_requirement\0\u{3}mark_to_market\0\u{1}contributions\0\u{3}index_price\0\u{3}market_timestamp_ms\0\u{3}allocated_loss\0\u{3}liquidity_add_ons\0")
+
+  fileprivate class _StorageClass {
+    var _underlying: String = String()
+    var _scenarioPnls: [Double] = []
+    var _basisContingency: Double = 0
+    var _bindingScenario: Int32? = nil
+    var _bindingLabel: String = String()
+    var _worstLoss: Double = 0
+    var _maintenanceFactor: Double = 0
+    var _initialFactor: Double = 0
+    var _contingencies: [Margin_V1_ContingencyCharge] = []
+    var _maintenanceRequirement: Double = 0
+    var _initialRequirement: Double = 0
+    var _markToMarket: Double = 0
+    var _contributions: [Margin_V1_PositionContribution] = []
+    var _indexPrice: Double = 0
+    var _marketTimestampMs: Int64 = 0
+    var _allocatedLoss: Double = 0
+    var _liquidityAddOns: [Margin_V1_LiquidityAddOn] = []
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _underlying = source._underlying
+      _scenarioPnls = source._scenarioPnls
+      _basisContingency = source._basisContingency
+      _bindingScenario = source._bindingScenario
+      _bindingLabel = source._bindingLabel
+      _worstLoss = source._worstLoss
+      _maintenanceFactor = source._maintenanceFactor
+      _initialFactor = source._initialFactor
+      _contingencies = source._contingencies
+      _maintenanceRequirement = source._maintenanceRequirement
+      _initialRequirement = source._initialRequirement
+      _markToMarket = source._markToMarket
+      _contributions = source._contributions
+      _indexPrice = source._indexPrice
+      _marketTimestampMs = source._marketTimestampMs
+      _allocatedLoss = source._allocatedLoss
+      _liquidityAddOns = source._liquidityAddOns
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._underlying) }()
+        case 2: try { try decoder.decodeRepeatedDoubleField(value: &_storage._scenarioPnls) }()
+        case 3: try { try decoder.decodeSingularDoubleField(value: &_storage._basisContingency) }()
+        case 4: try { try decoder.decodeSingularInt32Field(value: &_storage._bindingScenario) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._bindingLabel) }()
+        case 6: try { try decoder.decodeSingularDoubleField(value: &_storage._worstLoss) }()
+        case 7: try { try decoder.decodeSingularDoubleField(value: &_storage._maintenanceFactor) }()
+        case 8: try { try decoder.decodeSingularDoubleField(value: &_storage._initialFactor) }()
+        case 9: try { try decoder.decodeRepeatedMessageField(value: &_storage._contingencies) }()
+        case 10: try { try decoder.decodeSingularDoubleField(value: &_storage._maintenanceRequirement) }()
+        case 11: try { try decoder.decodeSingularDoubleField(value: &_storage._initialRequirement) }()
+        case 12: try { try decoder.decodeSingularDoubleField(value: &_storage._markToMarket) }()
+        case 13: try { try decoder.decodeRepeatedMessageField(value: &_storage._contributions) }()
+        case 14: try { try decoder.decodeSingularDoubleField(value: &_storage._indexPrice) }()
+        case 15: try { try decoder.decodeSingularInt64Field(value: &_storage._marketTimestampMs) }()
+        case 16: try { try decoder.decodeSingularDoubleField(value: &_storage._allocatedLoss) }()
+        case 17: try { try decoder.decodeRepeatedMessageField(value: &_storage._liquidityAddOns) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._underlying.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._underlying, fieldNumber: 1)
+      }
+      if !_storage._scenarioPnls.isEmpty {
+        try visitor.visitPackedDoubleField(value: _storage._scenarioPnls, fieldNumber: 2)
+      }
+      if _storage._basisContingency.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._basisContingency, fieldNumber: 3)
+      }
+      try { if let v = _storage._bindingScenario {
+        try visitor.visitSingularInt32Field(value: v, fieldNumber: 4)
+      } }()
+      if !_storage._bindingLabel.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._bindingLabel, fieldNumber: 5)
+      }
+      if _storage._worstLoss.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._worstLoss, fieldNumber: 6)
+      }
+      if _storage._maintenanceFactor.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._maintenanceFactor, fieldNumber: 7)
+      }
+      if _storage._initialFactor.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._initialFactor, fieldNumber: 8)
+      }
+      if !_storage._contingencies.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._contingencies, fieldNumber: 9)
+      }
+      if _storage._maintenanceRequirement.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._maintenanceRequirement, fieldNumber: 10)
+      }
+      if _storage._initialRequirement.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._initialRequirement, fieldNumber: 11)
+      }
+      if _storage._markToMarket.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._markToMarket, fieldNumber: 12)
+      }
+      if !_storage._contributions.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._contributions, fieldNumber: 13)
+      }
+      if _storage._indexPrice.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._indexPrice, fieldNumber: 14)
+      }
+      if _storage._marketTimestampMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._marketTimestampMs, fieldNumber: 15)
+      }
+      if _storage._allocatedLoss.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._allocatedLoss, fieldNumber: 16)
+      }
+      if !_storage._liquidityAddOns.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._liquidityAddOns, fieldNumber: 17)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Margin_V1_RiskUnitMargin, rhs: Margin_V1_RiskUnitMargin) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._underlying != rhs_storage._underlying {return false}
+        if _storage._scenarioPnls != rhs_storage._scenarioPnls {return false}
+        if _storage._basisContingency != rhs_storage._basisContingency {return false}
+        if _storage._bindingScenario != rhs_storage._bindingScenario {return false}
+        if _storage._bindingLabel != rhs_storage._bindingLabel {return false}
+        if _storage._worstLoss != rhs_storage._worstLoss {return false}
+        if _storage._maintenanceFactor != rhs_storage._maintenanceFactor {return false}
+        if _storage._initialFactor != rhs_storage._initialFactor {return false}
+        if _storage._contingencies != rhs_storage._contingencies {return false}
+        if _storage._maintenanceRequirement != rhs_storage._maintenanceRequirement {return false}
+        if _storage._initialRequirement != rhs_storage._initialRequirement {return false}
+        if _storage._markToMarket != rhs_storage._markToMarket {return false}
+        if _storage._contributions != rhs_storage._contributions {return false}
+        if _storage._indexPrice != rhs_storage._indexPrice {return false}
+        if _storage._marketTimestampMs != rhs_storage._marketTimestampMs {return false}
+        if _storage._allocatedLoss != rhs_storage._allocatedLoss {return false}
+        if _storage._liquidityAddOns != rhs_storage._liquidityAddOns {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Margin_V1_LiquidityAddOn: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LiquidityAddOn"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}instrument\0\u{1}quantity\0\u{3}liquidity_maintenance\0\u{3}liquidity_initial\0\u{3}concentration_maintenance\0\u{3}concentration_initial\0\u{3}close_cost\0\u{3}netted_into\0\u{3}daily_volatility\0\u{3}volume_24h\0\u{3}open_interest\0\u{3}concentration_threshold\0\u{3}standalone_loss\0\u{1}notional\0\u{3}base_rate\0\u{3}concentrated_rate\0")
+
+  fileprivate class _StorageClass {
+    var _instrument: String = String()
+    var _quantity: Double = 0
+    var _liquidityMaintenance: Double = 0
+    var _liquidityInitial: Double = 0
+    var _concentrationMaintenance: Double = 0
+    var _concentrationInitial: Double = 0
+    var _closeCost: Margin_V1_CloseCost? = nil
+    var _nettedInto: String = String()
+    var _dailyVolatility: Double = 0
+    var _volume24H: Double? = nil
+    var _openInterest: Double? = nil
+    var _concentrationThreshold: Double? = nil
+    var _standaloneLoss: Double = 0
+    var _notional: Double = 0
+    var _baseRate: Double = 0
+    var _concentratedRate: Double = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _instrument = source._instrument
+      _quantity = source._quantity
+      _liquidityMaintenance = source._liquidityMaintenance
+      _liquidityInitial = source._liquidityInitial
+      _concentrationMaintenance = source._concentrationMaintenance
+      _concentrationInitial = source._concentrationInitial
+      _closeCost = source._closeCost
+      _nettedInto = source._nettedInto
+      _dailyVolatility = source._dailyVolatility
+      _volume24H = source._volume24H
+      _openInterest = source._openInterest
+      _concentrationThreshold = source._concentrationThreshold
+      _standaloneLoss = source._standaloneLoss
+      _notional = source._notional
+      _baseRate = source._baseRate
+      _concentratedRate = source._concentratedRate
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._instrument) }()
+        case 2: try { try decoder.decodeSingularDoubleField(value: &_storage._quantity) }()
+        case 3: try { try decoder.decodeSingularDoubleField(value: &_storage._liquidityMaintenance) }()
+        case 4: try { try decoder.decodeSingularDoubleField(value: &_storage._liquidityInitial) }()
+        case 5: try { try decoder.decodeSingularDoubleField(value: &_storage._concentrationMaintenance) }()
+        case 6: try { try decoder.decodeSingularDoubleField(value: &_storage._concentrationInitial) }()
+        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._closeCost) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._nettedInto) }()
+        case 9: try { try decoder.decodeSingularDoubleField(value: &_storage._dailyVolatility) }()
+        case 10: try { try decoder.decodeSingularDoubleField(value: &_storage._volume24H) }()
+        case 11: try { try decoder.decodeSingularDoubleField(value: &_storage._openInterest) }()
+        case 12: try { try decoder.decodeSingularDoubleField(value: &_storage._concentrationThreshold) }()
+        case 13: try { try decoder.decodeSingularDoubleField(value: &_storage._standaloneLoss) }()
+        case 14: try { try decoder.decodeSingularDoubleField(value: &_storage._notional) }()
+        case 15: try { try decoder.decodeSingularDoubleField(value: &_storage._baseRate) }()
+        case 16: try { try decoder.decodeSingularDoubleField(value: &_storage._concentratedRate) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._instrument.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._instrument, fieldNumber: 1)
+      }
+      if _storage._quantity.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._quantity, fieldNumber: 2)
+      }
+      if _storage._liquidityMaintenance.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._liquidityMaintenance, fieldNumber: 3)
+      }
+      if _storage._liquidityInitial.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._liquidityInitial, fieldNumber: 4)
+      }
+      if _storage._concentrationMaintenance.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._concentrationMaintenance, fieldNumber: 5)
+      }
+      if _storage._concentrationInitial.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._concentrationInitial, fieldNumber: 6)
+      }
+      try { if let v = _storage._closeCost {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      } }()
+      if !_storage._nettedInto.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._nettedInto, fieldNumber: 8)
+      }
+      if _storage._dailyVolatility.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._dailyVolatility, fieldNumber: 9)
+      }
+      try { if let v = _storage._volume24H {
+        try visitor.visitSingularDoubleField(value: v, fieldNumber: 10)
+      } }()
+      try { if let v = _storage._openInterest {
+        try visitor.visitSingularDoubleField(value: v, fieldNumber: 11)
+      } }()
+      try { if let v = _storage._concentrationThreshold {
+        try visitor.visitSingularDoubleField(value: v, fieldNumber: 12)
+      } }()
+      if _storage._standaloneLoss.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._standaloneLoss, fieldNumber: 13)
+      }
+      if _storage._notional.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._notional, fieldNumber: 14)
+      }
+      if _storage._baseRate.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._baseRate, fieldNumber: 15)
+      }
+      if _storage._concentratedRate.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._concentratedRate, fieldNumber: 16)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Margin_V1_LiquidityAddOn, rhs: Margin_V1_LiquidityAddOn) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._instrument != rhs_storage._instrument {return false}
+        if _storage._quantity != rhs_storage._quantity {return false}
+        if _storage._liquidityMaintenance != rhs_storage._liquidityMaintenance {return false}
+        if _storage._liquidityInitial != rhs_storage._liquidityInitial {return false}
+        if _storage._concentrationMaintenance != rhs_storage._concentrationMaintenance {return false}
+        if _storage._concentrationInitial != rhs_storage._concentrationInitial {return false}
+        if _storage._closeCost != rhs_storage._closeCost {return false}
+        if _storage._nettedInto != rhs_storage._nettedInto {return false}
+        if _storage._dailyVolatility != rhs_storage._dailyVolatility {return false}
+        if _storage._volume24H != rhs_storage._volume24H {return false}
+        if _storage._openInterest != rhs_storage._openInterest {return false}
+        if _storage._concentrationThreshold != rhs_storage._concentrationThreshold {return false}
+        if _storage._standaloneLoss != rhs_storage._standaloneLoss {return false}
+        if _storage._notional != rhs_storage._notional {return false}
+        if _storage._baseRate != rhs_storage._baseRate {return false}
+        if _storage._concentratedRate != rhs_storage._concentratedRate {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Margin_V1_CloseCost: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CloseCost"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}quantity\0\u{1}side\0\u{1}total\0\u{1}walked\0\u{3}beyond_depth\0\u{3}beyond_cost\0\u{3}impact_per_contract\0\u{3}volume_used\0\u{3}displayed_depth\0\u{3}levels_used\0\u{3}reference_price\0\u{3}worst_distance\0\u{3}no_book\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -735,22 +1335,19 @@ nonisolated extension Margin_V1_RiskUnitMargin: SwiftProtobuf.Message, SwiftProt
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.underlying) }()
-      case 2: try { try decoder.decodeRepeatedDoubleField(value: &self.scenarioPnls) }()
-      case 3: try { try decoder.decodeSingularDoubleField(value: &self.basisContingency) }()
-      case 4: try { try decoder.decodeSingularInt32Field(value: &self._bindingScenario) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.bindingLabel) }()
-      case 6: try { try decoder.decodeSingularDoubleField(value: &self.worstLoss) }()
-      case 7: try { try decoder.decodeSingularDoubleField(value: &self.maintenanceFactor) }()
-      case 8: try { try decoder.decodeSingularDoubleField(value: &self.initialFactor) }()
-      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.contingencies) }()
-      case 10: try { try decoder.decodeSingularDoubleField(value: &self.maintenanceRequirement) }()
-      case 11: try { try decoder.decodeSingularDoubleField(value: &self.initialRequirement) }()
-      case 12: try { try decoder.decodeSingularDoubleField(value: &self.markToMarket) }()
-      case 13: try { try decoder.decodeRepeatedMessageField(value: &self.contributions) }()
-      case 14: try { try decoder.decodeSingularDoubleField(value: &self.indexPrice) }()
-      case 15: try { try decoder.decodeSingularInt64Field(value: &self.marketTimestampMs) }()
-      case 16: try { try decoder.decodeSingularDoubleField(value: &self.allocatedLoss) }()
+      case 1: try { try decoder.decodeSingularDoubleField(value: &self.quantity) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.side) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.total) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.walked) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.beyondDepth) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.beyondCost) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self.impactPerContract) }()
+      case 8: try { try decoder.decodeSingularDoubleField(value: &self._volumeUsed) }()
+      case 9: try { try decoder.decodeSingularDoubleField(value: &self.displayedDepth) }()
+      case 10: try { try decoder.decodeSingularInt32Field(value: &self.levelsUsed) }()
+      case 11: try { try decoder.decodeSingularDoubleField(value: &self.referencePrice) }()
+      case 12: try { try decoder.decodeSingularDoubleField(value: &self.worstDistance) }()
+      case 13: try { try decoder.decodeSingularBoolField(value: &self.noBook) }()
       default: break
       }
     }
@@ -761,74 +1358,62 @@ nonisolated extension Margin_V1_RiskUnitMargin: SwiftProtobuf.Message, SwiftProt
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.underlying.isEmpty {
-      try visitor.visitSingularStringField(value: self.underlying, fieldNumber: 1)
+    if self.quantity.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.quantity, fieldNumber: 1)
     }
-    if !self.scenarioPnls.isEmpty {
-      try visitor.visitPackedDoubleField(value: self.scenarioPnls, fieldNumber: 2)
+    if !self.side.isEmpty {
+      try visitor.visitSingularStringField(value: self.side, fieldNumber: 2)
     }
-    if self.basisContingency.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.basisContingency, fieldNumber: 3)
+    if self.total.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.total, fieldNumber: 3)
     }
-    try { if let v = self._bindingScenario {
-      try visitor.visitSingularInt32Field(value: v, fieldNumber: 4)
+    if self.walked.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.walked, fieldNumber: 4)
+    }
+    if self.beyondDepth.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.beyondDepth, fieldNumber: 5)
+    }
+    if self.beyondCost.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.beyondCost, fieldNumber: 6)
+    }
+    if self.impactPerContract.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.impactPerContract, fieldNumber: 7)
+    }
+    try { if let v = self._volumeUsed {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 8)
     } }()
-    if !self.bindingLabel.isEmpty {
-      try visitor.visitSingularStringField(value: self.bindingLabel, fieldNumber: 5)
+    if self.displayedDepth.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.displayedDepth, fieldNumber: 9)
     }
-    if self.worstLoss.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.worstLoss, fieldNumber: 6)
+    if self.levelsUsed != 0 {
+      try visitor.visitSingularInt32Field(value: self.levelsUsed, fieldNumber: 10)
     }
-    if self.maintenanceFactor.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.maintenanceFactor, fieldNumber: 7)
+    if self.referencePrice.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.referencePrice, fieldNumber: 11)
     }
-    if self.initialFactor.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.initialFactor, fieldNumber: 8)
+    if self.worstDistance.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.worstDistance, fieldNumber: 12)
     }
-    if !self.contingencies.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.contingencies, fieldNumber: 9)
-    }
-    if self.maintenanceRequirement.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.maintenanceRequirement, fieldNumber: 10)
-    }
-    if self.initialRequirement.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.initialRequirement, fieldNumber: 11)
-    }
-    if self.markToMarket.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.markToMarket, fieldNumber: 12)
-    }
-    if !self.contributions.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.contributions, fieldNumber: 13)
-    }
-    if self.indexPrice.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.indexPrice, fieldNumber: 14)
-    }
-    if self.marketTimestampMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.marketTimestampMs, fieldNumber: 15)
-    }
-    if self.allocatedLoss.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.allocatedLoss, fieldNumber: 16)
+    if self.noBook != false {
+      try visitor.visitSingularBoolField(value: self.noBook, fieldNumber: 13)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Margin_V1_RiskUnitMargin, rhs: Margin_V1_RiskUnitMargin) -> Bool {
-    if lhs.underlying != rhs.underlying {return false}
-    if lhs.scenarioPnls != rhs.scenarioPnls {return false}
-    if lhs.basisContingency != rhs.basisContingency {return false}
-    if lhs._bindingScenario != rhs._bindingScenario {return false}
-    if lhs.bindingLabel != rhs.bindingLabel {return false}
-    if lhs.worstLoss != rhs.worstLoss {return false}
-    if lhs.maintenanceFactor != rhs.maintenanceFactor {return false}
-    if lhs.initialFactor != rhs.initialFactor {return false}
-    if lhs.contingencies != rhs.contingencies {return false}
-    if lhs.maintenanceRequirement != rhs.maintenanceRequirement {return false}
-    if lhs.initialRequirement != rhs.initialRequirement {return false}
-    if lhs.markToMarket != rhs.markToMarket {return false}
-    if lhs.contributions != rhs.contributions {return false}
-    if lhs.indexPrice != rhs.indexPrice {return false}
-    if lhs.marketTimestampMs != rhs.marketTimestampMs {return false}
-    if lhs.allocatedLoss != rhs.allocatedLoss {return false}
+  public static func ==(lhs: Margin_V1_CloseCost, rhs: Margin_V1_CloseCost) -> Bool {
+    if lhs.quantity != rhs.quantity {return false}
+    if lhs.side != rhs.side {return false}
+    if lhs.total != rhs.total {return false}
+    if lhs.walked != rhs.walked {return false}
+    if lhs.beyondDepth != rhs.beyondDepth {return false}
+    if lhs.beyondCost != rhs.beyondCost {return false}
+    if lhs.impactPerContract != rhs.impactPerContract {return false}
+    if lhs._volumeUsed != rhs._volumeUsed {return false}
+    if lhs.displayedDepth != rhs.displayedDepth {return false}
+    if lhs.levelsUsed != rhs.levelsUsed {return false}
+    if lhs.referencePrice != rhs.referencePrice {return false}
+    if lhs.worstDistance != rhs.worstDistance {return false}
+    if lhs.noBook != rhs.noBook {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1128,7 +1713,7 @@ nonisolated extension Margin_V1_EquityComponent: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MarginResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}result_id\0\u{3}account_id\0\u{3}account_version\0\u{3}parameter_set_id\0\u{3}parameter_set_version\0\u{3}valuation_asset\0\u{3}as_of_ms\0\u{3}gross_equity\0\u{1}equity\0\u{3}initial_equity\0\u{3}maintenance_requirement\0\u{3}initial_requirement\0\u{1}health\0\u{3}risk_units\0\u{3}account_contingencies\0\u{3}equity_components\0\u{3}market_timestamps\0\u{3}risk_model\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}result_id\0\u{3}account_id\0\u{3}account_version\0\u{3}parameter_set_id\0\u{3}parameter_set_version\0\u{3}valuation_asset\0\u{3}as_of_ms\0\u{3}gross_equity\0\u{1}equity\0\u{3}initial_equity\0\u{3}maintenance_requirement\0\u{3}initial_requirement\0\u{1}health\0\u{3}risk_units\0\u{3}account_contingencies\0\u{3}equity_components\0\u{3}market_timestamps\0\u{3}risk_model\0\u{3}error_code\0\u{1}error\0")
 
   fileprivate class _StorageClass {
     var _resultID: String = String()
@@ -1149,6 +1734,8 @@ nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtob
     var _equityComponents: [Margin_V1_EquityComponent] = []
     var _marketTimestamps: Dictionary<String,Int64> = [:]
     var _riskModel: Margin_V1_RiskModelBreakdown? = nil
+    var _errorCode: String = String()
+    var _error: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1177,6 +1764,8 @@ nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtob
       _equityComponents = source._equityComponents
       _marketTimestamps = source._marketTimestamps
       _riskModel = source._riskModel
+      _errorCode = source._errorCode
+      _error = source._error
     }
   }
 
@@ -1213,6 +1802,8 @@ nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtob
         case 16: try { try decoder.decodeRepeatedMessageField(value: &_storage._equityComponents) }()
         case 17: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: &_storage._marketTimestamps) }()
         case 18: try { try decoder.decodeSingularMessageField(value: &_storage._riskModel) }()
+        case 19: try { try decoder.decodeSingularStringField(value: &_storage._errorCode) }()
+        case 20: try { try decoder.decodeSingularStringField(value: &_storage._error) }()
         default: break
         }
       }
@@ -1279,6 +1870,12 @@ nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtob
       try { if let v = _storage._riskModel {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
       } }()
+      if !_storage._errorCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._errorCode, fieldNumber: 19)
+      }
+      if !_storage._error.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._error, fieldNumber: 20)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1306,6 +1903,8 @@ nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtob
         if _storage._equityComponents != rhs_storage._equityComponents {return false}
         if _storage._marketTimestamps != rhs_storage._marketTimestamps {return false}
         if _storage._riskModel != rhs_storage._riskModel {return false}
+        if _storage._errorCode != rhs_storage._errorCode {return false}
+        if _storage._error != rhs_storage._error {return false}
         return true
       }
       if !storagesAreEqual {return false}
