@@ -509,6 +509,7 @@ public actor MarginEngine {
             liquidation.committed(current.liquidationCommits)
             metrics.resultsPublished(current.pendingResults.count)
             metrics.instructionsPublished(current.liquidationCommits.filter(\.isInstruction).count)
+            metrics.cancelsPublished(current.liquidationCommits.filter { !$0.isInstruction }.count)
         } else {
             metrics.transactionAborted()
             batch.merge(failed: current)

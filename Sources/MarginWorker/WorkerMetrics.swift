@@ -47,6 +47,10 @@ struct WorkerMetrics: Sendable {
         Counter(label: "margin_liquidation_instructions_total", dimensions: [("instance", instance)]).increment(by: count)
     }
 
+    func cancelsPublished(_ count: Int) {
+        Counter(label: "margin_liquidation_cancels_total", dimensions: [("instance", instance)]).increment(by: count)
+    }
+
     func transactionAborted() {
         Counter(label: "margin_transactions_aborted_total", dimensions: [("instance", instance)]).increment()
     }
