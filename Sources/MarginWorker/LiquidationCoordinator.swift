@@ -5,6 +5,10 @@ import MarginSchema
 
 /// An instruction published and not yet resolved, kept in the compacted liquidation-state topic
 /// (key: account id; same partition as the account) so that it survives restarts and rebalances.
+///
+/// A cancelled instruction stays in the topic (`cancelled: true`) instead of a tombstone: the next
+/// plan for the same account version takes the next round, so an instruction id (account, version,
+/// round) names one plan content forever, across cancels, restarts and partition moves.
 struct OutstandingInstruction: Codable, Sendable, Hashable {
     var id: String
     var accountID: String
@@ -12,6 +16,10 @@ struct OutstandingInstruction: Codable, Sendable, Hashable {
     var round: UInt32
     var deadlineMs: Int64
     var partition: Int32
+    /// True once cancelled (the account recovered): kept only for its round.
+    var cancelled: Bool?
+
+    var isLive: Bool { cancelled != true }
 }
 
 /// A liquidation state change, applied once its batch is committed.
@@ -51,7 +59,7 @@ struct LiquidationCoordinator: Sendable {
         self.topics = topics
     }
 
-    var outstandingCount: Int { outstanding.count }
+    var outstandingCount: Int { outstanding.values.filter(\.isLive).count }
 
     var policy: LiquidationPolicy {
         LiquidationPolicy(targetBuffer: settings.targetBuffer, closeOutEquity: settings.closeOutEquity, depthFraction: settings.depthFraction,
@@ -66,7 +74,7 @@ struct LiquidationCoordinator: Sendable {
             cancels.remove(key)
         case .healthy, .belowInitial:
             candidates[key] = nil
-            if outstanding[key.id] != nil { cancels.insert(key) }
+            if outstanding[key.id]?.isLive == true { cancels.insert(key) }
         case .stale, .error:
             candidates[key] = nil // never act on stale prices or on an account that cannot be margined
         }
@@ -76,6 +84,14 @@ struct LiquidationCoordinator: Sendable {
         outstanding = outstanding.filter { $0.value.partition != partition }
         candidates = candidates.filter { $0.key.partition != partition }
         cancels = cancels.filter { $0.partition != partition }
+    }
+
+    /// The liquidation-state record of an instruction (JSON; encoding plain stored values cannot fail).
+    static func stateRecord(_ state: OutstandingInstruction, topic: String, key: AccountKey) -> ProducerRecord {
+        let value: Data
+        do { value = try JSONEncoder().encode(state) } catch { preconditionFailure("OutstandingInstruction always encodes: \(error)") }
+        return ProducerRecord(topic: topic, partition: key.partition, key: Data(key.id.utf8), value: value,
+                              headers: [KafkaHeader(name: "content-type", string: "application/json")])
     }
 
     /// Restores the in-flight state of a partition from its liquidation-state records.
@@ -101,7 +117,7 @@ struct LiquidationCoordinator: Sendable {
         var commits: [LiquidationCommit] = []
         // Cancels for accounts that recovered.
         for key in cancels.sorted(by: { $0.id < $1.id }) {
-            guard let state = outstanding[key.id] else { continue }
+            guard var state = outstanding[key.id], state.isLive else { continue }
             var cancel = Margin_V1_LiquidationInstruction()
             cancel.id = state.id
             cancel.accountID = state.accountID
@@ -110,8 +126,9 @@ struct LiquidationCoordinator: Sendable {
             cancel.cancel = true
             cancel.parameterSetVersion = calculator.parameters.version
             records.append(publisher.record(topic: topics.liquidations, key: key.id, message: cancel, id: "\(state.id)-cancel"))
-            records.append(publisher.tombstone(topic: topics.liquidationState, key: key.id, partition: key.partition))
-            commits.append(LiquidationCommit(accountID: key.id, state: nil, isInstruction: false))
+            state.cancelled = true
+            records.append(Self.stateRecord(state, topic: topics.liquidationState, key: key))
+            commits.append(LiquidationCommit(accountID: key.id, state: state, isInstruction: false))
         }
         cancels = []
         let window = now / max(1, settings.budgetWindowMs)
@@ -149,11 +166,14 @@ struct LiquidationCoordinator: Sendable {
                 reference.catalog[position.instrument].map { stale[$0.underlying] != nil } ?? false
             }) { continue }
             var round: UInt32 = 0
+            var supersedes = ""
             if let state = outstanding[key.id] {
                 if state.accountVersion == account.version {
-                    guard now >= state.deadlineMs else { continue } // outstanding: wait for fills or expiry
+                    // Outstanding: wait for fills or expiry; after a cancel or the deadline, the next round.
+                    guard !state.isLive || now >= state.deadlineMs else { continue }
                     round = state.round + 1
                 }
+                if state.isLive { supersedes = state.id }
             }
             // Remaining budget per instrument and per underlying this window.
             var caps: [String: Double] = [:]
@@ -215,12 +235,11 @@ struct LiquidationCoordinator: Sendable {
             message.estimatedDeficit = plan.estimatedDeficit
             message.parameterSetVersion = calculator.parameters.version
             message.deadlineMs = deadline
+            message.supersedes = supersedes
             let state = OutstandingInstruction(id: id, accountID: key.id, accountVersion: account.version, round: round,
                                                deadlineMs: deadline, partition: key.partition)
             records.append(publisher.record(topic: topics.liquidations, key: key.id, message: message, id: id))
-            records.append(ProducerRecord(topic: topics.liquidationState, partition: key.partition, key: Data(key.id.utf8),
-                                          value: try? JSONEncoder().encode(state),
-                                          headers: [KafkaHeader(name: "content-type", string: "application/json")]))
+            records.append(Self.stateRecord(state, topic: topics.liquidationState, key: key))
             commits.append(LiquidationCommit(accountID: key.id, state: state, isInstruction: true))
             candidates[key] = nil
         }

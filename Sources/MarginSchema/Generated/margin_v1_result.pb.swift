@@ -860,6 +860,13 @@ public nonisolated struct Margin_V1_LiquidationInstruction: @unchecked Sendable 
     set {_uniqueStorage()._cancel = newValue}
   }
 
+  /// The id of the outstanding instruction this one replaces (a new account version, or a new round
+  /// after the deadline passed); that one is void. Empty when nothing was outstanding.
+  public var supersedes: String {
+    get {_storage._supersedes}
+    set {_uniqueStorage()._supersedes = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1966,7 +1973,7 @@ nonisolated extension Margin_V1_LiquidationLeg: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Margin_V1_LiquidationInstruction: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LiquidationInstruction"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}account_id\0\u{3}account_version\0\u{3}plan_round\0\u{1}severity\0\u{1}reason\0\u{1}equity\0\u{3}maintenance_requirement\0\u{3}initial_requirement\0\u{3}binding_scenario\0\u{1}legs\0\u{3}expected_equity_after\0\u{3}expected_maintenance_after\0\u{3}estimated_deficit\0\u{3}parameter_set_version\0\u{3}deadline_ms\0\u{1}cancel\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}account_id\0\u{3}account_version\0\u{3}plan_round\0\u{1}severity\0\u{1}reason\0\u{1}equity\0\u{3}maintenance_requirement\0\u{3}initial_requirement\0\u{3}binding_scenario\0\u{1}legs\0\u{3}expected_equity_after\0\u{3}expected_maintenance_after\0\u{3}estimated_deficit\0\u{3}parameter_set_version\0\u{3}deadline_ms\0\u{1}cancel\0\u{1}supersedes\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -1986,6 +1993,7 @@ nonisolated extension Margin_V1_LiquidationInstruction: SwiftProtobuf.Message, S
     var _parameterSetVersion: Int64 = 0
     var _deadlineMs: Int64 = 0
     var _cancel: Bool = false
+    var _supersedes: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2013,6 +2021,7 @@ nonisolated extension Margin_V1_LiquidationInstruction: SwiftProtobuf.Message, S
       _parameterSetVersion = source._parameterSetVersion
       _deadlineMs = source._deadlineMs
       _cancel = source._cancel
+      _supersedes = source._supersedes
     }
   }
 
@@ -2048,6 +2057,7 @@ nonisolated extension Margin_V1_LiquidationInstruction: SwiftProtobuf.Message, S
         case 15: try { try decoder.decodeSingularInt64Field(value: &_storage._parameterSetVersion) }()
         case 16: try { try decoder.decodeSingularInt64Field(value: &_storage._deadlineMs) }()
         case 17: try { try decoder.decodeSingularBoolField(value: &_storage._cancel) }()
+        case 18: try { try decoder.decodeSingularStringField(value: &_storage._supersedes) }()
         default: break
         }
       }
@@ -2107,6 +2117,9 @@ nonisolated extension Margin_V1_LiquidationInstruction: SwiftProtobuf.Message, S
       if _storage._cancel != false {
         try visitor.visitSingularBoolField(value: _storage._cancel, fieldNumber: 17)
       }
+      if !_storage._supersedes.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._supersedes, fieldNumber: 18)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2133,6 +2146,7 @@ nonisolated extension Margin_V1_LiquidationInstruction: SwiftProtobuf.Message, S
         if _storage._parameterSetVersion != rhs_storage._parameterSetVersion {return false}
         if _storage._deadlineMs != rhs_storage._deadlineMs {return false}
         if _storage._cancel != rhs_storage._cancel {return false}
+        if _storage._supersedes != rhs_storage._supersedes {return false}
         return true
       }
       if !storagesAreEqual {return false}

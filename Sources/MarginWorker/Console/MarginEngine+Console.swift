@@ -36,7 +36,7 @@ extension MarginEngine {
             parameterSetVersion: active?.version, valuationAsset: active?.valuationAsset ?? "", nowMs: now,
             referenceRestored: referenceReady, ready: isReady, partitions: partitions, markets: markets,
             accountsByHealth: counts, unmargined: unmargined, nearest: Array(rows.prefix(max(0, nearestCount))),
-            outstanding: liquidation.outstanding.values.map(Self.consoleInstruction).sorted { ($0.deadlineMs, $0.accountID) < ($1.deadlineMs, $1.accountID) },
+            outstanding: liquidation.outstanding.values.filter(\.isLive).map(Self.consoleInstruction).sorted { ($0.deadlineMs, $0.accountID) < ($1.deadlineMs, $1.accountID) },
             queued: liquidation.queuedAccounts.sorted(), latencyP50Ms: percentile(0.5), latencyP99Ms: percentile(0.99))
     }
 

@@ -1,0 +1,78 @@
+import Foundation
+import KafkaClient
+import MarginCore
+import MarginSchema
+import Testing
+import TestSupport
+@testable import MarginWorker
+
+/// An instruction id names one plan content forever: after a cancel the next plan for the same
+/// account version takes a new round (and id), and a replacing instruction names the one it voids.
+@Suite("Instruction identity", .serialized)
+struct InstructionIdentityTests {
+    @Test("Crash, rebound with cancel, crash again at the same version: a new id, never a reused one")
+    func idsAreNeverReusedAfterACancel() async throws {
+        let harness = try await WorkerHarness(partitions: 1)
+        _ = try await WorkerLiquidationTests.seed(harness, leveraged: 2)
+        let worker = harness.start("ids")
+        try await withDeadline(seconds: 60, "healthy results") { await harness.outputs.wait { $0.latestResults().count == 4 } }
+        func crash(_ index: Double) async throws {
+            harness.clock.advance(100)
+            try await harness.publish(market: TestWorld.eth(index: index, at: harness.clock.value))
+        }
+        try await crash(2_600)
+        try await withDeadline(seconds: 30, "first instructions") {
+            await harness.outputs.wait { WorkerLiquidationTests.instructions($0).filter { !$0.cancel }.count >= 2 }
+        }
+        try await crash(3_000)
+        try await withDeadline(seconds: 30, "cancels") {
+            await harness.outputs.wait { WorkerLiquidationTests.instructions($0).filter(\.cancel).count >= 2 }
+        }
+        try await crash(2_550)
+        try await withDeadline(seconds: 30, "second instructions") {
+            await harness.outputs.wait { WorkerLiquidationTests.instructions($0).filter { !$0.cancel }.count >= 4 }
+        }
+        let issued = WorkerLiquidationTests.instructions(await harness.outputs.elements).filter { !$0.cancel }
+        // Same account version (1) both times: the second plan is round 1 with its own id.
+        var contentByID: [String: Data] = [:]
+        for instruction in issued {
+            var content = instruction
+            content.deadlineMs = 0
+            let bytes = SchemaCoding.encode(content, format: .protobuf)
+            if let earlier = contentByID[instruction.id] { #expect(earlier == bytes, "id \(instruction.id) reused with different content") }
+            contentByID[instruction.id] = bytes
+        }
+        #expect(Set(issued.map(\.id)).count == 4)
+        #expect(Set(issued.map(\.planRound)) == [0, 1])
+        #expect(issued.filter { $0.planRound == 1 }.allSatisfy { $0.id == DeterministicID.make("liq", [$0.accountID, "1", "1"]) })
+        // After a cancel nothing is outstanding, so the new instruction supersedes nothing.
+        #expect(issued.allSatisfy { $0.supersedes.isEmpty })
+        await worker.stop()
+        await harness.shutdown()
+    }
+
+    @Test("A new account version replaces the outstanding instruction and names it in supersedes")
+    func newVersionSupersedes() async throws {
+        let harness = try await WorkerHarness(partitions: 1)
+        _ = try await WorkerLiquidationTests.seed(harness, leveraged: 1)
+        let worker = harness.start("sup")
+        try await withDeadline(seconds: 60, "healthy results") { await harness.outputs.wait { $0.latestResults().count == 3 } }
+        harness.clock.advance(100)
+        try await harness.publish(market: TestWorld.eth(index: 2_600, at: harness.clock.value))
+        try await withDeadline(seconds: 30, "the first instruction") {
+            await harness.outputs.wait { WorkerLiquidationTests.instructions($0).contains { !$0.cancel } }
+        }
+        let first = try #require(WorkerLiquidationTests.instructions(await harness.outputs.elements).first { !$0.cancel })
+        // A partial fill arrives as version 2: the re-plan voids the first instruction.
+        var filled = WorkerLiquidationTests.leveraged(1, version: 2)[0]
+        filled.positions[0].quantity = 29
+        try await harness.publish(account: filled)
+        try await withDeadline(seconds: 30, "the replacing instruction") {
+            await harness.outputs.wait { WorkerLiquidationTests.instructions($0).contains { !$0.cancel && $0.accountVersion == 2 } }
+        }
+        let second = try #require(WorkerLiquidationTests.instructions(await harness.outputs.elements).first { !$0.cancel && $0.accountVersion == 2 })
+        #expect(second.supersedes == first.id && second.id != first.id)
+        await worker.stop()
+        await harness.shutdown()
+    }
+}
