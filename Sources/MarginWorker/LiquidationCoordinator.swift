@@ -197,7 +197,10 @@ struct LiquidationCoordinator: Sendable {
             }
             guard let plan = try? planner.plan(account: account, catalog: reference.catalog, books: reference.books,
                                                markets: reference.markets, caps: caps, underlyingCaps: underlyingCaps) else { continue }
-            if plan.legs.isEmpty {
+            // Bankrupt with nothing left to close: one `bankrupt` instruction without legs carries the
+            // deficit to the insurance fund; it stays outstanding until the account changes.
+            let nothingToClose = plan.reason == .bankrupt && !account.positions.contains { $0.quantity != 0 }
+            if plan.legs.isEmpty && !nothingToClose {
                 queued += 1 // no budget left this window: waits for the next, in severity order
                 queuedIDs.insert(key.id)
                 continue
@@ -209,7 +212,7 @@ struct LiquidationCoordinator: Sendable {
                 }
             }
             let id = DeterministicID.make("liq", [key.id, String(account.version), String(round)])
-            let deadline = now + settings.deadlineMs
+            let deadline = nothingToClose ? Int64.max : now + settings.deadlineMs
             var message = Margin_V1_LiquidationInstruction()
             message.id = id
             message.accountID = key.id
@@ -234,7 +237,7 @@ struct LiquidationCoordinator: Sendable {
             message.expectedMaintenanceAfter = plan.expectedMaintenanceAfter
             message.estimatedDeficit = plan.estimatedDeficit
             message.parameterSetVersion = calculator.parameters.version
-            message.deadlineMs = deadline
+            message.deadlineMs = nothingToClose ? 0 : deadline  // 0: no deadline (nothing to execute)
             message.supersedes = supersedes
             let state = OutstandingInstruction(id: id, accountID: key.id, accountVersion: account.version, round: round,
                                                deadlineMs: deadline, partition: key.partition)

@@ -76,3 +76,32 @@ struct InstructionIdentityTests {
         await harness.shutdown()
     }
 }
+
+extension InstructionIdentityTests {
+    @Test("A bankrupt account with nothing left to close gets one bankrupt instruction with its deficit, then leaves the queue")
+    func bankruptWithNothingToClose() async throws {
+        let harness = try await WorkerHarness(partitions: 1)
+        let now = harness.clock.value
+        try await harness.publish(instruments: TestWorld.instruments)
+        try await harness.publish(market: TestWorld.btc(index: 60_000, at: now))
+        try await harness.publish(market: TestWorld.eth(index: 3_000, at: now))
+        try await harness.publish(market: TestWorld.usdc(at: now))
+        try await harness.publish(account: Account(id: "broke", version: 1, balances: ["USDC": -5_000]))
+        let worker = harness.start("bk")
+        try await withDeadline(seconds: 60, "the bankrupt instruction") {
+            await harness.outputs.wait { WorkerLiquidationTests.instructions($0).contains { $0.accountID == "broke" } }
+        }
+        // More windows pass (and a market tick): no second message for the same account state.
+        harness.clock.advance(60_000)
+        try await harness.publish(market: TestWorld.usdc(at: harness.clock.value))
+        try await Task.sleep(for: .milliseconds(600)) // bounded quiet period (30 planning windows): asserting no repeat
+        let messages = WorkerLiquidationTests.instructions(await harness.outputs.elements).filter { $0.accountID == "broke" }
+        #expect(messages.count == 1)
+        let message = try #require(messages.first)
+        #expect(message.reason == .bankrupt && message.legs.isEmpty && abs(message.estimatedDeficit - 5_000) < 1e-6)
+        #expect(message.id == DeterministicID.make("liq", ["broke", "1", "0"]))
+        #expect(await worker.service.engine.status().queuedLiquidations == 0)
+        await worker.stop()
+        await harness.shutdown()
+    }
+}
