@@ -178,8 +178,10 @@ public final class DemoRunner: Sendable {
         }
         for instrument in market.instruments { try await send(topics.instruments, instrument.name, SchemaCoding.encode(instrument.proto, format: .protobuf)) }
         let clock = Atomic<Int64>(market.startMs)
-        try await send(topics.market, "BTC", SchemaCoding.encode(market.snapshot(at: market.startMs, path: options.path).proto, format: .protobuf))
+        // USDC first: the calibrator starts from the topic's latest record, the BTC opening snapshot,
+        // so its version 1 is the set the accounts were generated against.
         try await send(topics.market, "USDC", SchemaCoding.encode(market.stablecoin(at: market.startMs).proto, format: .protobuf))
+        try await send(topics.market, "BTC", SchemaCoding.encode(market.snapshot(at: market.startMs, path: options.path).proto, format: .protobuf))
         for account in accounts { try await send(topics.accounts, account.id, SchemaCoding.encode(account.proto, format: .protobuf)) }
         try await producer.flush()
 
