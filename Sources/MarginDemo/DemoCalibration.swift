@@ -1,3 +1,5 @@
+import Foundation
+import KafkaClient
 import MarginBacktest
 import MarginCore
 import MarginSchema
@@ -24,17 +26,18 @@ enum DemoCalibration {
         return CalibratorConfiguration(worker: worker, paramsID: paramsID)
     }
 
-    /// The first version the calibrator will publish for the opening snapshot (the account generator
-    /// sizes accounts against it; calibration is deterministic, so it is the same set).
+    /// The first version the calibrator will publish for the opening snapshot, computed by the
+    /// calibrator's own core (the account generator sizes accounts against it; calibration is
+    /// deterministic, so it is the same set).
     static func initialParameters(seed: [PriceHistory], configuration: CalibratorConfiguration,
-                                  timestampMs: Int64, index: Double) throws -> RiskParameters {
-        let calibration = configuration.worker.calibration
-        let model = try calibration.modelSettings()
-        var live = try LiveCalibration(settings: calibration.liveSettings(), lambda: model.lambda)
-        for history in seed { live.seed(history) }
-        _ = live.observe(underlying: "BTC", timestampMs: timestampMs, price: index)
-        let result = try live.calibrate(with: try RiskModelCalibrator(settings: model), previous: [:])
-        return try RiskPresets.load(calibration.base).applyingCalibration(result, settings: model, id: paramsID, version: 1)
+                                  opening: UnderlyingMarket) throws -> RiskParameters {
+        var core = try CalibratorCore(configuration: configuration, seed: seed)
+        let record = KafkaMessage(topic: configuration.worker.topics.market, partition: 0, offset: 0, key: Data(opening.underlying.utf8),
+                                  value: SchemaCoding.encode(opening.proto, format: .protobuf), timestampMs: opening.timestampMs)
+        guard let parameters = try core.observe(record).parameters else {
+            throw MarginError.invalidInput(field: "demo", reason: "the calibrator published no parameters for the opening snapshot")
+        }
+        return parameters
     }
 
     /// One published version as the summary shows it.

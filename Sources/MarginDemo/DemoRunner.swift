@@ -154,8 +154,7 @@ public final class DemoRunner: Sendable {
         let opening = market.snapshot(at: market.startMs, path: options.path)
         let seed = try DemoCalibration.seed(before: UTCDay.day(ofUnixMs: market.startMs))
         var calibratorConfiguration = DemoCalibration.configuration(brokers: "")
-        let parameters = try DemoCalibration.initialParameters(seed: seed, configuration: calibratorConfiguration,
-                                                               timestampMs: market.startMs, index: opening.indexPrice)
+        let parameters = try DemoCalibration.initialParameters(seed: seed, configuration: calibratorConfiguration, opening: opening)
         let calculator = MarginCalculator(parameters: parameters)
         say("market: Deribit BTC chain of \(DemoMarket.expiryLabel(market.startMs)), index \(String(format: "%.2f", market.index)), \(market.instruments.count) instruments")
         var fit: [String: Double] = [:]
