@@ -51,6 +51,10 @@ struct LiquidationCoordinator: Sendable {
     private var underlyingUsed: [String: Double] = [:]
     private var underlyingBudget: [String: Double?] = [:]
     private(set) var queuedCount = 0
+    /// What planning could not use this window (an instrument's liquidity terms, an account's plan),
+    /// reported once when it first fails (the engine logs it): never dropped silently.
+    private(set) var newFailures: [String] = []
+    private var previousFailures: Set<String> = []
     /// Accounts waiting for anti-cascade budget, by id.
     private(set) var queuedAccounts: Set<String> = []
 
@@ -141,11 +145,17 @@ struct LiquidationCoordinator: Sendable {
         let policy = self.policy
         let valuation = calculator.valuationPrice(in: reference.markets)
         let windowShare = Double(max(1, settings.budgetWindowMs)) / 86_400_000
+        var failures: Set<String> = []
         func terms(_ instrument: Instrument) -> InstrumentLiquidity? {
             guard instrument.kind != .spot, let market = reference.markets[instrument.underlying] else { return nil }
             let model = calculator.parameters.riskUnit(for: instrument.underlying)?.liquidityCost ?? policy.costModel
-            return try? InstrumentLiquidity(instrument: instrument, market: market, riskBook: reference.books[instrument.underlying],
-                                            valuationPrice: valuation, nowMs: market.timestampMs, fallbackVolatility: model.fallbackVolatility)
+            do {
+                return try InstrumentLiquidity(instrument: instrument, market: market, riskBook: reference.books[instrument.underlying],
+                                               valuationPrice: valuation, nowMs: market.timestampMs, fallbackVolatility: model.fallbackVolatility)
+            } catch {
+                failures.insert("liquidity terms of \(instrument.name): \(error)")
+                return nil
+            }
         }
         let planner = LiquidationPlanner(calculator: calculator, policy: policy)
         // Severity order: shortfall relative to MM, then larger requirement, then id.
@@ -195,8 +205,15 @@ struct LiquidationCoordinator: Sendable {
                     underlyingCaps[instrument.underlying] = max(0, budget - underlyingUsed[instrument.underlying, default: 0])
                 }
             }
-            guard let plan = try? planner.plan(account: account, catalog: reference.catalog, books: reference.books,
-                                               markets: reference.markets, caps: caps, underlyingCaps: underlyingCaps) else { continue }
+            let planned: LiquidationPlan?
+            do {
+                planned = try planner.plan(account: account, catalog: reference.catalog, books: reference.books,
+                                           markets: reference.markets, caps: caps, underlyingCaps: underlyingCaps)
+            } catch {
+                failures.insert("plan of account \(key.id): \(error)")
+                continue
+            }
+            guard let plan = planned else { continue }
             // Bankrupt with nothing left to close: one `bankrupt` instruction without legs carries the
             // deficit to the insurance fund; it stays outstanding until the account changes.
             let nothingToClose = plan.reason == .bankrupt && !account.positions.contains { $0.quantity != 0 }
@@ -248,6 +265,8 @@ struct LiquidationCoordinator: Sendable {
         }
         queuedCount = queued
         queuedAccounts = queuedIDs
+        newFailures = failures.subtracting(previousFailures).sorted()
+        previousFailures = failures
         return (records, commits)
     }
 

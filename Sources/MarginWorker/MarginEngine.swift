@@ -449,6 +449,7 @@ public actor MarginEngine {
         let planned = liquidation.plan(now: now, shards: shards, calculator: calculator, reference: reference, stale: staleUnderlyings, publisher: outputs)
         batch.records.append(contentsOf: planned.records)
         batch.liquidationCommits.append(contentsOf: planned.commits)
+        for failure in liquidation.newFailures { logger.warning("liquidation planning: cannot use \(failure)") }
         metrics.liquidationQueue(liquidation.queuedCount)
         maxQueued = max(maxQueued, liquidation.queuedCount)
     }
