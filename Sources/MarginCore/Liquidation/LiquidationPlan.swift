@@ -39,4 +39,10 @@ public struct LiquidationPlan: Sendable, Hashable {
     public var severity: Double
     /// What binds before the plan, e.g. `BTC: spot -16% vol up` (the unit with the largest loss).
     public var bindingScenario: String
+    /// The plan closes every position (as far as this window's budget allows): the account's
+    /// equity was below `closeOutEquity`, or no reduce-only step restored the target.
+    public var fullCloseOut: Bool
+    /// A full close-out chosen because no reduce-only step released margin
+    /// (``fullCloseOut`` is then true).
+    public var fellBackToCloseOut: Bool
 }

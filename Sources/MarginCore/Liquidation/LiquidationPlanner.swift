@@ -1,11 +1,19 @@
-/// Plans reduce-only close-outs for a liquidatable account: greedily closes the chunk with the
-/// best benefit per cost — benefit is the maintenance requirement released net of the cost paid,
-/// cost is the book walk and impact of ``LiquidityCostModel`` (the increment of the close-out cost
-/// of the instrument's whole planned quantity) + penalty — until equity ≥ MM × (1 + buffer).
+/// Plans close-outs for a liquidatable account until equity ≥ MM × (1 + buffer).
+///
+/// Each round it takes the step with the best benefit per cost — benefit is the maintenance
+/// requirement released net of the cost paid, cost is the book walk and impact of
+/// ``LiquidityCostModel`` (the increment of the close-out cost of the instrument's whole planned
+/// quantity) + penalty. A step closes a chunk of one position, or of a *structure*: every position
+/// of one underlying (or of the whole account) in proportion, so that offsetting legs (spreads,
+/// boxes, butterflies, calendars) are unwound together when closing one leg alone would raise MM.
+/// When no reduce-only step releases margin and the target is still missed, the plan falls back to
+/// a full close-out (``LiquidationPlan/fullCloseOut``); accounts with equity below
+/// `closeOutEquity` (or negative) are closed out from the start.
+///
 /// Chunks are capped by `depthFraction` of the depth within `priceBand` of the reference price
 /// (`noBookChunkFraction` of the position without a book), by the anti-cascade caps per instrument
-/// and per underlying, and rounded to lots. The last leg is sized exactly (bisection) and rounded up
-/// to the lot size. Deterministic.
+/// and per underlying, and rounded to lots. The last step is sized exactly (bisection) and rounded
+/// up to the lot size. Deterministic.
 public struct LiquidationPlanner: Sendable {
     public let calculator: MarginCalculator
     public let policy: LiquidationPolicy
@@ -35,133 +43,39 @@ public struct LiquidationPlanner: Sendable {
         guard start.equity < start.maintenanceRequirement || start.equity < policy.closeOutEquity && !account.positions.isEmpty else {
             return nil
         }
-        let terms = try executionTerms(account, catalog: catalog, books: books, markets: markets)
-        // Closing at the mark moves a position's value into cash: equity is unchanged but for costs.
         let explained = try calculator.explain(exposure, books: books, markets: markets)
-        var valuePerContract: [String: Double] = [:]
-        for component in explained.equityComponents where component.kind == .position && component.quantity != 0 {
-            valuePerContract[component.name] = component.value / component.quantity
-        }
-        let cash = calculator.parameters.valuationAsset
-        func reduce(_ account: inout Account, index: Int, by quantity: Double) {
-            let position = account.positions[index]
-            let delta = quantity * sign(position.quantity)
-            account.positions[index].quantity -= delta
-            account.balances[cash, default: 0] += delta * (valuePerContract[position.instrument] ?? 0)
-        }
-        let closeAll = start.equity < 0 || start.equity < policy.closeOutEquity
-        var current = account
-        var legs: [String: LiquidationLegPlan] = [:]
-        var order: [String] = []
-        var costPaid = 0.0
-        var summary = start
-        var deltaUsed: [String: Double] = [:]
-        var originalSize: [String: Double] = [:]
-        for position in account.positions { originalSize[position.instrument] = abs(position.quantity) }
-
-        func evaluate(_ account: Account) throws(MarginError) -> MarginSummary {
-            let exposure = try AccountExposure(account: account, catalog: catalog, books: books, parameters: calculator.parameters)
-            return try calculator.summary(exposure, books: books, markets: markets)
-        }
-        func target(_ s: MarginSummary) -> Double { s.maintenanceRequirement * (1 + policy.targetBuffer) }
-        func met(_ s: MarginSummary, cost: Double) -> Bool { s.equity - cost >= target(s) - 1e-12 * max(1, target(s)) }
-
-        var guardCount = 0
-        while !(closeAll ? current.positions.allSatisfy { $0.quantity == 0 } : met(summary, cost: costPaid)) {
-            guardCount += 1
-            if guardCount > 10_000 { break }
-            // Candidates: the largest allowed chunk of each open position.
-            var best: (index: Int, quantity: Double, score: Double, after: MarginSummary, cost: Double)?
-            for (index, position) in current.positions.enumerated() where position.quantity != 0 {
-                guard let term = terms[position.instrument] else { continue }
-                let used = legs[position.instrument]?.quantity ?? 0
-                var chunk = min(abs(position.quantity), caps[position.instrument].map { max(0, $0 - used) } ?? .infinity)
-                if let cap = underlyingCaps[term.liquidity.instrument.underlying], term.liquidity.deltaNotional > 0 {
-                    chunk = min(chunk, max(0, cap - deltaUsed[term.liquidity.instrument.underlying, default: 0]) / term.liquidity.deltaNotional)
-                }
-                chunk = min(chunk, chunkCap(term, side: .closing(quantity: position.quantity), original: originalSize[position.instrument] ?? 0))
-                chunk = floorToLot(chunk, lot: term.lotSize, remaining: abs(position.quantity))
-                guard chunk > 0 else { continue }
-                var reduced = current
-                reduce(&reduced, index: index, by: chunk)
-                let after = try evaluate(reduced)
-                let cost = executionCost(chunk, term: term, side: .closing(quantity: position.quantity), accumulated: used)
-                let released = summary.maintenanceRequirement - after.maintenanceRequirement
-                let benefit = released - cost
-                let score = benefit / max(cost, 1e-12)
-                if closeAll || benefit > 0 {
-                    if best == nil || score > best!.score + 1e-12 { best = (index, chunk, score, after, cost) }
-                }
+        var state = try PlanningState(planner: self, account: account, start: start, explained: explained,
+                                      terms: executionTerms(account, catalog: catalog, books: books, markets: markets),
+                                      catalog: catalog, books: books, markets: markets, caps: caps, underlyingCaps: underlyingCaps)
+        var closeOut = start.equity < 0 || start.equity < policy.closeOutEquity
+        var fellBack = false
+        var rounds = 0
+        while !(closeOut ? state.allClosed : state.meetsTarget), rounds < 10_000 {
+            rounds += 1
+            guard var best = try state.bestStep(closeOut: closeOut) else {
+                if closeOut { break }
+                // Nothing reduce-only releases margin: close everything out instead.
+                closeOut = true
+                fellBack = true
+                continue
             }
-            guard var choice = best else { break }
-            let position = current.positions[choice.index]
-            let term = terms[position.instrument]!
-            let side = BookSide.closing(quantity: position.quantity)
-            let used = legs[position.instrument]?.quantity ?? 0
-            if !closeAll, met(choice.after, cost: costPaid + choice.cost) {
-                // Size the last leg exactly: the smallest quantity that meets the target.
-                var low = 0.0, high = choice.quantity
-                for _ in 0..<80 {
-                    let mid = 0.5 * (low + high)
-                    var trial = current
-                    reduce(&trial, index: choice.index, by: mid)
-                    let after = try evaluate(trial)
-                    if met(after, cost: costPaid + executionCost(mid, term: term, side: side, accumulated: used)) { high = mid } else { low = mid }
-                }
-                let quantity = min(choice.quantity, ceilToLot(high, lot: term.lotSize))
-                var trial = current
-                reduce(&trial, index: choice.index, by: quantity)
-                choice = (choice.index, quantity, choice.score, try evaluate(trial), executionCost(quantity, term: term, side: side, accumulated: used))
+            if !closeOut, state.meets(best.after, cost: state.costPaid + best.cost) {
+                best = try state.smallestMeeting(best)
             }
-            reduce(&current, index: choice.index, by: choice.quantity)
-            if abs(current.positions[choice.index].quantity) < 1e-12 { current.positions[choice.index].quantity = 0 }
-            costPaid += choice.cost
-            summary = choice.after
-            deltaUsed[term.liquidity.instrument.underlying, default: 0] += choice.quantity * term.liquidity.deltaNotional
-            let total = used + choice.quantity
-            let walk = term.model.closeCost(total, side: side, terms: term.liquidity)
-            if legs[position.instrument] == nil { order.append(position.instrument) }
-            legs[position.instrument] = LiquidationLegPlan(
-                instrument: position.instrument, side: side == .bid ? .sell : .buy, quantity: total,
-                limitPrice: walk.worstPrice(quoteToValuation: term.liquidity.quoteToValuation),
-                expectedCost: (legs[position.instrument]?.expectedCost ?? 0) + choice.cost)
+            state.apply(best)
         }
-        // Drop legs the others make unnecessary (the greedy order can leave one behind).
-        if !closeAll, met(summary, cost: costPaid), order.count > 1 {
-            var index = 0
-            while index < order.count, order.count > 1 {
-                let dropped = order[index]
-                var trial = account
-                var cost = 0.0
-                for name in order where name != dropped {
-                    let leg = legs[name]!
-                    let position = trial.positions.firstIndex { $0.instrument == name }!
-                    reduce(&trial, index: position, by: leg.quantity)
-                    cost += leg.expectedCost
-                }
-                let after = try evaluate(trial)
-                if met(after, cost: cost) {
-                    legs[dropped] = nil
-                    order.remove(at: index)
-                    current = trial
-                    summary = after
-                    costPaid = cost
-                } else {
-                    index += 1
-                }
-            }
-        }
-        let equityAfter = summary.equity - costPaid
-        let allClosed = current.positions.allSatisfy { $0.quantity == 0 }
-        let meets = met(summary, cost: costPaid)
+        if !closeOut { try state.dropUnneededLegs() }
+        let equityAfter = state.summary.equity - state.costPaid
+        let allClosed = state.allClosed
         let bankrupt = start.equity < 0 || (allClosed && equityAfter < 0)
         return LiquidationPlan(
-            reason: bankrupt ? .bankrupt : .maintenanceBreach, legs: order.map { legs[$0]! },
+            reason: bankrupt ? .bankrupt : .maintenanceBreach, legs: state.order.map { state.legs[$0]! },
             equityBefore: start.equity, maintenanceBefore: start.maintenanceRequirement, initialBefore: start.initialRequirement,
-            expectedEquityAfter: equityAfter, expectedMaintenanceAfter: summary.maintenanceRequirement,
-            estimatedDeficit: bankrupt ? max(0, -equityAfter) : 0, meetsTarget: meets || (allClosed && !bankrupt),
+            expectedEquityAfter: equityAfter, expectedMaintenanceAfter: state.summary.maintenanceRequirement,
+            estimatedDeficit: bankrupt ? max(0, -equityAfter) : 0, meetsTarget: state.meetsTarget || (allClosed && !bankrupt),
             severity: start.maintenanceRequirement > 0 ? (start.maintenanceRequirement - start.equity) / start.maintenanceRequirement : 1,
-            bindingScenario: explained.riskUnits.max { $0.worstLoss < $1.worstLoss }.map { "\($0.underlying): \($0.bindingLabel)" } ?? "")
+            bindingScenario: explained.riskUnits.max { $0.worstLoss < $1.worstLoss }.map { "\($0.underlying): \($0.bindingLabel)" } ?? "",
+            fullCloseOut: closeOut && !state.order.isEmpty, fellBackToCloseOut: fellBack)
     }
 
     /// Cost of closing `quantity` more contracts after `accumulated` already planned, valuation
@@ -191,8 +105,6 @@ public struct LiquidationPlanner: Sendable {
         guard lot > 0 else { return quantity }
         return (quantity / lot - 1e-9).rounded(.up) * lot
     }
-
-    func sign(_ x: Double) -> Double { x < 0 ? -1 : 1 }
 
     /// Terms of every position's instrument (spot assets are balances and never closed here).
     func executionTerms(_ account: Account, catalog: InstrumentCatalog, books: [String: RiskBook],
