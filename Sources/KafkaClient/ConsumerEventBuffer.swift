@@ -11,6 +11,11 @@ public enum KafkaConsumerEvent: Sendable {
     /// Partitions taken away by a group rebalance, or released on close. Records of these
     /// partitions delivered before this event were fetched while they were owned.
     case partitionsRevoked([TopicPartition])
+    /// The consumer reached the end of a partition: `nextOffset` is its position, past any
+    /// transaction markers (which are never delivered as records). Only with
+    /// ``KafkaConsumerConfiguration/partitionEndEvents``; sent again each time the end is reached
+    /// after new records.
+    case partitionEnd(TopicPartition, nextOffset: Int64)
     /// A client-level error (fatal errors, all brokers down); consumption continues unless fatal.
     case error(KafkaError)
 }

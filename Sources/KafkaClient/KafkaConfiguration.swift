@@ -71,11 +71,15 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
     /// Events buffered between the polling thread and the consumer of ``KafkaConsumer/events``;
     /// when full the polling thread waits (back-pressure) instead of growing memory.
     public var bufferCapacity: Int
+    /// Deliver ``KafkaConsumerEvent/partitionEnd(_:nextOffset:)`` when a partition's end is reached
+    /// (`enable.partition.eof`): how a reader knows it has caught up on a topic written
+    /// transactionally, whose high watermark lies past a commit marker no record carries.
+    public var partitionEndEvents: Bool
 
     public init(common: KafkaConfiguration, groupID: String? = nil, autoOffsetReset: OffsetReset = .earliest,
                 enableAutoCommit: Bool = false, enableAutoOffsetStore: Bool = false, readCommitted: Bool = true,
                 sessionTimeoutMs: Int = 10_000, heartbeatIntervalMs: Int = 1_000, maxPollIntervalMs: Int = 300_000, fetchWaitMaxMs: Int = 100,
-                bufferCapacity: Int = 1_000, assignmentStartOffset: KafkaOffset? = nil) {
+                bufferCapacity: Int = 1_000, assignmentStartOffset: KafkaOffset? = nil, partitionEndEvents: Bool = false) {
         self.common = common
         self.groupID = groupID
         self.autoOffsetReset = autoOffsetReset
@@ -88,6 +92,7 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
         self.fetchWaitMaxMs = fetchWaitMaxMs
         self.bufferCapacity = bufferCapacity
         self.assignmentStartOffset = assignmentStartOffset
+        self.partitionEndEvents = partitionEndEvents
     }
 
     func librdkafkaProperties() -> [(String, String)] {
@@ -101,7 +106,7 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
             "max.poll.interval.ms": String(maxPollIntervalMs),
             "fetch.wait.max.ms": String(fetchWaitMaxMs),
             "partition.assignment.strategy": "cooperative-sticky",
-            "enable.partition.eof": "false",
+            "enable.partition.eof": String(partitionEndEvents),
         ]
         // librdkafka wants a group id even for manual assignment; a private one is never joined.
         values["group.id"] = groupID ?? "\(common.clientID)-unmanaged"

@@ -104,7 +104,10 @@ public final class KafkaConsumer: Sendable {
     static func event(from message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaConsumerEvent? {
         let m = message.pointee
         if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { return nil }
+            if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+                return .partitionEnd(TopicPartition(topic: topic, partition: m.partition), nextOffset: m.offset)
+            }
             let detail = m.payload.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: m.len), as: UTF8.self) }
             return .error(KafkaError(code: m.err, context: detail))
         }

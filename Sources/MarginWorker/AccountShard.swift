@@ -36,15 +36,20 @@ struct AccountShard: Sendable {
     /// The high watermark seen at assignment: the shard is restored once it has read up to it.
     var restoreTarget: Int64
     var restored: Bool
-    /// Offset of the next record to read (consumed position).
+    /// Offset of the next record to read (consumed position); a partition-end event moves it to
+    /// the partition's end, past transaction markers that no record carries.
     var nextOffset: Int64 = 0
+    /// When the partition was assigned, and whether its restore timeout has been reported.
+    let assignedAtMs: Int64
+    var restoreTimeoutReported = false
 
-    /// A shard starts unrestored; the engine marks it restored once it has read up to the target
-    /// (at once for an empty partition).
-    init(partition: Int32, restoreTarget: Int64) {
+    /// A shard starts unrestored; the engine marks it restored once its position reaches the
+    /// target or the partition's end (at once for an empty partition).
+    init(partition: Int32, restoreTarget: Int64, assignedAtMs: Int64) {
         self.partition = partition
         self.restoreTarget = restoreTarget
         self.restored = false
+        self.assignedAtMs = assignedAtMs
     }
 
     var isCaughtUp: Bool { nextOffset >= restoreTarget }

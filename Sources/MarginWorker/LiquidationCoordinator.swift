@@ -37,8 +37,11 @@ struct LiquidationCommit: Sendable {
 /// side within the price band, budgetVolumeFraction × 24 h volume × window / 24 h)` contracts; an
 /// underlying `budget_fraction × Σ` over its futures and perpetuals of the mean of both sides' depth
 /// within the band, plus the same volume share, in delta notional (valuation units: option legs
-/// count `|Δ| × notional`). An instrument with neither depth nor volume has no instrument budget
-/// (the planner's no-book chunk cap applies).
+/// count `|Δ| × notional`). An instrument with neither depth nor volume may use only
+/// `no_book_cap` contracts (default 0: not liquidated). Every budget is this instance's share
+/// (``budgetShare``: its partitions of the accounts topic over all of them), so N replicas together
+/// stay within the configured budget. A liquidatable account not instructed in a window is
+/// recorded in ``waiting`` with its reason.
 struct LiquidationCoordinator: Sendable {
     let settings: LiquidationSettings
     let topics: TopicNames
@@ -50,13 +53,19 @@ struct LiquidationCoordinator: Sendable {
     /// Delta notional instructed per underlying this window, and each underlying's budget.
     private var underlyingUsed: [String: Double] = [:]
     private var underlyingBudget: [String: Double?] = [:]
-    private(set) var queuedCount = 0
+    /// This instance's share of the global anti-cascade budget: the fraction of the accounts
+    /// topic's partitions it owns (N replicas together instruct at most the configured budget).
+    var budgetShare = 1.0
     /// What planning could not use this window (an instrument's liquidity terms, an account's plan),
     /// reported once when it first fails (the engine logs it): never dropped silently.
     private(set) var newFailures: [String] = []
     private var previousFailures: Set<String> = []
-    /// Accounts waiting for anti-cascade budget, by id.
-    private(set) var queuedAccounts: Set<String> = []
+    /// Liquidatable accounts not instructed in the last window, by id, with the reason
+    /// (``WaitingReason``).
+    private(set) var waiting: [AccountKey: WaitingReason] = [:]
+
+    var queuedCount: Int { waiting.count }
+    var queuedAccounts: Set<String> { Set(waiting.keys.map(\.id)) }
 
     init(settings: LiquidationSettings, topics: TopicNames) {
         self.settings = settings
@@ -85,6 +94,7 @@ struct LiquidationCoordinator: Sendable {
     }
 
     mutating func release(partition: Int32) {
+        waiting = waiting.filter { $0.key.partition != partition }
         outstanding = outstanding.filter { $0.value.partition != partition }
         candidates = candidates.filter { $0.key.partition != partition }
         cancels = cancels.filter { $0.partition != partition }
@@ -122,13 +132,8 @@ struct LiquidationCoordinator: Sendable {
         // Cancels for accounts that recovered.
         for key in cancels.sorted(by: { $0.id < $1.id }) {
             guard var state = outstanding[key.id], state.isLive else { continue }
-            var cancel = Margin_V1_LiquidationInstruction()
-            cancel.id = state.id
-            cancel.accountID = state.accountID
-            cancel.accountVersion = state.accountVersion
-            cancel.planRound = state.round
-            cancel.cancel = true
-            cancel.parameterSetVersion = calculator.parameters.version
+            let cancel = Margin_V1_LiquidationInstruction.cancel(id: state.id, accountID: state.accountID, accountVersion: state.accountVersion,
+                                                                 round: state.round, parameterSetVersion: calculator.parameters.version)
             records.append(publisher.record(topic: topics.liquidations, key: key.id, message: cancel, id: "\(state.id)-cancel"))
             state.cancelled = true
             records.append(Self.stateRecord(state, topic: topics.liquidationState, key: key))
@@ -167,8 +172,7 @@ struct LiquidationCoordinator: Sendable {
             if a.maintenanceRequirement != b.maintenanceRequirement { return a.maintenanceRequirement > b.maintenanceRequirement }
             return lhs.key.id < rhs.key.id
         }
-        var queued = 0
-        var queuedIDs = Set<String>()
+        var waiting: [AccountKey: WaitingReason] = [:]
         for (key, candidate) in ordered {
             guard shards[key.partition]?.restored == true else { continue }
             let account = candidate.account
@@ -189,20 +193,21 @@ struct LiquidationCoordinator: Sendable {
             var caps: [String: Double] = [:]
             var underlyingCaps: [String: Double] = [:]
             var deltaNotional: [String: Double] = [:]
+            var withoutDepth: [String] = []
             for position in account.positions where position.quantity != 0 {
                 guard let instrument = reference.catalog[position.instrument], let contract = terms(instrument) else { continue }
                 deltaNotional[instrument.name] = contract.deltaNotional
                 let depth = contract.depth(.closing(quantity: position.quantity), band: policy.priceBand)
                 let flow = policy.budgetVolumeFraction * (contract.book?.volume24h ?? 0) * windowShare
-                if depth > 0 || flow > 0 {
-                    caps[instrument.name] = max(0, max(settings.budgetFraction * depth, flow) - budgetUsed[instrument.name, default: 0])
-                }
+                let allowed = depth > 0 || flow > 0 ? max(settings.budgetFraction * depth, flow) : settings.noBookCap
+                if allowed <= 0 { withoutDepth.append(instrument.name) }
+                caps[instrument.name] = max(0, allowed * budgetShare - budgetUsed[instrument.name, default: 0])
                 if underlyingBudget[instrument.underlying] == nil {
                     underlyingBudget[instrument.underlying] = budget(of: instrument.underlying, reference: reference, terms: terms,
                                                                      windowShare: windowShare)
                 }
                 if let budget = underlyingBudget[instrument.underlying] ?? nil {
-                    underlyingCaps[instrument.underlying] = max(0, budget - underlyingUsed[instrument.underlying, default: 0])
+                    underlyingCaps[instrument.underlying] = max(0, budget * budgetShare - underlyingUsed[instrument.underlying, default: 0])
                 }
             }
             let planned: LiquidationPlan?
@@ -211,6 +216,7 @@ struct LiquidationCoordinator: Sendable {
                                            markets: reference.markets, caps: caps, underlyingCaps: underlyingCaps)
             } catch {
                 failures.insert("plan of account \(key.id): \(error)")
+                waiting[key] = .planError("\(error)")
                 continue
             }
             guard let plan = planned else { continue }
@@ -218,8 +224,8 @@ struct LiquidationCoordinator: Sendable {
             // deficit to the insurance fund; it stays outstanding until the account changes.
             let nothingToClose = plan.reason == .bankrupt && !account.positions.contains { $0.quantity != 0 }
             if plan.legs.isEmpty && !nothingToClose {
-                queued += 1 // no budget left this window: waits for the next, in severity order
-                queuedIDs.insert(key.id)
+                // Nothing may be instructed this window: waits for the next, in severity order.
+                waiting[key] = withoutDepth.isEmpty ? .budget : .noDepth(withoutDepth.sorted())
                 continue
             }
             for leg in plan.legs {
@@ -230,32 +236,9 @@ struct LiquidationCoordinator: Sendable {
             }
             let id = DeterministicID.make("liq", [key.id, String(account.version), String(round)])
             let deadline = nothingToClose ? Int64.max : now + settings.deadlineMs
-            var message = Margin_V1_LiquidationInstruction()
-            message.id = id
-            message.accountID = key.id
-            message.accountVersion = account.version
-            message.planRound = round
-            message.severity = plan.severity
-            message.reason = plan.reason == .bankrupt ? .bankrupt : .maintenanceBreach
-            message.equity = plan.equityBefore
-            message.maintenanceRequirement = plan.maintenanceBefore
-            message.initialRequirement = plan.initialBefore
-            message.bindingScenario = plan.bindingScenario
-            message.legs = plan.legs.map { leg in
-                var l = Margin_V1_LiquidationLeg()
-                l.instrument = leg.instrument
-                l.side = leg.side == .buy ? .buy : .sell
-                l.quantity = leg.quantity
-                l.limitPrice = leg.limitPrice
-                l.expectedCost = leg.expectedCost
-                return l
-            }
-            message.expectedEquityAfter = plan.expectedEquityAfter
-            message.expectedMaintenanceAfter = plan.expectedMaintenanceAfter
-            message.estimatedDeficit = plan.estimatedDeficit
-            message.parameterSetVersion = calculator.parameters.version
-            message.deadlineMs = nothingToClose ? 0 : deadline  // 0: no deadline (nothing to execute)
-            message.supersedes = supersedes
+            let message = plan.instruction(id: id, accountID: key.id, accountVersion: account.version, round: round,
+                                           parameterSetVersion: calculator.parameters.version,
+                                           deadlineMs: nothingToClose ? 0 : deadline, supersedes: supersedes) // 0: nothing to execute
             let state = OutstandingInstruction(id: id, accountID: key.id, accountVersion: account.version, round: round,
                                                deadlineMs: deadline, partition: key.partition)
             records.append(publisher.record(topic: topics.liquidations, key: key.id, message: message, id: id))
@@ -263,8 +246,7 @@ struct LiquidationCoordinator: Sendable {
             commits.append(LiquidationCommit(accountID: key.id, state: state, isInstruction: true))
             candidates[key] = nil
         }
-        queuedCount = queued
-        queuedAccounts = queuedIDs
+        self.waiting = waiting
         newFailures = failures.subtracting(previousFailures).sorted()
         previousFailures = failures
         return (records, commits)

@@ -22,6 +22,10 @@ public struct LiquidationSettings: Codable, Sendable, Hashable {
     /// underlying, this fraction of its futures' and perpetuals' depth, in delta notional.
     public var budgetFraction = 1.0
     public var budgetWindowMs: Int64 = 1_000
+    /// Contracts per window an instrument with neither displayed depth nor 24 h volume may be
+    /// instructed (before the instance's share). 0, the default: such an instrument is not
+    /// liquidated, and an account that needs it waits with reason `no_depth`.
+    public var noBookCap = 0.0
     /// An outstanding instruction expires (and is re-planned) after this long.
     public var deadlineMs: Int64 = 30_000
 
@@ -30,7 +34,7 @@ public struct LiquidationSettings: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case enabled, targetBuffer = "target_buffer", closeOutEquity = "close_out_equity", depthFraction = "depth_fraction"
         case penaltyRate = "penalty_rate", impactCoefficient = "impact_coefficient", budgetFraction = "budget_fraction"
-        case budgetWindowMs = "budget_window_ms", deadlineMs = "deadline_ms"
+        case budgetWindowMs = "budget_window_ms", deadlineMs = "deadline_ms", noBookCap = "no_book_cap"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -45,6 +49,7 @@ public struct LiquidationSettings: Codable, Sendable, Hashable {
         budgetFraction = try c.decodeIfPresent(Double.self, forKey: .budgetFraction) ?? d.budgetFraction
         budgetWindowMs = try c.decodeIfPresent(Int64.self, forKey: .budgetWindowMs) ?? d.budgetWindowMs
         deadlineMs = try c.decodeIfPresent(Int64.self, forKey: .deadlineMs) ?? d.deadlineMs
+        noBookCap = try c.decodeIfPresent(Double.self, forKey: .noBookCap) ?? d.noBookCap
     }
 
     func validate() throws {
@@ -56,5 +61,6 @@ public struct LiquidationSettings: Codable, Sendable, Hashable {
         if !(budgetFraction > 0) { try fail("budget_fraction", "must be > 0") }
         if budgetWindowMs < 1 { try fail("budget_window_ms", "must be positive") }
         if deadlineMs < 1 { try fail("deadline_ms", "must be positive") }
+        if !(noBookCap >= 0 && noBookCap <= 1e15) { try fail("no_book_cap", "must lie in [0, 1e15]") }
     }
 }

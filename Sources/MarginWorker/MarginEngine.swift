@@ -20,6 +20,9 @@ public actor MarginEngine {
     var referenceTargets: [TopicPartition: Int64] = [:]
     var referencePositions: [TopicPartition: Int64] = [:]
     public private(set) var referenceReady = false
+    /// When the reference restore began, and whether its timeout was reported.
+    var referenceRestoreStartMs: Int64?
+    var referenceTimeoutReported = false
     var shards: [Int32: AccountShard] = [:]
     /// Underlying → accounts exposed to it.
     var exposedAccounts: [String: Set<AccountKey>] = [:]
@@ -40,6 +43,9 @@ public actor MarginEngine {
     /// Market timestamp each underlying's books were last rebuilt for.
     var processedMarketMs: [String: Int64] = [:]
     var maxQueued = 0
+    /// Partitions of the accounts topic (all instances): this instance's budget share is the
+    /// fraction it owns. Nil until known (then the share is 1).
+    var accountsPartitionCount: Int?
 
     public init(configuration: WorkerConfiguration, outputs: OutputPublisher, logger: Logger,
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
@@ -64,12 +70,23 @@ public actor MarginEngine {
     /// Sets the positions up to which the reference topics must be read before serving.
     func setReferenceTargets(_ targets: [TopicPartition: Int64]) {
         referenceTargets = targets
+        referenceRestoreStartMs = clock()
         checkReferenceReady()
     }
 
     func handleReference(_ event: KafkaConsumerEvent) {
-        guard case .message(let message) = event else {
-            if case .error(let error) = event { logger.warning("reference consumer: \(error)") }
+        let message: KafkaMessage
+        switch event {
+        case .message(let record): message = record
+        case .partitionEnd(let partition, let next):
+            // The end of a partition, past any transaction marker: caught up whatever the watermark said.
+            referencePositions[partition] = max(referencePositions[partition] ?? 0, next, referenceTargets[partition] ?? 0)
+            checkReferenceReady()
+            return
+        case .error(let error):
+            logger.warning("reference consumer: \(error)")
+            return
+        case .partitionsAssigned, .partitionsRevoked:
             return
         }
         referencePositions[message.topicPartition] = message.offset + 1
@@ -107,10 +124,11 @@ public actor MarginEngine {
             for partition in partitions {
                 let high = (try? await watermarks(partition)) ?? 0
                 liquidation.restore(await liquidationState(partition.partition))
-                shards[partition.partition] = AccountShard(partition: partition.partition, restoreTarget: high)
+                shards[partition.partition] = AccountShard(partition: partition.partition, restoreTarget: high, assignedAtMs: clock())
                 logger.info("shard assigned", metadata: ["partition": "\(partition.partition)", "restore_to": "\(high)"])
                 markRestoredIfCaughtUp(partition.partition)
             }
+            updateBudgetShare()
             publishReferenceDeadLettersIfOwner()
         case .partitionsRevoked(let partitions):
             // Finish in-flight work, then release the state.
@@ -125,9 +143,15 @@ public actor MarginEngine {
                 metrics.accountsInShard(partition.partition, 0)
                 logger.info("shard revoked", metadata: ["partition": "\(partition.partition)", "accounts": "\(shard.accounts.count)"])
             }
+            updateBudgetShare()
         case .message(let message):
             handleAccountMessage(message)
             markRestoredIfCaughtUp(message.partition)
+        case .partitionEnd(let partition, let next):
+            // Caught up on a partition whose high watermark may lie past a commit marker.
+            guard partition.topic == configuration.topics.accounts, let shard = shards[partition.partition] else { return }
+            shards[partition.partition]!.nextOffset = max(shard.nextOffset, next, shard.restoreTarget)
+            markRestoredIfCaughtUp(partition.partition)
         case .error(let error):
             logger.warning("accounts consumer: \(error)")
         }
@@ -230,8 +254,9 @@ public actor MarginEngine {
 
     /// One coalescing window has passed.
     public func tick() async {
-        guard referenceReady else { return }
         let now = clock()
+        reportRestoreTimeouts(now: now)
+        guard referenceReady else { return }
         var affected = Set<AccountKey>()
         var force = false
         if rebuildAll {
@@ -451,6 +476,7 @@ public actor MarginEngine {
         batch.liquidationCommits.append(contentsOf: planned.commits)
         for failure in liquidation.newFailures { logger.warning("liquidation planning: cannot use \(failure)") }
         metrics.liquidationQueue(liquidation.queuedCount)
+        for (reason, count) in liquidation.waitingByReason { metrics.liquidationWaiting(reason: reason, count) }
         maxQueued = max(maxQueued, liquidation.queuedCount)
     }
 
@@ -538,7 +564,9 @@ public actor MarginEngine {
                 var result = try calculator.explain(exposure, books: reference.books, markets: reference.markets)
                 if let field = result.firstNonFiniteField { return errorResult(entry.account, .numerical("\(field) is not finite"), now: clock()) }
                 if let health = entry.effectiveHealth { result.health = health }
-                return result.proto(resultID: resultID(entry.account, result: result))
+                var answer = result.proto(resultID: resultID(entry.account, result: result))
+                answer.liquidation = liquidation.status(of: AccountKey(partition: shard.partition, id: accountID), health: entry.effectiveHealth)
+                return answer
             } catch {
                 return errorResult(entry.account, error, now: clock())
             }
@@ -568,7 +596,8 @@ public actor MarginEngine {
                             queuedLiquidations: liquidation.queuedCount, outstandingInstructions: liquidation.outstandingCount,
                             maxQueuedLiquidations: maxQueued, processedMarketMs: processedMarketMs,
                             latencyP50Ms: percentile(0.5), latencyP99Ms: percentile(0.99), pendingOutputs: batch.records.count,
-                            queuedAccounts: liquidation.queuedAccounts)
+                            queuedAccounts: liquidation.queuedAccounts,
+                            waitingReasons: Dictionary(liquidation.waiting.map { ($0.key.id, $0.value.code) }, uniquingKeysWith: { a, _ in a }))
     }
 
     func percentile(_ q: Double) -> Double {
@@ -593,8 +622,10 @@ public struct WorkerStatus: Sendable, Hashable {
     public var latencyP50Ms: Double
     public var latencyP99Ms: Double
     public var pendingOutputs: Int
-    /// Liquidatable accounts waiting for anti-cascade budget.
+    /// Liquidatable accounts not instructed in the last window (waiting for budget or depth).
     public var queuedAccounts: Set<String>
+    /// Why each of them waits (``WaitingReason/code``: budget, no_depth, plan_error).
+    public var waitingReasons: [String: String]
 }
 
 /// A buffer written by disjoint indices from `concurrentPerform`.

@@ -1,6 +1,7 @@
 import Foundation
 import KafkaClient
 import Logging
+import Metrics
 import ServiceLifecycle
 
 /// `margin-engine run`: one worker instance as a `Service` (swift-service-lifecycle).
@@ -29,7 +30,7 @@ public final class MarginWorkerService: Service, Sendable {
             common: configuration.kafkaCommon(clientID: client), groupID: group, autoOffsetReset: .earliest,
             sessionTimeoutMs: configuration.sessionTimeoutMs, heartbeatIntervalMs: max(100, configuration.sessionTimeoutMs / 10),
             maxPollIntervalMs: max(60_000, configuration.sessionTimeoutMs * 3), fetchWaitMaxMs: 10, bufferCapacity: 2_000,
-            assignmentStartOffset: group == nil ? nil : .beginning)
+            assignmentStartOffset: group == nil ? nil : .beginning, partitionEndEvents: true)
     }
 
     public func run() async throws {
@@ -41,6 +42,12 @@ public final class MarginWorkerService: Service, Sendable {
             targets[partition] = try await reference.watermarks(for: partition).high
         }
         await engine.setReferenceTargets(targets)
+        // The budget share of this instance is its partitions over all of them.
+        do {
+            await engine.setAccountsPartitionCount(try await accounts.partitions(of: configuration.topics.accounts).count)
+        } catch {
+            logger.warning("cannot read the partition count of \(configuration.topics.accounts): \(error); the budget share stays 1")
+        }
         try await outputs.start(accountsConsumer: accounts)
 
         let engine = self.engine
@@ -97,21 +104,43 @@ public final class MarginWorkerService: Service, Sendable {
     }
 
     /// Reads a partition from its beginning to its current end (restores co-partitioned state).
-    static func readWhole(configuration: WorkerConfiguration, topic: String, partition: Int32, logger: Logger) async -> [KafkaMessage] {
+    static func readWhole(configuration: WorkerConfiguration, topic: String, partition: Int32, logger: Logger,
+                         kind: String = "liquidation_state") async -> [KafkaMessage] {
         let tp = TopicPartition(topic: topic, partition: partition)
         do {
             let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(
-                common: configuration.kafkaCommon(clientID: "\(configuration.instanceID)-restore"), fetchWaitMaxMs: 10), logger: logger)
+                common: configuration.kafkaCommon(clientID: "\(configuration.instanceID)-restore"), fetchWaitMaxMs: 10,
+                partitionEndEvents: true), logger: logger)
             defer { Task { await consumer.close() } }
             let high = try await consumer.watermarks(for: tp).high
             guard high > 0 else { return [] }
             try consumer.assign([tp: .beginning])
+            // Bounded: past `restore_timeout_ms` the consumer is closed (ending its events), logged
+            // and counted; what was read is used.
+            let timeout = configuration.restoreTimeoutMs
+            let watchdog = Task {
+                try? await Task.sleep(for: .milliseconds(timeout))
+                if !Task.isCancelled { await consumer.close() }
+            }
+            defer { watchdog.cancel() }
+            let start = ContinuousClock.now
+            var reachedEnd = false
             var messages: [KafkaMessage] = []
+            // Until the partition's end: the last record's offset + 1 can stay below the high
+            // watermark for good (a transaction's commit marker is never delivered).
             for await event in consumer.events {
                 if case .message(let message) = event {
                     messages.append(message)
-                    if message.offset + 1 >= high { break }
+                    if message.offset + 1 >= high { reachedEnd = true }
+                } else if case .partitionEnd(tp, _) = event {
+                    reachedEnd = true
                 }
+                if reachedEnd { break }
+            }
+            if !reachedEnd {
+                logger.error("restore of \(tp) timed out", metadata: [
+                    "after_ms": "\((ContinuousClock.now - start).components.seconds * 1000)", "records": "\(messages.count)", "high": "\(high)"])
+                Counter(label: "margin_restore_timeouts_total", dimensions: [("instance", configuration.instanceID), ("kind", kind)]).increment()
             }
             return messages
         } catch {

@@ -63,6 +63,10 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
     public var staleAfterMs: Int64 = 10_000
     /// A market snapshot dated more than this far ahead of the clock is dead-lettered.
     public var maxClockSkewMs: Int64 = 5_000
+    /// A partition (reference, accounts or liquidation state) still restoring after this long is
+    /// logged as an error and counted in `margin_restore_timeouts_total{kind}`; it keeps restoring
+    /// and the instance stays not ready (an unrestored shard is never margined).
+    public var restoreTimeoutMs: Int64 = 120_000
     /// Input bounds (``InputBounds``): larger magnitudes are dead-lettered (or answered 400) naming
     /// the field. Contracts per position, asset units per balance, USD per price.
     public var maxQuantity = InputBounds.standard.maxQuantity
@@ -99,7 +103,7 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case brokers, group, instanceID = "instance_id", topics, paramsID = "params_id", coalesceWindowMs = "coalesce_window_ms"
         case maxQuantity = "max_quantity", maxBalance = "max_balance", maxPrice = "max_price"
-        case staleAfterMs = "stale_after_ms", maxClockSkewMs = "max_clock_skew_ms", minimumConfidence = "minimum_confidence", publishThreshold = "publish_threshold"
+        case staleAfterMs = "stale_after_ms", maxClockSkewMs = "max_clock_skew_ms", restoreTimeoutMs = "restore_timeout_ms", minimumConfidence = "minimum_confidence", publishThreshold = "publish_threshold"
         case refreshIntervalMs = "refresh_interval_ms", transactional, outputFormat = "output_format", httpHost = "http_host"
         case httpPort = "http_port", bearerToken = "bearer_token", maxRequestBytes = "max_request_bytes", liquidation, kafka
         case sessionTimeoutMs = "session_timeout_ms", calibration
@@ -116,6 +120,7 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
         coalesceWindowMs = try c.decodeIfPresent(Int.self, forKey: .coalesceWindowMs) ?? defaults.coalesceWindowMs
         staleAfterMs = try c.decodeIfPresent(Int64.self, forKey: .staleAfterMs) ?? defaults.staleAfterMs
         maxClockSkewMs = try c.decodeIfPresent(Int64.self, forKey: .maxClockSkewMs) ?? defaults.maxClockSkewMs
+        restoreTimeoutMs = try c.decodeIfPresent(Int64.self, forKey: .restoreTimeoutMs) ?? defaults.restoreTimeoutMs
         maxQuantity = try c.decodeIfPresent(Double.self, forKey: .maxQuantity) ?? defaults.maxQuantity
         maxBalance = try c.decodeIfPresent(Double.self, forKey: .maxBalance) ?? defaults.maxBalance
         maxPrice = try c.decodeIfPresent(Double.self, forKey: .maxPrice) ?? defaults.maxPrice
@@ -153,6 +158,7 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
         .integer("coalesce_window_ms", \.coalesceWindowMs),
         .integer("stale_after_ms", \.staleAfterMs),
         .integer("max_clock_skew_ms", \.maxClockSkewMs),
+        .integer("restore_timeout_ms", \.restoreTimeoutMs),
         .number("max_quantity", \.maxQuantity),
         .number("max_balance", \.maxBalance),
         .number("max_price", \.maxPrice),
@@ -173,6 +179,7 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
         .number("liquidation.impact_coefficient", \.liquidation.impactCoefficient),
         .number("liquidation.budget_fraction", \.liquidation.budgetFraction),
         .integer("liquidation.budget_window_ms", \.liquidation.budgetWindowMs),
+        .number("liquidation.no_book_cap", \.liquidation.noBookCap),
         .integer("liquidation.deadline_ms", \.liquidation.deadlineMs),
         .integer("session_timeout_ms", \.sessionTimeoutMs),
         .text("calibration.prices", \.calibration.prices),
@@ -287,6 +294,7 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
         if coalesceWindowMs < 1 || coalesceWindowMs > 60_000 { try fail("coalesce_window_ms", "must lie in 1…60000") }
         if staleAfterMs < 1 { try fail("stale_after_ms", "must be positive") }
         if maxClockSkewMs < 0 { try fail("max_clock_skew_ms", "must be ≥ 0") }
+        if restoreTimeoutMs < 1 { try fail("restore_timeout_ms", "must be positive") }
         for (key, bound) in [("max_quantity", maxQuantity), ("max_balance", maxBalance), ("max_price", maxPrice)] where !(bound > 0 && bound <= 1e30) {
             try fail(key, "must lie in (0, 1e30]")
         }

@@ -43,12 +43,22 @@ struct WorkerMetrics: Sendable {
         Gauge(label: "margin_liquidation_queued", dimensions: [("instance", instance)]).record(count)
     }
 
+    /// Liquidatable accounts without an instruction after a planning window, per reason.
+    func liquidationWaiting(reason: String, _ count: Int) {
+        Gauge(label: "margin_liquidation_waiting", dimensions: [("instance", instance), ("reason", reason)]).record(count)
+    }
+
     func instructionsPublished(_ count: Int) {
         Counter(label: "margin_liquidation_instructions_total", dimensions: [("instance", instance)]).increment(by: count)
     }
 
     func cancelsPublished(_ count: Int) {
         Counter(label: "margin_liquidation_cancels_total", dimensions: [("instance", instance)]).increment(by: count)
+    }
+
+    /// A restore (`reference`, `accounts` or `liquidation_state`) exceeded `restore_timeout_ms`.
+    func restoreTimeout(kind: String) {
+        Counter(label: "margin_restore_timeouts_total", dimensions: [("instance", instance), ("kind", kind)]).increment()
     }
 
     func transactionAborted() {

@@ -735,11 +735,51 @@ public nonisolated struct Margin_V1_MarginResult: @unchecked Sendable {
     set {_uniqueStorage()._error = newValue}
   }
 
+  /// Where the account stands in liquidation. Filled in the answers of GET /v1/accounts/{id}
+  /// only (the results topic carries margin; instructions carry liquidation).
+  public var liquidation: Margin_V1_LiquidationStatus {
+    get {_storage._liquidation ?? Margin_V1_LiquidationStatus()}
+    set {_uniqueStorage()._liquidation = newValue}
+  }
+  /// Returns true if `liquidation` has been explicitly set.
+  public var hasLiquidation: Bool {_storage._liquidation != nil}
+  /// Clears the value of `liquidation`. Subsequent reads from it will return its default value.
+  public mutating func clearLiquidation() {_uniqueStorage()._liquidation = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// An account's liquidation status as the instance holding it sees it.
+public nonisolated struct Margin_V1_LiquidationStatus: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// "none" (not liquidatable), "outstanding" (an instruction is live: waiting for fills or its
+  /// deadline), "waiting" (liquidatable, not instructed this window: see reason), or "pending"
+  /// (liquidatable, planned at the next window).
+  public var state: String = String()
+
+  /// The live instruction (state "outstanding").
+  public var instructionID: String = String()
+
+  public var deadlineMs: Int64 = 0
+
+  /// Why a liquidatable account has no instruction (state "waiting"): "budget" (the anti-cascade
+  /// budget of its instruments or underlyings is used up this window), "no_depth" (an instrument
+  /// without displayed depth or volume and no `liquidation.no_book_cap`), "plan_error" (see
+  /// detail).
+  public var reason: String = String()
+
+  public var detail: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Margin_V1_LiquidationLeg: Sendable {
@@ -865,6 +905,14 @@ public nonisolated struct Margin_V1_LiquidationInstruction: @unchecked Sendable 
   public var supersedes: String {
     get {_storage._supersedes}
     set {_uniqueStorage()._supersedes = newValue}
+  }
+
+  /// True when the plan closes every position (as far as this window's budget allows): equity was
+  /// below `liquidation.close_out_equity`, or no reduce-only plan (single legs or offsetting
+  /// structures closed in proportion) restores MM × (1 + target_buffer).
+  public var fullCloseOut: Bool {
+    get {_storage._fullCloseOut}
+    set {_uniqueStorage()._fullCloseOut = newValue}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1720,7 +1768,7 @@ nonisolated extension Margin_V1_EquityComponent: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MarginResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}result_id\0\u{3}account_id\0\u{3}account_version\0\u{3}parameter_set_id\0\u{3}parameter_set_version\0\u{3}valuation_asset\0\u{3}as_of_ms\0\u{3}gross_equity\0\u{1}equity\0\u{3}initial_equity\0\u{3}maintenance_requirement\0\u{3}initial_requirement\0\u{1}health\0\u{3}risk_units\0\u{3}account_contingencies\0\u{3}equity_components\0\u{3}market_timestamps\0\u{3}risk_model\0\u{3}error_code\0\u{1}error\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}result_id\0\u{3}account_id\0\u{3}account_version\0\u{3}parameter_set_id\0\u{3}parameter_set_version\0\u{3}valuation_asset\0\u{3}as_of_ms\0\u{3}gross_equity\0\u{1}equity\0\u{3}initial_equity\0\u{3}maintenance_requirement\0\u{3}initial_requirement\0\u{1}health\0\u{3}risk_units\0\u{3}account_contingencies\0\u{3}equity_components\0\u{3}market_timestamps\0\u{3}risk_model\0\u{3}error_code\0\u{1}error\0\u{1}liquidation\0")
 
   fileprivate class _StorageClass {
     var _resultID: String = String()
@@ -1743,6 +1791,7 @@ nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtob
     var _riskModel: Margin_V1_RiskModelBreakdown? = nil
     var _errorCode: String = String()
     var _error: String = String()
+    var _liquidation: Margin_V1_LiquidationStatus? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1773,6 +1822,7 @@ nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtob
       _riskModel = source._riskModel
       _errorCode = source._errorCode
       _error = source._error
+      _liquidation = source._liquidation
     }
   }
 
@@ -1811,6 +1861,7 @@ nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtob
         case 18: try { try decoder.decodeSingularMessageField(value: &_storage._riskModel) }()
         case 19: try { try decoder.decodeSingularStringField(value: &_storage._errorCode) }()
         case 20: try { try decoder.decodeSingularStringField(value: &_storage._error) }()
+        case 21: try { try decoder.decodeSingularMessageField(value: &_storage._liquidation) }()
         default: break
         }
       }
@@ -1883,6 +1934,9 @@ nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtob
       if !_storage._error.isEmpty {
         try visitor.visitSingularStringField(value: _storage._error, fieldNumber: 20)
       }
+      try { if let v = _storage._liquidation {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 21)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1912,10 +1966,61 @@ nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtob
         if _storage._riskModel != rhs_storage._riskModel {return false}
         if _storage._errorCode != rhs_storage._errorCode {return false}
         if _storage._error != rhs_storage._error {return false}
+        if _storage._liquidation != rhs_storage._liquidation {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Margin_V1_LiquidationStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LiquidationStatus"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}state\0\u{3}instruction_id\0\u{3}deadline_ms\0\u{1}reason\0\u{1}detail\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.state) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.instructionID) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.deadlineMs) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.detail) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.state.isEmpty {
+      try visitor.visitSingularStringField(value: self.state, fieldNumber: 1)
+    }
+    if !self.instructionID.isEmpty {
+      try visitor.visitSingularStringField(value: self.instructionID, fieldNumber: 2)
+    }
+    if self.deadlineMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.deadlineMs, fieldNumber: 3)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 4)
+    }
+    if !self.detail.isEmpty {
+      try visitor.visitSingularStringField(value: self.detail, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Margin_V1_LiquidationStatus, rhs: Margin_V1_LiquidationStatus) -> Bool {
+    if lhs.state != rhs.state {return false}
+    if lhs.instructionID != rhs.instructionID {return false}
+    if lhs.deadlineMs != rhs.deadlineMs {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.detail != rhs.detail {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1973,7 +2078,7 @@ nonisolated extension Margin_V1_LiquidationLeg: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Margin_V1_LiquidationInstruction: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LiquidationInstruction"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}account_id\0\u{3}account_version\0\u{3}plan_round\0\u{1}severity\0\u{1}reason\0\u{1}equity\0\u{3}maintenance_requirement\0\u{3}initial_requirement\0\u{3}binding_scenario\0\u{1}legs\0\u{3}expected_equity_after\0\u{3}expected_maintenance_after\0\u{3}estimated_deficit\0\u{3}parameter_set_version\0\u{3}deadline_ms\0\u{1}cancel\0\u{1}supersedes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}account_id\0\u{3}account_version\0\u{3}plan_round\0\u{1}severity\0\u{1}reason\0\u{1}equity\0\u{3}maintenance_requirement\0\u{3}initial_requirement\0\u{3}binding_scenario\0\u{1}legs\0\u{3}expected_equity_after\0\u{3}expected_maintenance_after\0\u{3}estimated_deficit\0\u{3}parameter_set_version\0\u{3}deadline_ms\0\u{1}cancel\0\u{1}supersedes\0\u{3}full_close_out\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -1994,6 +2099,7 @@ nonisolated extension Margin_V1_LiquidationInstruction: SwiftProtobuf.Message, S
     var _deadlineMs: Int64 = 0
     var _cancel: Bool = false
     var _supersedes: String = String()
+    var _fullCloseOut: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2022,6 +2128,7 @@ nonisolated extension Margin_V1_LiquidationInstruction: SwiftProtobuf.Message, S
       _deadlineMs = source._deadlineMs
       _cancel = source._cancel
       _supersedes = source._supersedes
+      _fullCloseOut = source._fullCloseOut
     }
   }
 
@@ -2058,6 +2165,7 @@ nonisolated extension Margin_V1_LiquidationInstruction: SwiftProtobuf.Message, S
         case 16: try { try decoder.decodeSingularInt64Field(value: &_storage._deadlineMs) }()
         case 17: try { try decoder.decodeSingularBoolField(value: &_storage._cancel) }()
         case 18: try { try decoder.decodeSingularStringField(value: &_storage._supersedes) }()
+        case 19: try { try decoder.decodeSingularBoolField(value: &_storage._fullCloseOut) }()
         default: break
         }
       }
@@ -2120,6 +2228,9 @@ nonisolated extension Margin_V1_LiquidationInstruction: SwiftProtobuf.Message, S
       if !_storage._supersedes.isEmpty {
         try visitor.visitSingularStringField(value: _storage._supersedes, fieldNumber: 18)
       }
+      if _storage._fullCloseOut != false {
+        try visitor.visitSingularBoolField(value: _storage._fullCloseOut, fieldNumber: 19)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2147,6 +2258,7 @@ nonisolated extension Margin_V1_LiquidationInstruction: SwiftProtobuf.Message, S
         if _storage._deadlineMs != rhs_storage._deadlineMs {return false}
         if _storage._cancel != rhs_storage._cancel {return false}
         if _storage._supersedes != rhs_storage._supersedes {return false}
+        if _storage._fullCloseOut != rhs_storage._fullCloseOut {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -114,7 +114,8 @@ public final class CalibratorService: Service, Sendable {
             await probe.close()
             var messages: [KafkaMessage] = []
             for partition in partitions {
-                messages += await MarginWorkerService.readWhole(configuration: configuration, topic: topic, partition: partition, logger: logger)
+                messages += await MarginWorkerService.readWhole(configuration: configuration, topic: topic, partition: partition, logger: logger,
+                                                              kind: "calibrator")
             }
             return messages
         } catch {

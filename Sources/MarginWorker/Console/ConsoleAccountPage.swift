@@ -29,8 +29,8 @@ enum ConsoleAccountPage {
         body += "<section id=\"liquidation\"><h2>Liquidation</h2>"
         if let i = a.outstanding {
             body += "<p>Outstanding instruction <b>\(H.escape(i.id))</b>, round \(i.round), deadline \(H.time(i.deadlineMs)).</p>"
-        } else if a.queued {
-            body += "<p>\(H.badge("queued", kind: "warn")) waiting for anti-cascade budget.</p>"
+        } else if let reason = a.waitingReason {
+            body += "<p>\(H.badge("waiting", kind: "warn")) \(H.escape(reason))</p>"
         } else {
             body += "<p class=\"muted\">No outstanding instruction.</p>"
         }

@@ -91,6 +91,7 @@ public struct ConsoleAccount: Sendable {
     /// Grid scenario labels per underlying, index-aligned with ``RiskUnitMargin/scenarioPnLs``.
     public var scenarioLabels: [String: [String]]
     public var outstanding: ConsoleOverview.Instruction?
-    public var queued: Bool
+    /// Why the liquidatable account has no instruction this window (nil: it is not waiting).
+    public var waitingReason: String?
     public var nowMs: Int64
 }

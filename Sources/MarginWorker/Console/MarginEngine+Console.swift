@@ -62,7 +62,8 @@ extension MarginEngine {
             return ConsoleAccount(id: id, version: entry.account.version, partition: partition, result: result,
                                   blockedReason: result == nil ? (blocked ?? "not margined yet") : nil, scenarioLabels: labels,
                                   outstanding: liquidation.outstanding[id].map(Self.consoleInstruction),
-                                  queued: liquidation.queuedAccounts.contains(id), nowMs: clock())
+                                  waitingReason: liquidation.waiting[AccountKey(partition: partition, id: id)].map { "\($0.code): \($0.detail)" },
+                                  nowMs: clock())
         }
         return nil
     }

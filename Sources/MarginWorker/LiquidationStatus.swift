@@ -1,0 +1,59 @@
+import MarginCore
+import MarginSchema
+
+/// Why a liquidatable account got no instruction in the last planning window.
+enum WaitingReason: Sendable, Hashable {
+    /// The anti-cascade budget of its instruments or underlyings is used up this window.
+    case budget
+    /// These instruments have neither displayed depth nor volume, and `liquidation.no_book_cap` is 0.
+    case noDepth([String])
+    /// The plan could not be computed.
+    case planError(String)
+
+    /// The `reason` label of `margin_liquidation_waiting` and of the HTTP answer.
+    var code: String {
+        switch self {
+        case .budget: return "budget"
+        case .noDepth: return "no_depth"
+        case .planError: return "plan_error"
+        }
+    }
+
+    var detail: String {
+        switch self {
+        case .budget: return "anti-cascade budget used up this window"
+        case .noDepth(let instruments): return "no displayed depth or volume and no liquidation.no_book_cap: \(instruments.joined(separator: ", "))"
+        case .planError(let error): return error
+        }
+    }
+
+    static let allCodes = ["budget", "no_depth", "plan_error"]
+}
+
+extension LiquidationCoordinator {
+    /// Where an account stands: its live instruction, the reason it waits, or nothing.
+    func status(of key: AccountKey, health: HealthState?) -> Margin_V1_LiquidationStatus {
+        var status = Margin_V1_LiquidationStatus()
+        if let state = outstanding[key.id], state.isLive {
+            status.state = "outstanding"
+            status.instructionID = state.id
+            status.deadlineMs = state.deadlineMs == .max ? 0 : state.deadlineMs
+        } else if let reason = waiting[key] {
+            status.state = "waiting"
+            status.reason = reason.code
+            status.detail = reason.detail
+        } else if health == .liquidatable || health == .bankrupt {
+            status.state = "pending"
+        } else {
+            status.state = "none"
+        }
+        return status
+    }
+
+    /// Waiting accounts per reason code (every code present, 0 when none).
+    var waitingByReason: [String: Int] {
+        var counts = Dictionary(uniqueKeysWithValues: WaitingReason.allCodes.map { ($0, 0) })
+        for reason in waiting.values { counts[reason.code, default: 0] += 1 }
+        return counts
+    }
+}
