@@ -49,6 +49,8 @@ public struct DemoSummary: Codable, Sendable {
     public var legs: Int
     public var notionalInstructedUSD: Double
     public var maxQueuedByAntiCascade: Int
+    /// Liquidatable accounts without an instruction at the end, per reason (budget, no_depth, plan_error).
+    public var waitingAtEnd: [String: Int]
     public var bankruptAccounts: Int
     public var estimatedDeficit: Double
     public var resultsRead: Int
@@ -265,12 +267,14 @@ public final class DemoRunner: Sendable {
         try await Task.sleep(for: .milliseconds(500)) // a few more coalescing windows for the final plans and the reader
         var p50 = 0.0, p99 = 0.0, maxQueued = 0
         var queuedNow = Set<String>()
+        var waitingAtEnd: [String: Int] = [:]
         for engine in engines {
             let s = await engine.status()
             p50 = max(p50, s.latencyP50Ms)
             p99 = max(p99, s.latencyP99Ms)
             maxQueued += s.maxQueuedLiquidations
             queuedNow.formUnion(s.queuedAccounts)
+            for reason in s.waitingReasons.values { waitingAtEnd[reason, default: 0] += 1 }
         }
         if options.showStatus {
             status(await statusLine(simulatedSeconds: Double(lastTimestamp - market.startMs) / 1000, index: market.snapshot(at: lastTimestamp, path: options.path).indexPrice,
@@ -327,7 +331,7 @@ public final class DemoRunner: Sendable {
             maintenanceBefore: before.values.reduce(0) { $0 + $1.maintenanceRequirement }, maintenanceAfter: after.values.reduce(0) { $0 + $1.maintenanceRequirement },
             initialBefore: before.values.reduce(0) { $0 + $1.initialRequirement }, initialAfter: after.values.reduce(0) { $0 + $1.initialRequirement },
             instructions: issued.count, cancels: instructions.count - issued.count, legs: issued.reduce(0) { $0 + $1.legs.count },
-            notionalInstructedUSD: notional, maxQueuedByAntiCascade: maxQueued, bankruptAccounts: deficits.count,
+            notionalInstructedUSD: notional, maxQueuedByAntiCascade: maxQueued, waitingAtEnd: waitingAtEnd, bankruptAccounts: deficits.count,
             estimatedDeficit: deficits.values.reduce(0, +), resultsRead: await observer.resultCount, instructionsRead: instructions.count,
             remarginLatencyP50Ms: p50, remarginLatencyP99Ms: p99, topInstructions: Array(top),
             unhandledLiquidatable: unhandled.sorted(),
