@@ -33,9 +33,6 @@ public struct DerivePMRM2Case: Sendable {
     /// `skew_losses[i]`), in the order they are compared.
     public let expected: [(field: String, value: Double)]
     /// Number of option expiries, positions, and the perp quantity (for reporting).
-    let perpQuantity: Double
-    let perpConfidence: Double
-    let collateralNames: [String]
 
     public init(name: String, data: Data) throws(ConformanceError) {
         self.name = name
@@ -132,7 +129,6 @@ public struct DerivePMRM2Case: Sendable {
         var positions: [Position] = []
         var balances: [String: Double] = [Self.valuationAsset: try scenario["Cash"].double(default: 0)]
         var collateral: [String: CollateralParameters] = [:]
-        var collateralNames: [String] = []
         let perpQuantity = try scenario["NumPerps"].double(default: 0)
         if perpQuantity != 0 {
             let pnl = try scenario["UnrealisedPerpPNL"].double(default: 0)
@@ -170,7 +166,6 @@ public struct DerivePMRM2Case: Sendable {
                 maintenanceHaircut: maintenanceHaircut,
                 initialHaircut: maintenanceHaircut + (try entry["IMHaircut"].double(default: 0)),
                 riskLinked: riskCancelling)
-            collateralNames.append(name)
         }
         collateral[Self.valuationAsset] = CollateralParameters.none
 
@@ -184,9 +179,6 @@ public struct DerivePMRM2Case: Sendable {
         self.catalog = InstrumentCatalog(instruments)
         self.markets = markets
         self.account = Account(id: name, version: 1, balances: balances, positions: positions)
-        self.perpQuantity = perpQuantity
-        self.perpConfidence = min(spotConfidence, perpConfidence)
-        self.collateralNames = collateralNames
 
         // Expected values, in comparison order.
         var expected: [(String, Double)] = []

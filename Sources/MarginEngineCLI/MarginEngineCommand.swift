@@ -11,12 +11,6 @@ struct MarginEngineCommand: AsyncParsableCommand {
     )
 }
 
-/// A one-line failure with exit code 2 (bad input).
-struct InputFailure: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
-}
-
 /// Prints `error: message` to stderr and exits 2.
 func failInput(_ message: String) -> Never {
     FileHandleOutput.standardError("error: \(message)\n")

@@ -26,7 +26,6 @@ struct PublishedResult: Sendable, Hashable {
     var health: HealthState
     var maintenance: Double
     var initial: Double
-    var atMs: Int64
 }
 
 /// One assigned partition of the accounts topic and the accounts it holds.

@@ -19,7 +19,7 @@ extension MarginEngine {
                                                                "reason": "\(error.code)", "error": "\(error.description)"])
         batch.records.append(outputs.record(topic: configuration.topics.results, key: key.id, message: result, id: result.resultID))
         batch.pendingResults[key] = PublishedResult(resultID: result.resultID, accountVersion: entry.account.version, health: .error,
-                                                    maintenance: 0, initial: 0, atMs: now)
+                                                    maintenance: 0, initial: 0)
     }
 
     /// The result of an account that cannot be margined: identity, health `error`, the reason; no amounts.

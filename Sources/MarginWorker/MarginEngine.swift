@@ -458,7 +458,7 @@ public actor MarginEngine {
         batch.records.append(outputs.record(topic: configuration.topics.results, key: key.id, message: proto, id: id))
         batch.pendingResults[key] = PublishedResult(resultID: id, accountVersion: entry.account.version, health: health,
                                                     maintenance: result.maintenanceRequirement,
-                                                    initial: result.initialRequirement, atMs: now)
+                                                    initial: result.initialRequirement)
     }
 
     func resultID(_ account: Account, result: MarginResult) -> String {

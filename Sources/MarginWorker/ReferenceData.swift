@@ -10,8 +10,6 @@ struct ReferenceData {
     var parameterSets: [String: RiskParameters] = [:]
     /// Risk books per underlying for the active parameter set and current markets.
     var books: [String: RiskBook] = [:]
-    /// When each market snapshot was received (Unix ms).
-    var receivedAtMs: [String: Int64] = [:]
 
     enum Change {
         case instruments
@@ -58,7 +56,6 @@ struct ReferenceData {
                 return .none // an older snapshot than the one held: ignored
             }
             markets[key] = market
-            receivedAtMs[key] = nowMs
             return .market(key)
         case topics.params:
             guard let value = message.value else {

@@ -14,18 +14,6 @@ public enum HealthState: String, Sendable, Hashable, CaseIterable {
     /// The account cannot be margined (a market, expiry or parameter set it needs is missing, or an
     /// input is out of range); the result carries the reason instead of numbers. Set by the worker.
     case error
-
-    /// Severity order: bankrupt > liquidatable > below IM > healthy (stale ranks apart).
-    public var severity: Int {
-        switch self {
-        case .healthy: return 0
-        case .belowInitial: return 1
-        case .liquidatable: return 2
-        case .bankrupt: return 3
-        case .stale: return -1
-        case .error: return -2
-        }
-    }
 }
 
 /// One contingency add-on. Amounts are positive requirements in valuation units; `initial` is the
