@@ -3,7 +3,7 @@ import Foundation
 import MarginCore
 
 /// `margin-engine bench`: times the hot paths on synthetic data on this machine.
-struct BenchCommand: ParsableCommand {
+struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Time risk-array build and account aggregation on synthetic data (build with -c release).",
@@ -18,7 +18,20 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Strikes per expiry (5 expiries, calls and puts).")
     var strikes: Int = 40
 
-    func run() throws {
+    @Flag(help: "Benchmark the worker's engine in-process instead (ingest, market ticks, memory per account).")
+    var worker = false
+
+    @Option(name: .customLong("worker-accounts"), help: "Accounts held by the in-process worker (comma-separated sizes run in turn).")
+    var workerAccounts: String = "100000"
+
+    @Option(help: "Market ticks timed by the worker benchmark.")
+    var ticks: Int = 20
+
+    func run() async throws {
+        if worker {
+            try await runWorker()
+            return
+        }
         let parameters = SyntheticBook.parameters()
         let (market, catalog) = SyntheticBook.market(strikesPerExpiry: strikes)
         let markets = MarketState([market])
@@ -123,6 +136,31 @@ struct BenchCommand: ParsableCommand {
             best = min(best, seconds)
         }
         return best
+    }
+
+    func runWorker() async throws {
+        let sizes = workerAccounts.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
+        guard !sizes.isEmpty else { failInput("--worker-accounts needs positive sizes, e.g. 100000,1000000") }
+        var runs: [[String: Any]] = []
+        for size in sizes {
+            let figures = try await WorkerBench.run(accounts: size, ticks: max(1, ticks))
+            let row = figures.json
+            runs.append(row)
+            if !json {
+                func f(_ key: String, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", (row[key] as? Double) ?? 0) }
+                print("worker in-process, \(size) accounts (\(f("mean_positions")) positions on average, \(figures.partitions) shards):")
+                print("  ingest (decode, validate, compile, index, first margin): \(f("ingest_accounts_per_second", 0)) accounts/s (\(f("ingest_seconds", 2)) s)")
+                print("  BTC tick → all exposed accounts re-margined and results handed to the publisher: p50 \(f("tick_ms_p50")) ms, p99 \(f("tick_ms_p99")) ms over \(figures.tickSeconds.count) ticks (\(f("results_per_tick", 0)) results per tick)")
+                print("  re-margin pass alone: p50 \(f("remargin_pass_ms_p50")) ms, p99 \(f("remargin_pass_ms_p99")) ms")
+                print("  resident memory: \(f("rss_bytes_per_account", 0)) bytes per account (\(f("rss_bytes_per_10_positions", 0)) per 10 positions)")
+            }
+        }
+        let machine = Self.machine()
+        if json {
+            print(jsonLine(["worker": runs, "machine": machine]))
+        } else {
+            print("machine: \(machine["cpu"] ?? "?"), \(machine["cores"] ?? 0) cores, \(machine["build"] ?? "?") build")
+        }
     }
 
     static func machine() -> [String: Any] {

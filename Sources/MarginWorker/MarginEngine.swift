@@ -68,13 +68,13 @@ public actor MarginEngine {
     // MARK: - Reference topics
 
     /// Sets the positions up to which the reference topics must be read before serving.
-    func setReferenceTargets(_ targets: [TopicPartition: Int64]) {
+    public func setReferenceTargets(_ targets: [TopicPartition: Int64]) {
         referenceTargets = targets
         referenceRestoreStartMs = clock()
         checkReferenceReady()
     }
 
-    func handleReference(_ event: KafkaConsumerEvent) {
+    public func handleReference(_ event: KafkaConsumerEvent) {
         let message: KafkaMessage
         switch event {
         case .message(let record): message = record
@@ -117,7 +117,7 @@ public actor MarginEngine {
 
     // MARK: - Accounts topic
 
-    func handleAccounts(_ event: KafkaConsumerEvent, watermarks: @Sendable (TopicPartition) async throws -> Int64,
+    public func handleAccounts(_ event: KafkaConsumerEvent, watermarks: @Sendable (TopicPartition) async throws -> Int64,
                         liquidationState: @Sendable (Int32) async -> [KafkaMessage]) async {
         switch event {
         case .partitionsAssigned(let partitions):
@@ -351,117 +351,7 @@ public actor MarginEngine {
         referenceReady && shards.values.allSatisfy(\.restored) && staleUnderlyings.isEmpty
     }
 
-    // MARK: - Re-margin
-
-    /// Margins `keys` (in parallel over shards) and queues results that must be published. An
-    /// account that cannot be margined gets a result with health `error` and the reason.
-    func remargin(_ keys: [AccountKey], force: Bool) {
-        guard let calculator else { return }
-        let books = reference.books
-        let markets = reference.markets
-        var work: [(AccountKey, AccountExposure)] = []
-        let now = clock()
-        for key in keys {
-            guard let entry = shards[key.partition]?.accounts[key.id] else { continue }
-            if let exposure = entry.exposure {
-                work.append((key, exposure))
-            } else if let error = entry.error {
-                recordError(key, error, now: now)
-            }
-        }
-        let summaries = Self.parallelSummaries(work, calculator: calculator, books: books, markets: markets)
-        for (key, outcome) in summaries {
-            guard var entry = shards[key.partition]?.accounts[key.id] else { continue }
-            let summary: MarginSummary
-            switch outcome {
-            case .success(let computed) where !computed.isFinite:
-                entry.summary = nil
-                entry.error = .numerical("the margin of account \(key.id) is not finite")
-                shards[key.partition]!.accounts[key.id] = entry
-                recordError(key, entry.error!, now: now)
-                continue
-            case .success(let computed):
-                summary = computed
-                entry.error = nil
-            case .failure(let error):
-                entry.summary = nil
-                entry.error = error
-                shards[key.partition]!.accounts[key.id] = entry
-                recordError(key, error, now: now)
-                continue
-            }
-            entry.summary = summary
-            let stale = underlyings(of: entry).contains { staleUnderlyings[$0] != nil }
-            entry.effectiveHealth = stale ? .stale : summary.health
-            shards[key.partition]!.accounts[key.id] = entry
-            guard shards[key.partition]!.restored, let health = entry.effectiveHealth else { continue }
-            if force || shouldPublish(entry.published, version: entry.account.version, health: health, summary: summary) {
-                queueResult(key, entry: entry, health: health, now: now)
-            }
-            liquidation.observe(key, entry: entry, health: health, summary: summary)
-        }
-    }
-
-    /// Summaries computed concurrently (the books and exposures are immutable and Sendable).
-    static func parallelSummaries(_ work: [(AccountKey, AccountExposure)], calculator: MarginCalculator, books: [String: RiskBook],
-                                  markets: MarketState) -> [(AccountKey, Result<MarginSummary, MarginError>)] {
-        @Sendable func margin(_ item: (AccountKey, AccountExposure)) -> (AccountKey, Result<MarginSummary, MarginError>) {
-            do throws(MarginError) {
-                return (item.0, .success(try calculator.summary(item.1, books: books, markets: markets)))
-            } catch {
-                return (item.0, .failure(error))
-            }
-        }
-        let chunkCount = max(1, min(ProcessInfo.processInfo.activeProcessorCount, work.count / 256))
-        if chunkCount == 1 { return work.map(margin) }
-        var results = [[(AccountKey, Result<MarginSummary, MarginError>)]](repeating: [], count: chunkCount)
-        let chunkSize = (work.count + chunkCount - 1) / chunkCount
-        results.withUnsafeMutableBufferPointer { buffer in
-            let output = UncheckedBuffer(buffer)
-            DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
-                let range = (chunk * chunkSize)..<min(work.count, (chunk + 1) * chunkSize)
-                output.buffer[chunk] = work[range].map(margin)
-            }
-        }
-        return results.flatMap { $0 }
-    }
-
-    /// Publication policy: always for a new account version (the clearing pipeline reconciles by
-    /// version) or a health change; otherwise only when MM or IM moved by more than
-    /// `publish_threshold` (market-driven changes).
-    func shouldPublish(_ published: PublishedResult?, version: UInt64, health: HealthState, summary: MarginSummary) -> Bool {
-        guard let published else { return true }
-        if published.accountVersion != version || published.health != health { return true }
-        func moved(_ old: Double, _ new: Double) -> Bool {
-            abs(new - old) > configuration.publishThreshold * max(abs(old), 1e-9)
-        }
-        return moved(published.maintenance, summary.maintenanceRequirement) || moved(published.initial, summary.initialRequirement)
-    }
-
-    func queueResult(_ key: AccountKey, entry: AccountEntry, health: HealthState, now: Int64) {
-        guard let calculator, let exposure = entry.exposure else { return }
-        var result: MarginResult
-        do {
-            result = try calculator.explain(exposure, books: reference.books, markets: reference.markets)
-        } catch {
-            recordError(key, error, now: now)
-            return
-        }
-        if let field = result.firstNonFiniteField {
-            recordError(key, .numerical("\(field) is not finite"), now: now)
-            return
-        }
-        result.health = health
-        let id = resultID(entry.account, result: result)
-        if entry.published?.resultID == id && !batch.pendingResults.keys.contains(key) { return }
-        let proto = result.proto(resultID: id)
-        batch.records.append(outputs.record(topic: configuration.topics.results, key: key.id, message: proto, id: id))
-        batch.pendingResults[key] = PublishedResult(resultID: id, accountVersion: entry.account.version, health: health,
-                                                    maintenance: result.maintenanceRequirement,
-                                                    initial: result.initialRequirement)
-    }
-
-    func resultID(_ account: Account, result: MarginResult) -> String {
+    static func resultID(_ account: Account, result: MarginResult) -> String {
         var parts = [account.id, String(account.version), result.parameterSetId, String(result.parameterSetVersion), result.health.rawValue]
         for (underlying, timestamp) in result.marketTimestamps.sorted(by: { $0.key < $1.key }) { parts.append("\(underlying)@\(timestamp)") }
         return DeterministicID.make("res", parts)
@@ -564,7 +454,7 @@ public actor MarginEngine {
                 var result = try calculator.explain(exposure, books: reference.books, markets: reference.markets)
                 if let field = result.firstNonFiniteField { return errorResult(entry.account, .numerical("\(field) is not finite"), now: clock()) }
                 if let health = entry.effectiveHealth { result.health = health }
-                var answer = result.proto(resultID: resultID(entry.account, result: result))
+                var answer = result.proto(resultID: Self.resultID(entry.account, result: result))
                 answer.liquidation = liquidation.status(of: AccountKey(partition: shard.partition, id: accountID), health: entry.effectiveHealth)
                 return answer
             } catch {

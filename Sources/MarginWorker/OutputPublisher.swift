@@ -33,10 +33,21 @@ public final class OutputPublisher: Sendable {
     let logger: Logger
     private let producer = Mutex<KafkaProducer?>(nil)
     private let consumer = Mutex<KafkaConsumer?>(nil)
+    /// In-process destination instead of Kafka (the worker benchmark): receives each batch's
+    /// records, and the batch counts as committed.
+    private let sink: (@Sendable ([ProducerRecord]) -> Void)?
 
     public init(configuration: WorkerConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        self.sink = nil
+    }
+
+    /// A publisher that hands every batch to `sink` and treats it as committed (no Kafka).
+    public init(configuration: WorkerConfiguration, logger: Logger, sink: @escaping @Sendable ([ProducerRecord]) -> Void) {
+        self.configuration = configuration
+        self.logger = logger
+        self.sink = sink
     }
 
     var transactionalID: String { "\(configuration.group)-\(configuration.instanceID)" }
@@ -94,6 +105,10 @@ public final class OutputPublisher: Sendable {
 
     /// Publishes a batch; true when it is committed.
     func publish(_ batch: OutputBatch) async -> Bool {
+        if let sink {
+            sink(batch.records)
+            return true
+        }
         guard let producer = producer.withLock({ $0 }) else { return false }
         let consumer = consumer.withLock { $0 }
         if !configuration.transactional {

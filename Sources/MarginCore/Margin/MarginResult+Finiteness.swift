@@ -9,33 +9,46 @@ extension MarginResult {
     /// The first number of the result that is NaN or infinite, named like the schema field, or nil.
     /// The worker, the HTTP what-if and the CLI refuse to emit such a result (an error instead).
     public var firstNonFiniteField: String? {
-        var checks: [(String, Double)] = [
-            ("gross_equity", grossEquity), ("equity", equity), ("initial_equity", initialEquity),
-            ("maintenance_requirement", maintenanceRequirement), ("initial_requirement", initialRequirement),
-            ("risk_model.grid_sum", riskModel.gridSum), ("risk_model.grid_joint", riskModel.gridJoint),
-            ("risk_model.grid_loss", riskModel.gridLoss), ("risk_model.risk_loss", riskModel.riskLoss),
-        ]
+        // Names are built only for the field that fails (this runs on every published result).
+        func bad(_ value: Double) -> Bool { !value.isFinite }
+        for (name, value) in [("gross_equity", grossEquity), ("equity", equity), ("initial_equity", initialEquity),
+                              ("maintenance_requirement", maintenanceRequirement), ("initial_requirement", initialRequirement),
+                              ("risk_model.grid_sum", riskModel.gridSum), ("risk_model.grid_joint", riskModel.gridJoint),
+                              ("risk_model.grid_loss", riskModel.gridLoss), ("risk_model.risk_loss", riskModel.riskLoss)] where bad(value) {
+            return name
+        }
         if let h = riskModel.historical {
-            checks += [("risk_model.historical.value_at_risk", h.valueAtRisk), ("risk_model.historical.expected_shortfall", h.expectedShortfall),
-                       ("risk_model.historical.loss", h.loss), ("risk_model.historical.standard_error", h.standardError)]
-            checks += h.worstScenarios.map { ("risk_model.historical.worst_scenarios[\($0.label)].pnl", $0.pnl) }
-            checks += h.contributions.map { ("risk_model.historical.contributions[\($0.name)].pnl", $0.pnl) }
+            for (name, value) in [("value_at_risk", h.valueAtRisk), ("expected_shortfall", h.expectedShortfall), ("loss", h.loss),
+                                  ("standard_error", h.standardError)] where bad(value) {
+                return "risk_model.historical.\(name)"
+            }
+            if let s = h.worstScenarios.first(where: { bad($0.pnl) }) { return "risk_model.historical.worst_scenarios[\(s.label)].pnl" }
+            if let c = h.contributions.first(where: { bad($0.pnl) }) { return "risk_model.historical.contributions[\(c.name)].pnl" }
         }
         for unit in riskUnits {
             let u = "risk_units[\(unit.underlying)]"
-            checks += [("\(u).basis_contingency", unit.basisContingency), ("\(u).worst_loss", unit.worstLoss),
-                       ("\(u).allocated_loss", unit.allocatedLoss), ("\(u).maintenance_requirement", unit.maintenanceRequirement),
-                       ("\(u).initial_requirement", unit.initialRequirement), ("\(u).mark_to_market", unit.markToMarket),
-                       ("\(u).index_price", unit.indexPrice)]
-            checks += unit.scenarioPnLs.enumerated().map { ("\(u).scenario_pnls[\($0.offset)]", $0.element) }
-            checks += unit.contributions.map { ("\(u).contributions[\($0.name)].pnl", $0.pnl) }
-            for c in unit.contingencies { checks += [("\(u).contingencies[\(c.name)].maintenance", c.maintenance), ("\(u).contingencies[\(c.name)].initial", c.initial)] }
+            for (name, value) in [("basis_contingency", unit.basisContingency), ("worst_loss", unit.worstLoss), ("allocated_loss", unit.allocatedLoss),
+                                  ("maintenance_requirement", unit.maintenanceRequirement), ("initial_requirement", unit.initialRequirement),
+                                  ("mark_to_market", unit.markToMarket), ("index_price", unit.indexPrice)] where bad(value) {
+                return "\(u).\(name)"
+            }
+            if let index = unit.scenarioPnLs.firstIndex(where: bad) { return "\(u).scenario_pnls[\(index)]" }
+            if let c = unit.contributions.first(where: { bad($0.pnl) }) { return "\(u).contributions[\(c.name)].pnl" }
+            for c in unit.contingencies {
+                if bad(c.maintenance) { return "\(u).contingencies[\(c.name)].maintenance" }
+                if bad(c.initial) { return "\(u).contingencies[\(c.name)].initial" }
+            }
         }
-        for c in accountContingencies { checks += [("account_contingencies[\(c.name)].maintenance", c.maintenance), ("account_contingencies[\(c.name)].initial", c.initial)] }
+        for c in accountContingencies {
+            if bad(c.maintenance) { return "account_contingencies[\(c.name)].maintenance" }
+            if bad(c.initial) { return "account_contingencies[\(c.name)].initial" }
+        }
         for c in equityComponents {
-            checks += [("equity_components[\(c.name)].value", c.value), ("equity_components[\(c.name)].price", c.price),
-                       ("equity_components[\(c.name)].maintenance_haircut", c.maintenanceHaircut), ("equity_components[\(c.name)].initial_haircut", c.initialHaircut)]
+            for (name, value) in [("value", c.value), ("price", c.price), ("maintenance_haircut", c.maintenanceHaircut),
+                                  ("initial_haircut", c.initialHaircut)] where bad(value) {
+                return "equity_components[\(c.name)].\(name)"
+            }
         }
-        return checks.first { !$0.1.isFinite }?.0
+        return nil
     }
 }

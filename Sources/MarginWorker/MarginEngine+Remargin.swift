@@ -1,0 +1,118 @@
+import Foundation
+import KafkaClient
+import MarginCore
+import MarginSchema
+
+extension MarginEngine {
+    /// Margins `keys` and queues the results that must be published: the summaries in parallel,
+    /// the publication decisions in order, then the explanations and encodings of the published
+    /// ones in parallel again. An account that cannot be margined gets a result with health
+    /// `error` and the reason.
+    func remargin(_ keys: [AccountKey], force: Bool) {
+        guard let calculator else { return }
+        let books = reference.books
+        let markets = reference.markets
+        var work: [(AccountKey, AccountExposure)] = []
+        let now = clock()
+        for key in keys {
+            guard let entry = shards[key.partition]?.accounts[key.id] else { continue }
+            if let exposure = entry.exposure {
+                work.append((key, exposure))
+            } else if let error = entry.error {
+                recordError(key, error, now: now)
+            }
+        }
+        let summaries = Self.parallelMap(work) { item -> (AccountKey, Result<MarginSummary, MarginError>) in
+            do throws(MarginError) {
+                return (item.0, .success(try calculator.summary(item.1, books: books, markets: markets)))
+            } catch {
+                return (item.0, .failure(error))
+            }
+        }
+        let policy = PublicationPolicy(threshold: configuration.publishThreshold)
+        var toPublish: [(key: AccountKey, account: Account, exposure: AccountExposure, health: HealthState)] = []
+        for (key, outcome) in summaries {
+            guard var entry = shards[key.partition]?.accounts[key.id] else { continue }
+            let summary: MarginSummary
+            switch outcome {
+            case .success(let computed) where !computed.isFinite:
+                entry.summary = nil
+                entry.error = .numerical("the margin of account \(key.id) is not finite")
+                shards[key.partition]!.accounts[key.id] = entry
+                recordError(key, entry.error!, now: now)
+                continue
+            case .success(let computed):
+                summary = computed
+                entry.error = nil
+            case .failure(let error):
+                entry.summary = nil
+                entry.error = error
+                shards[key.partition]!.accounts[key.id] = entry
+                recordError(key, error, now: now)
+                continue
+            }
+            entry.summary = summary
+            let stale = underlyings(of: entry).contains { staleUnderlyings[$0] != nil }
+            entry.effectiveHealth = stale ? .stale : summary.health
+            shards[key.partition]!.accounts[key.id] = entry
+            guard shards[key.partition]!.restored, let health = entry.effectiveHealth, let exposure = entry.exposure else { continue }
+            if force || policy.shouldPublish(entry.published, version: entry.account.version, health: health, summary: summary) {
+                toPublish.append((key, entry.account, exposure, health))
+            }
+            liquidation.observe(key, entry: entry, health: health, summary: summary)
+        }
+        queueResults(toPublish, calculator: calculator, now: now)
+    }
+
+    /// Explains and encodes results in parallel, then queues them in order (a result identical to
+    /// the committed one is not queued again).
+    func queueResults(_ items: [(key: AccountKey, account: Account, exposure: AccountExposure, health: HealthState)],
+                      calculator: MarginCalculator, now: Int64) {
+        guard !items.isEmpty else { return }
+        let books = reference.books
+        let markets = reference.markets
+        let outputs = self.outputs
+        let topic = configuration.topics.results
+        let encoded = Self.parallelMap(items) { item -> Result<(record: ProducerRecord, published: PublishedResult), MarginError> in
+            do throws(MarginError) {
+                var result = try calculator.explain(item.exposure, books: books, markets: markets)
+                if let field = result.firstNonFiniteField { return .failure(.numerical("\(field) is not finite")) }
+                result.health = item.health
+                let id = Self.resultID(item.account, result: result)
+                let record = outputs.record(topic: topic, key: item.key.id, message: result.proto(resultID: id), id: id)
+                return .success((record, PublishedResult(resultID: id, accountVersion: item.account.version, health: item.health,
+                                                         maintenance: result.maintenanceRequirement, initial: result.initialRequirement)))
+            } catch {
+                return .failure(error)
+            }
+        }
+        for (item, outcome) in zip(items, encoded) {
+            switch outcome {
+            case .failure(let error):
+                recordError(item.key, error, now: now)
+            case .success(let output):
+                let held = shards[item.key.partition]?.accounts[item.key.id]?.published
+                if held?.resultID == output.published.resultID && !batch.pendingResults.keys.contains(item.key) { continue }
+                batch.records.append(output.record)
+                batch.pendingResults[item.key] = output.published
+            }
+        }
+    }
+
+    /// `transform` over `items` in order, in chunks on every core when there is enough work.
+    static func parallelMap<Item: Sendable, Output: Sendable>(_ items: [Item], minimumChunk: Int = 64,
+                                                                _ transform: @Sendable (Item) -> Output) -> [Output] {
+        let chunkCount = max(1, min(ProcessInfo.processInfo.activeProcessorCount, items.count / minimumChunk))
+        if chunkCount == 1 { return items.map(transform) }
+        var results = [[Output]](repeating: [], count: chunkCount)
+        let chunkSize = (items.count + chunkCount - 1) / chunkCount
+        results.withUnsafeMutableBufferPointer { buffer in
+            let output = UncheckedBuffer(buffer)
+            DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+                let range = (chunk * chunkSize)..<min(items.count, (chunk + 1) * chunkSize)
+                output.buffer[chunk] = items[range].map(transform)
+            }
+        }
+        return results.flatMap { $0 }
+    }
+}
