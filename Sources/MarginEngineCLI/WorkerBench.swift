@@ -93,10 +93,9 @@ enum WorkerBench {
 
         let rssBefore = residentBytes()
         let start = ContinuousClock.now
-        await engine.handleAccounts(.partitionsAssigned((0..<partitions).map { TopicPartition(topic: topics.accounts, partition: Int32($0)) }),
-                                    watermarks: { targets[Int($0.partition)] }, liquidationState: { _ in [] })
+        await engine.assignShards(ShardAssignment.restoring((0..<partitions).map { TopicPartition(topic: topics.accounts, partition: Int32($0)) }, to: { targets[Int($0.partition)] }))
         for messages in byPartition {
-            for message in messages { await engine.handleAccounts(.message(message), watermarks: { _ in 0 }, liquidationState: { _ in [] }) }
+            for message in messages { await engine.handleAccounts(.message(message)) }
         }
         await engine.tick()
         let ingest = ContinuousClock.now - start

@@ -117,19 +117,28 @@ public actor MarginEngine {
 
     // MARK: - Accounts topic
 
-    public func handleAccounts(_ event: KafkaConsumerEvent, watermarks: @Sendable (TopicPartition) async throws -> Int64,
-                        liquidationState: @Sendable (Int32) async -> [KafkaMessage]) async {
+    /// Takes over partitions of the accounts topic with what the service read for them first (the
+    /// restore target and the liquidation state): the engine itself never waits for Kafka here.
+    public func assignShards(_ assignments: [ShardAssignment]) {
+        for assignment in assignments {
+            let partition = assignment.partition.partition
+            liquidation.restore(assignment.liquidationState)
+            shards[partition] = AccountShard(partition: partition, restoreTarget: assignment.restoreTarget, assignedAtMs: clock())
+            logger.info("shard assigned", metadata: ["partition": "\(partition)", "restore_to": "\(assignment.restoreTarget)"])
+            markRestoredIfCaughtUp(partition)
+        }
+        updateBudgetShare()
+        publishReferenceDeadLettersIfOwner()
+    }
+
+    /// Records, partition ends, revocations and errors of the accounts consumer. Assignments go
+    /// through ``assignShards(_:)`` (the service reads their restore data first).
+    public func handleAccounts(_ event: KafkaConsumerEvent) async {
         switch event {
         case .partitionsAssigned(let partitions):
-            for partition in partitions {
-                let high = (try? await watermarks(partition)) ?? 0
-                liquidation.restore(await liquidationState(partition.partition))
-                shards[partition.partition] = AccountShard(partition: partition.partition, restoreTarget: high, assignedAtMs: clock())
-                logger.info("shard assigned", metadata: ["partition": "\(partition.partition)", "restore_to": "\(high)"])
-                markRestoredIfCaughtUp(partition.partition)
-            }
-            updateBudgetShare()
-            publishReferenceDeadLettersIfOwner()
+            // Not expected (the service calls assignShards): restore to the partitions' ends, no liquidation state.
+            logger.error("partitions assigned without restore data", metadata: ["partitions": "\(partitions)"])
+            assignShards(ShardAssignment.restoring(partitions, to: { _ in .max }))
         case .partitionsRevoked(let partitions):
             // Finish in-flight work, then release the state.
             await flush()

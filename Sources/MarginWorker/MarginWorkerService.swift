@@ -60,12 +60,25 @@ public final class MarginWorkerService: Service, Sendable {
                 }
                 group.addTask {
                     for await event in accounts.events {
-                        await engine.handleAccounts(event, watermarks: { partition in
-                            try await accounts.watermarks(for: partition).high
-                        }, liquidationState: { partition in
-                            await Self.readWhole(configuration: configuration, topic: configuration.topics.liquidationState,
-                                                 partition: partition, logger: logger)
-                        })
+                        guard case .partitionsAssigned(let partitions) = event else {
+                            await engine.handleAccounts(event)
+                            continue
+                        }
+                        // Read what the shards restore from here, so that the engine never waits for Kafka.
+                        var assignments: [ShardAssignment] = []
+                        for partition in partitions {
+                            let target: Int64
+                            do {
+                                target = try await accounts.watermarks(for: partition).high
+                            } catch {
+                                logger.warning("cannot read the watermarks of \(partition): \(error); restoring to the partition's end")
+                                target = .max
+                            }
+                            let state = await Self.readWhole(configuration: configuration, topic: configuration.topics.liquidationState,
+                                                             partition: partition.partition, logger: logger)
+                            assignments.append(ShardAssignment(partition: partition, restoreTarget: target, liquidationState: state))
+                        }
+                        await engine.assignShards(assignments)
                     }
                 }
                 group.addTask {

@@ -29,8 +29,8 @@ struct InputBoundsTests {
         let huge = Account(id: "huge", version: 1, balances: ["USDC": 1_000],
                            positions: [Position(instrument: "BTC-PERPETUAL", quantity: 1e308, averageEntryPrice: 60_000)])
         let poor = Account(id: "poor", version: 1, balances: ["USDC": -1e308])
-        await engine.handleAccounts(.message(Self.accountRecord(huge, offset: 10)), watermarks: { _ in 0 }, liquidationState: { _ in [] })
-        await engine.handleAccounts(.message(Self.accountRecord(poor, offset: 11)), watermarks: { _ in 0 }, liquidationState: { _ in [] })
+        await engine.handleAccounts(.message(Self.accountRecord(huge, offset: 10)))
+        await engine.handleAccounts(.message(Self.accountRecord(poor, offset: 11)))
         await engine.handleReference(.message(IntegrityFixesTests.marketRecord(TestWorld.btc(index: 1e300, at: IntegrityFixesTests.now), offset: 20)))
         await engine.tick()
         let errors = await Self.deadLetters(engine).map { $0["dlq-error"] ?? "" }

@@ -76,7 +76,7 @@ struct IntegrityFixesTests {
                               positions: [Position(instrument: "ETH-PERPETUAL", quantity: 3, averageEntryPrice: 3_000)])
         let record = KafkaMessage(topic: configuration.topics.accounts, partition: 0, offset: 100, key: Data(id.utf8),
                                   value: SchemaCoding.encode(account.proto, format: .protobuf), headers: [], timestampMs: Self.now)
-        await engine.handleAccounts(.message(record), watermarks: { _ in 0 }, liquidationState: { _ in [] })
+        await engine.handleAccounts(.message(record))
         #expect(await engine.currentResult(accountID: id) != nil)
         let app = buildApplication(engine: engine, configuration: configuration, logger: WorkerHarness.logger)
         try await app.test(.router) { client in

@@ -39,12 +39,10 @@ struct LiquidationBudgetShareTests {
             await engine.handleReference(.message(message(topics.market, market.underlying, SchemaCoding.encode(market.proto, format: .protobuf), offset: Int64(i))))
         }
         if let partitions { await engine.setAccountsPartitionCount(partitions) }
-        await engine.handleAccounts(.partitionsAssigned([TopicPartition(topic: topics.accounts, partition: 0)]), watermarks: { _ in 0 },
-                                    liquidationState: { _ in [] })
+        await engine.assignShards(ShardAssignment.restoring([TopicPartition(topic: topics.accounts, partition: 0)], to: { _ in 0 }))
         let account = Account(id: "big", version: 1, balances: ["USDC": 250_000],
                               positions: [Position(instrument: "ETH-PERPETUAL", quantity: 300, averageEntryPrice: 3_000)])
-        await engine.handleAccounts(.message(message(topics.accounts, account.id, SchemaCoding.encode(account.proto, format: .protobuf), offset: 0)),
-                                    watermarks: { _ in 0 }, liquidationState: { _ in [] })
+        await engine.handleAccounts(.message(message(topics.accounts, account.id, SchemaCoding.encode(account.proto, format: .protobuf), offset: 0)))
         await engine.tick()
         return engine
     }

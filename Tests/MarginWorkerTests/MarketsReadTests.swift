@@ -32,13 +32,11 @@ struct MarketsReadTests {
         await engine.setReferenceTargets([TopicPartition(topic: topics.instruments, partition: 0): Int64(instruments.count),
                                           TopicPartition(topic: topics.market, partition: 0): offset + 1])
         for r in records { await engine.handleReference(.message(r)) }
-        await engine.handleAccounts(.partitionsAssigned([TopicPartition(topic: topics.accounts, partition: 0)]), watermarks: { _ in 0 },
-                                    liquidationState: { _ in [] })
+        await engine.assignShards(ShardAssignment.restoring([TopicPartition(topic: topics.accounts, partition: 0)], to: { _ in 0 }))
         let account = Account(id: "c", version: 1, balances: ["USDC": 1_000, "WEETH": 10],
                               positions: [Position(instrument: "ETH-PERPETUAL", quantity: -5, averageEntryPrice: 3_000)])
         await engine.handleAccounts(.message(KafkaMessage(topic: topics.accounts, partition: 0, offset: 0, key: Data("c".utf8),
-                                                          value: SchemaCoding.encode(account.proto, format: .protobuf), headers: [], timestampMs: now)),
-                                    watermarks: { _ in 0 }, liquidationState: { _ in [] })
+                                                          value: SchemaCoding.encode(account.proto, format: .protobuf), headers: [], timestampMs: now)))
         await engine.tick()
         let key = AccountKey(partition: 0, id: "c")
         #expect(await engine.exposedAccounts["WEETH"]?.contains(key) == true, "WEETH ticks re-margin the account")

@@ -46,17 +46,15 @@ struct RestoreCompletionTests {
 
         // Accounts partition 0: two records, then a commit marker (high watermark 3).
         let accounts = TopicPartition(topic: topics.accounts, partition: 0)
-        await engine.handleAccounts(.partitionsAssigned([accounts]), watermarks: { _ in 3 }, liquidationState: { _ in [] })
+        await engine.assignShards(ShardAssignment.restoring([accounts], to: { _ in 3 }))
         for (i, account) in TestWorld.accounts(btc: 1, eth: 1).enumerated() {
-            await engine.handleAccounts(.message(Self.record(topics.accounts, account.id, SchemaCoding.encode(account.proto, format: .protobuf), offset: Int64(i))),
-                                        watermarks: { _ in 3 }, liquidationState: { _ in [] })
+            await engine.handleAccounts(.message(Self.record(topics.accounts, account.id, SchemaCoding.encode(account.proto, format: .protobuf), offset: Int64(i))))
         }
         #expect(await engine.status().restoredShards.isEmpty)
         // A partition end of another topic or partition changes nothing.
-        await engine.handleAccounts(.partitionEnd(TopicPartition(topic: topics.accounts, partition: 1), nextOffset: 3),
-                                    watermarks: { _ in 3 }, liquidationState: { _ in [] })
+        await engine.handleAccounts(.partitionEnd(TopicPartition(topic: topics.accounts, partition: 1), nextOffset: 3))
         #expect(await engine.status().restoredShards.isEmpty)
-        await engine.handleAccounts(.partitionEnd(accounts, nextOffset: 3), watermarks: { _ in 3 }, liquidationState: { _ in [] })
+        await engine.handleAccounts(.partitionEnd(accounts, nextOffset: 3))
         #expect(await engine.status().restoredShards == [0])
         await engine.tick()
         #expect(await engine.isReady)
@@ -77,7 +75,7 @@ struct RestoreCompletionTests {
         #expect(await engine.referenceReady)
 
         let accounts = TopicPartition(topic: topics.accounts, partition: 0)
-        await engine.handleAccounts(.partitionsAssigned([accounts]), watermarks: { _ in 10 }, liquidationState: { _ in [] })
+        await engine.assignShards(ShardAssignment.restoring([accounts], to: { _ in 10 }))
         clock.advance(4_000)
         await engine.tick()
         #expect(await engine.shards[0]?.restoreTimeoutReported == false)
@@ -85,7 +83,7 @@ struct RestoreCompletionTests {
         await engine.tick()
         #expect(await engine.shards[0]?.restoreTimeoutReported == true)
         #expect(await engine.isReady == false)
-        await engine.handleAccounts(.partitionEnd(accounts, nextOffset: 10), watermarks: { _ in 10 }, liquidationState: { _ in [] })
+        await engine.handleAccounts(.partitionEnd(accounts, nextOffset: 10))
         #expect(await engine.shards[0]?.restored == true)
     }
 }

@@ -19,7 +19,7 @@ struct RiskConsoleTests {
                             positions: [Position(instrument: "BTC-C-60000", quantity: -2)])
         let message = KafkaMessage(topic: configuration.topics.accounts, partition: 0, offset: 10, key: Data(riskyID.utf8),
                                    value: SchemaCoding.encode(risky.proto, format: .protobuf), headers: [], timestampMs: 1_700_000_000_000)
-        await engine.handleAccounts(.message(message), watermarks: { _ in 0 }, liquidationState: { _ in [] })
+        await engine.handleAccounts(.message(message))
         await engine.tick()
         return (engine, configuration)
     }

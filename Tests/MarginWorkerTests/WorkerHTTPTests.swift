@@ -40,10 +40,9 @@ struct WorkerHTTPTests {
         await engine.setReferenceTargets(targets)
         for record in records { await engine.handleReference(.message(record)) }
         let partition = TopicPartition(topic: topics.accounts, partition: 0)
-        await engine.handleAccounts(.partitionsAssigned([partition]), watermarks: { _ in 0 }, liquidationState: { _ in [] })
+        await engine.assignShards(ShardAssignment.restoring([partition], to: { _ in 0 }))
         for (i, account) in TestWorld.accounts(btc: 1, eth: 1).enumerated() {
-            await engine.handleAccounts(.message(message(topics.accounts, account.id, SchemaCoding.encode(account.proto, format: .protobuf), offset: Int64(i))),
-                                        watermarks: { _ in 0 }, liquidationState: { _ in [] })
+            await engine.handleAccounts(.message(message(topics.accounts, account.id, SchemaCoding.encode(account.proto, format: .protobuf), offset: Int64(i))))
         }
         await engine.tick()
         return (engine, configuration)
