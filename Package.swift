@@ -99,6 +99,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
             ],
+            exclude: ["README.md"],
             swiftSettings: strictSwift
         ),
         // Backtesting: margin against realised losses on price history, coverage statistics

@@ -12,7 +12,7 @@ extension MarginEngine {
         liquidation.observe(key, entry: entry, health: .error, summary: .unavailable)
         shards[key.partition]!.accounts[key.id] = entry
         guard shards[key.partition]!.restored else { return }
-        let result = errorResult(entry.account, error, now: now)
+        let result = errorResult(entry.account, error)
         if entry.published?.resultID == result.resultID || batch.pendingResults[key]?.resultID == result.resultID { return }
         metrics.accountError(reason: error.code)
         logger.warning("account cannot be margined", metadata: ["account": "\(key.id)", "version": "\(entry.account.version)",
@@ -22,15 +22,15 @@ extension MarginEngine {
                                                     maintenance: 0, initial: 0)
     }
 
-    /// The result of an account that cannot be margined: identity, health `error`, the reason; no amounts.
-    func errorResult(_ account: Account, _ error: MarginError, now: Int64) -> Margin_V1_MarginResult {
+    /// The result of an account that cannot be margined: identity, health `error`, the reason; no
+    /// amounts and `as_of_ms` 0 (nothing was computed), so that its id names one content forever.
+    func errorResult(_ account: Account, _ error: MarginError) -> Margin_V1_MarginResult {
         var result = Margin_V1_MarginResult()
         result.accountID = account.id
         result.accountVersion = account.version
         result.parameterSetID = parameters?.id ?? configuration.paramsID
         result.parameterSetVersion = parameters?.version ?? 0
         result.valuationAsset = parameters?.valuationAsset ?? ""
-        result.asOfMs = now
         result.health = .error
         result.errorCode = error.code
         result.error = error.description

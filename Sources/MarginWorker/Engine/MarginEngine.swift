@@ -122,7 +122,9 @@ public actor MarginEngine {
     public func assignShards(_ assignments: [ShardAssignment]) {
         for assignment in assignments {
             let partition = assignment.partition.partition
-            liquidation.restore(assignment.liquidationState)
+            for problem in liquidation.restore(assignment.liquidationState) {
+                logger.error("unreadable liquidation-state record", metadata: ["record": "\(problem)"])
+            }
             shards[partition] = AccountShard(partition: partition, restoreTarget: assignment.restoreTarget, assignedAtMs: clock())
             logger.info("shard assigned", metadata: ["partition": "\(partition)", "restore_to": "\(assignment.restoreTarget)"])
             markRestoredIfCaughtUp(partition)
@@ -457,18 +459,25 @@ public actor MarginEngine {
     public func currentResult(accountID: String) -> Margin_V1_MarginResult? {
         for shard in shards.values {
             guard let entry = shard.accounts[accountID] else { continue }
-            if let error = entry.error { return errorResult(entry.account, error, now: clock()) }
-            guard let exposure = entry.exposure, let calculator else { continue }
-            do {
-                var result = try calculator.explain(exposure, books: reference.books, markets: reference.markets)
-                if let field = result.firstNonFiniteField { return errorResult(entry.account, .numerical("\(field) is not finite"), now: clock()) }
-                if let health = entry.effectiveHealth { result.health = health }
-                var answer = result.proto(resultID: Self.resultID(entry.account, result: result))
-                answer.liquidation = liquidation.status(of: AccountKey(partition: shard.partition, id: accountID), health: entry.effectiveHealth)
-                return answer
-            } catch {
-                return errorResult(entry.account, error, now: clock())
+            var answer: Margin_V1_MarginResult
+            if let error = entry.error {
+                answer = errorResult(entry.account, error)
+            } else {
+                guard let exposure = entry.exposure, let calculator else { continue }
+                do {
+                    var result = try calculator.explain(exposure, books: reference.books, markets: reference.markets)
+                    if let field = result.firstNonFiniteField {
+                        answer = errorResult(entry.account, .numerical("\(field) is not finite"))
+                    } else {
+                        if let health = entry.effectiveHealth { result.health = health }
+                        answer = result.proto(resultID: Self.resultID(entry.account, result: result))
+                    }
+                } catch {
+                    answer = errorResult(entry.account, error)
+                }
             }
+            answer.liquidation = liquidation.status(of: AccountKey(partition: shard.partition, id: accountID), health: answer.health == .error ? .error : entry.effectiveHealth)
+            return answer
         }
         return nil
     }

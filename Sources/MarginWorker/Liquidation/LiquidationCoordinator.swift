@@ -3,32 +3,6 @@ import KafkaClient
 import MarginCore
 import MarginSchema
 
-/// An instruction published and not yet resolved, kept in the compacted liquidation-state topic
-/// (key: account id; same partition as the account) so that it survives restarts and rebalances.
-///
-/// A cancelled instruction stays in the topic (`cancelled: true`) instead of a tombstone: the next
-/// plan for the same account version takes the next round, so an instruction id (account, version,
-/// round) names one plan content forever, across cancels, restarts and partition moves.
-struct OutstandingInstruction: Codable, Sendable, Hashable {
-    var id: String
-    var accountID: String
-    var accountVersion: UInt64
-    var round: UInt32
-    var deadlineMs: Int64
-    var partition: Int32
-    /// True once cancelled (the account recovered): kept only for its round.
-    var cancelled: Bool?
-
-    var isLive: Bool { cancelled != true }
-}
-
-/// A liquidation state change, applied once its batch is committed.
-struct LiquidationCommit: Sendable {
-    var accountID: String
-    var state: OutstandingInstruction?
-    var isInstruction: Bool
-}
-
 /// Plans liquidations across the accounts of a batch: severity order, anti-cascade budget per
 /// instrument and per underlying and window, in-flight tracking (one outstanding instruction per
 /// account), re-plans on fills and on expiry, cancels on recovery; never on stale markets.
@@ -100,24 +74,27 @@ struct LiquidationCoordinator: Sendable {
         cancels = cancels.filter { $0.partition != partition }
     }
 
-    /// The liquidation-state record of an instruction (JSON; encoding plain stored values cannot fail).
-    static func stateRecord(_ state: OutstandingInstruction, topic: String, key: AccountKey) -> ProducerRecord {
-        let value: Data
-        do { value = try JSONEncoder().encode(state) } catch { preconditionFailure("OutstandingInstruction always encodes: \(error)") }
-        return ProducerRecord(topic: topic, partition: key.partition, key: Data(key.id.utf8), value: value,
-                              headers: [KafkaHeader(name: "content-type", string: "application/json")])
-    }
-
     /// Restores the in-flight state of a partition from its liquidation-state records.
-    mutating func restore(_ messages: [KafkaMessage]) {
+    /// Returns what could not be read (a record without key, or one that does not decode: its
+    /// state is kept as it was, never silently cleared), for the engine to log.
+    mutating func restore(_ messages: [KafkaMessage]) -> [String] {
+        var problems: [String] = []
         for message in messages {
-            guard let key = message.key.map({ String(decoding: $0, as: UTF8.self) }) else { continue }
-            if let value = message.value, let state = try? JSONDecoder().decode(OutstandingInstruction.self, from: value) {
-                outstanding[key] = state
-            } else {
-                outstanding[key] = nil
+            guard let key = message.key.map({ String(decoding: $0, as: UTF8.self) }) else {
+                problems.append("\(message.topicPartition)@\(message.offset): no key")
+                continue
+            }
+            guard let value = message.value else {
+                outstanding[key] = nil // tombstone
+                continue
+            }
+            do {
+                outstanding[key] = try JSONDecoder().decode(OutstandingInstruction.self, from: value)
+            } catch {
+                problems.append("\(message.topicPartition)@\(message.offset) (account \(key)): \(error)")
             }
         }
+        return problems
     }
 
     mutating func committed(_ commits: [LiquidationCommit]) {
@@ -131,13 +108,8 @@ struct LiquidationCoordinator: Sendable {
         var commits: [LiquidationCommit] = []
         // Cancels for accounts that recovered.
         for key in cancels.sorted(by: { $0.id < $1.id }) {
-            guard var state = outstanding[key.id], state.isLive else { continue }
-            let cancel = Margin_V1_LiquidationInstruction.cancel(id: state.id, accountID: state.accountID, accountVersion: state.accountVersion,
-                                                                 round: state.round, parameterSetVersion: calculator.parameters.version)
-            records.append(publisher.record(topic: topics.liquidations, key: key.id, message: cancel, id: "\(state.id)-cancel"))
-            state.cancelled = true
-            records.append(Self.stateRecord(state, topic: topics.liquidationState, key: key))
-            commits.append(LiquidationCommit(accountID: key.id, state: state, isInstruction: false))
+            guard let state = outstanding[key.id], state.isLive else { continue }
+            cancel(state, key: key, parameterSetVersion: calculator.parameters.version, publisher: publisher, into: &records, &commits)
         }
         cancels = []
         let window = now / max(1, settings.budgetWindowMs)
@@ -224,8 +196,13 @@ struct LiquidationCoordinator: Sendable {
             // deficit to the insurance fund; it stays outstanding until the account changes.
             let nothingToClose = plan.reason == .bankrupt && !account.positions.contains { $0.quantity != 0 }
             if plan.legs.isEmpty && !nothingToClose {
-                // Nothing may be instructed this window: waits for the next, in severity order.
+                // Nothing may be instructed this window: waits for the next, in severity order. A live
+                // instruction for an older version (or past its deadline) no longer fits the account:
+                // it is cancelled rather than left to look outstanding.
                 waiting[key] = withoutDepth.isEmpty ? .budget : .noDepth(withoutDepth.sorted())
+                if let state = outstanding[key.id], state.isLive {
+                    cancel(state, key: key, parameterSetVersion: calculator.parameters.version, publisher: publisher, into: &records, &commits)
+                }
                 continue
             }
             for leg in plan.legs {
@@ -242,7 +219,7 @@ struct LiquidationCoordinator: Sendable {
             let state = OutstandingInstruction(id: id, accountID: key.id, accountVersion: account.version, round: round,
                                                deadlineMs: deadline, partition: key.partition)
             records.append(publisher.record(topic: topics.liquidations, key: key.id, message: message, id: id))
-            records.append(Self.stateRecord(state, topic: topics.liquidationState, key: key))
+            records.append(OutstandingInstruction.stateRecord(state, topic: topics.liquidationState, key: key))
             commits.append(LiquidationCommit(accountID: key.id, state: state, isInstruction: true))
             candidates[key] = nil
         }
@@ -250,6 +227,21 @@ struct LiquidationCoordinator: Sendable {
         newFailures = failures.subtracting(previousFailures).sorted()
         previousFailures = failures
         return (records, commits)
+    }
+
+    /// Publishes the cancel of a live instruction (message id `<id>-cancel`) and its state record
+    /// (`cancelled: true`, keeping its round so the next plan takes the next one); the local state
+    /// follows at once (a failed transaction is retried with the same records).
+    private mutating func cancel(_ state: OutstandingInstruction, key: AccountKey, parameterSetVersion: Int64, publisher: OutputPublisher,
+                                 into records: inout [ProducerRecord], _ commits: inout [LiquidationCommit]) {
+        let message = Margin_V1_LiquidationInstruction.cancel(id: state.id, accountID: state.accountID, accountVersion: state.accountVersion,
+                                                              round: state.round, parameterSetVersion: parameterSetVersion)
+        records.append(publisher.record(topic: topics.liquidations, key: key.id, message: message, id: "\(state.id)-cancel"))
+        var cancelled = state
+        cancelled.cancelled = true
+        records.append(OutstandingInstruction.stateRecord(cancelled, topic: topics.liquidationState, key: key))
+        commits.append(LiquidationCommit(accountID: key.id, state: cancelled, isInstruction: false))
+        outstanding[key.id] = cancelled
     }
 
     /// An underlying's delta-notional budget per window from its futures' and perpetuals' books:
