@@ -21,6 +21,26 @@ let kernelTargetCPU: String? = {
 
 let kernelSettings: [SwiftSetting] = kernelTargetCPU.map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
 
+/// The C baselines `margin-engine bench` compares the kernels with: -O3 and the same CPU as MarginCore
+/// (`haswell` → `-march=haswell -mtune=haswell`; the compiler's default target when generic).
+let baselineCSettings: [CSetting] = {
+    #if arch(x86_64)
+    let cpuFlags = kernelTargetCPU.map { ["-march=\($0)", "-mtune=\($0)"] } ?? []
+    #else
+    let cpuFlags = kernelTargetCPU.map { ["-mcpu=\($0)"] } ?? []
+    #endif
+    return [.unsafeFlags(["-O3"] + cpuFlags), .define("CKB_TARGET_CPU", to: "\"\(kernelTargetCPU ?? "generic")\"")]
+}()
+
+/// glibc's vector math (libmvec, for the Black-76 baseline's vector erfc) on x86-64 Linux.
+let baselineLinkerSettings: [LinkerSetting] = {
+    #if arch(x86_64) && os(Linux)
+    return [.linkedLibrary("mvec"), .linkedLibrary("m")]
+    #else
+    return []
+    #endif
+}()
+
 /// Strict settings shared by every target of ours.
 let strictSwift: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
@@ -121,10 +141,18 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // C baselines for `margin-engine bench` (Black-76 with glibc's vector erfc, the aggregation
+        // loop); only the CLI links them.
+        .target(
+            name: "CKernelBaseline",
+            cSettings: baselineCSettings,
+            linkerSettings: baselineLinkerSettings
+        ),
         .executableTarget(
             name: "MarginEngineCLI",
             dependencies: [
                 "MarginCore",
+                "CKernelBaseline",
                 "MarginConformance",
                 "MarginSchema",
                 "MarginWorker",
