@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKernelBaseline
 import Foundation
 import MarginCore
 
@@ -6,7 +7,7 @@ import MarginCore
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time risk-array build and account aggregation on synthetic data (build with -c release).",
+        abstract: "Time risk-array build and account aggregation on synthetic data against the C baselines (build with -c release).",
     )
 
     @Flag(help: "Print the figures as JSON.")
@@ -46,49 +47,96 @@ struct BenchCommand: AsyncParsableCommand {
             book = try! calculator.riskBook(for: "BTC", catalog: catalog, markets: markets, asOfMs: market.timestampMs, reusing: book)
         }
         let buildNs = buildSeconds * 1e9 / Double(optionCount * scenarioCount)
+        let cBuild = Self.cRiskArray(book, rounds: 50)
+        let cBuildNs = cBuild.seconds * 1e9 / Double(optionCount * scenarioCount)
 
-        // Aggregation: 10-position accounts.
-        let accountList = SyntheticBook.accounts(count: accounts, positions: 10, catalog: catalog, seed: 42)
+        // Aggregation: 10-position accounts on this book, then on a table larger than L2
+        // (63 expiries × 40 strikes × call/put = 5,040 options, ≈ 1.9 MB of rows).
+        let aggregation = try Self.aggregation(book: book, catalog: catalog, parameters: parameters, accounts: accounts, seed: 42)
+        let large = SyntheticBook.market(expiries: 63, strikesPerExpiry: 40)
+        let largeBook = try calculator.riskBook(for: "BTC", catalog: large.catalog, markets: MarketState([large.market]),
+                                                asOfMs: large.market.timestampMs)
+        let largeAggregation = try Self.aggregation(book: largeBook, catalog: large.catalog, parameters: parameters,
+                                                    accounts: accounts, seed: 43)
+
         let books = ["BTC": book]
-        let exposures = try accountList.map { try AccountExposure(account: $0, catalog: catalog, books: books, parameters: parameters) }
         var sink = 0.0
-        let aggregationSeconds = Self.best(rounds: 10) {
-            for exposure in exposures { sink += book.worstOptionScenarioPnL(of: exposure) }
-        }
+        let exposures = aggregation.exposures
         let summarySeconds = Self.best(rounds: 3) {
             for exposure in exposures { sink += try! calculator.summary(exposure, books: books, markets: markets).maintenanceRequirement }
         }
-        let aggregationNs = aggregationSeconds * 1e9 / Double(exposures.count)
         let summaryNs = summarySeconds * 1e9 / Double(exposures.count)
 
         let fhs = try Self.historicalSimulation(strikes: strikes, accounts: min(accounts, 2_000))
         sink += fhs.checksum
+        // Per-column costs: a book column of one option, and a summary column of one account.
+        let fhsBuildNsPerColumn = fhs.bookMs * 1e6 / Double(fhs.options * fhs.bookColumns)
+        let fhsSummaryNsPerColumn = fhs.nsPerAccount / Double(fhs.bookColumns)
+        let gridSummaryNsPerColumn = summaryNs / Double(scenarioCount)
 
         let machine = Self.machine()
         if json {
             print(jsonLine([
                 "risk_array_ns_per_option_scenario": buildNs,
                 "risk_array_book_ms": buildSeconds * 1e3,
-                "aggregation_ns_per_account": aggregationNs,
+                "risk_array_c_ns_per_option_scenario": cBuildNs,
+                "risk_array_vs_c": buildNs / cBuildNs,
+                "risk_array_c_max_abs_difference": cBuild.maxDifference,
+                "aggregation_ns_per_account": aggregation.ns,
+                "aggregation_c_ns_per_account": aggregation.cNs,
+                "aggregation_vs_c": aggregation.ns / aggregation.cNs,
+                "aggregation_large_options": largeBook.instruments.count,
+                "aggregation_large_ns_per_account": largeAggregation.ns,
+                "aggregation_large_c_ns_per_account": largeAggregation.cNs,
+                "aggregation_large_vs_c": largeAggregation.ns / largeAggregation.cNs,
+                "aggregation_c_max_abs_difference": max(aggregation.maxDifference, largeAggregation.maxDifference),
                 "margin_summary_ns_per_account": summaryNs,
                 "fhs_ns_per_account": fhs.nsPerAccount,
                 "fhs_book_ms": fhs.bookMs,
                 "fhs_scenarios": fhs.scenarios, "fhs_columns": fhs.columns,
+                "fhs_build_ns_per_option_column": fhsBuildNsPerColumn,
+                "fhs_build_column_vs_grid": fhsBuildNsPerColumn / buildNs,
+                "fhs_summary_ns_per_column": fhsSummaryNsPerColumn,
+                "fhs_summary_column_vs_grid": fhsSummaryNsPerColumn / gridSummaryNsPerColumn,
                 "options": optionCount, "scenarios": scenarioCount, "accounts": exposures.count, "positions_per_account": 10,
                 "machine": machine, "checksum": sink.isFinite ? 1 : 0,
             ]))
         } else {
-            print("machine: \(machine["cpu"] ?? "?"), \(machine["cores"] ?? 0) cores")
-            print("risk-array build: \(optionCount) options × \(scenarioCount) scenarios in \(String(format: "%.3f", buildSeconds * 1e3)) ms = \(String(format: "%.2f", buildNs)) ns per option-scenario")
-            print("aggregation: \(String(format: "%.1f", aggregationNs)) ns per account (10 positions, \(scenarioCount) scenarios)")
-            print("full margin summary (contingencies, equity, health): \(String(format: "%.1f", summaryNs)) ns per account")
-            print("FHS: \(fhs.scenarios) joint scenarios (\(fhs.columns) columns per option): book rebuild \(String(format: "%.2f", fhs.bookMs)) ms (\(optionCount) options), margin summary \(String(format: "%.0f", fhs.nsPerAccount)) ns per 10-position, 2-underlying account")
+            let flag = machine["kernel_target_cpu"] as? String ?? "generic"
+            let cMath = machine["c_vector_math"] as? Bool == true ? "glibc vector erfc" : "scalar erfc"
+            print("machine: \(machine["cpu"] ?? "?"), \(machine["cores"] ?? 0) cores, kernel target CPU \(flag), C baseline with \(cMath)")
+            print("risk-array build: \(optionCount) options × \(scenarioCount) scenarios in \(Self.format(buildSeconds * 1e3, 3)) ms = \(Self.format(buildNs, 2)) ns per option-scenario; C \(Self.format(cBuildNs, 2)) ns, risk_array_vs_c \(Self.format(buildNs / cBuildNs, 2))")
+            print("aggregation: \(Self.format(aggregation.ns, 1)) ns per account (10 positions, \(scenarioCount) scenarios); C \(Self.format(aggregation.cNs, 1)) ns, aggregation_vs_c \(Self.format(aggregation.ns / aggregation.cNs, 2))")
+            print("aggregation, \(largeBook.instruments.count)-option table: \(Self.format(largeAggregation.ns, 1)) ns per account; C \(Self.format(largeAggregation.cNs, 1)) ns, aggregation_large_vs_c \(Self.format(largeAggregation.ns / largeAggregation.cNs, 2))")
+            print("full margin summary (contingencies, equity, health): \(Self.format(summaryNs, 1)) ns per account")
+            print("FHS: \(fhs.scenarios) joint scenarios (\(fhs.columns) columns per option): book rebuild \(Self.format(fhs.bookMs, 2)) ms (\(fhs.options) options), margin summary \(Self.format(fhs.nsPerAccount, 0)) ns per 10-position, 2-underlying account")
+            print("FHS per column: build \(Self.format(fhsBuildNsPerColumn, 2)) ns per option-column (\(Self.format(fhsBuildNsPerColumn / buildNs, 2))× the grid's), summary \(Self.format(fhsSummaryNsPerColumn, 2)) ns per account-column (\(Self.format(fhsSummaryNsPerColumn / gridSummaryNsPerColumn, 2))× the grid's)")
         }
     }
 
+    /// Swift and C aggregation of `accounts` random 10-position accounts over `book`: ns per account
+    /// for each, the largest difference of their worst scenario PnLs, and the Swift exposures.
+    static func aggregation(book: RiskBook, catalog: InstrumentCatalog, parameters: RiskParameters, accounts count: Int,
+                            seed: UInt64) throws -> (ns: Double, cNs: Double, maxDifference: Double, exposures: [AccountExposure]) {
+        let accounts = SyntheticBook.accounts(count: count, positions: 10, catalog: catalog, seed: seed)
+        let books = [book.underlying: book]
+        let exposures = try accounts.map { try AccountExposure(account: $0, catalog: catalog, books: books, parameters: parameters) }
+        var worst = [Double](repeating: 0, count: exposures.count)
+        let seconds = best(rounds: 10) {
+            for (index, exposure) in exposures.enumerated() { worst[index] = book.worstOptionScenarioPnL(of: exposure) }
+        }
+        let c = cAggregation(book, accounts: accounts, rounds: 10)
+        let difference = zip(worst, c.worst).map { abs($0 - $1) }.max() ?? 0
+        let perAccount = 1e9 / Double(max(exposures.count, 1))
+        return (seconds * perAccount, c.seconds * perAccount, difference, exposures)
+    }
+
+    static func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+
     /// FHS with 1,000 joint BTC/ETH scenarios (worst-of-grid: 3 columns each): the rebuild of one
     /// underlying's book and the margin summary of 10-position accounts on both underlyings.
-    static func historicalSimulation(strikes: Int, accounts: Int) throws -> (nsPerAccount: Double, bookMs: Double, scenarios: Int, columns: Int, checksum: Double) {
+    static func historicalSimulation(strikes: Int, accounts: Int) throws
+        -> (nsPerAccount: Double, bookMs: Double, scenarios: Int, columns: Int, options: Int, bookColumns: Int, checksum: Double) {
         let btc = SyntheticBook.market(underlying: "BTC", index: 60_000, strikesPerExpiry: strikes)
         let eth = SyntheticBook.market(underlying: "ETH", index: 3_000, strikesPerExpiry: strikes)
         let catalog = InstrumentCatalog(btc.catalog.options(on: "BTC") + eth.catalog.options(on: "ETH"))
@@ -122,8 +170,9 @@ struct BenchCommand: AsyncParsableCommand {
             for exposure in exposures { sink += try! calculator.summary(exposure, books: books, markets: markets).maintenanceRequirement }
         }
         let set = parameters.historicalSimulation!
+        let book = books["BTC"]!
         return (seconds * 1e9 / Double(exposures.count), bookSeconds * 1e3, set.scenarioCount, set.scenarioCount * set.columnsPerScenario,
-                sink.isFinite ? 1 : 0)
+                book.instruments.count, book.scenarioCount, sink.isFinite ? 1 : 0)
     }
 
     /// Best wall time of `rounds` runs of `body`, in seconds.
@@ -175,6 +224,8 @@ struct BenchCommand: AsyncParsableCommand {
         #else
         let build = "release"
         #endif
-        return ["cpu": cpu, "cores": ProcessInfo.processInfo.activeProcessorCount, "build": build]
+        // MarginCore and the C baselines are compiled for the same CPU (Package.swift `kernelTargetCPU`).
+        return ["cpu": cpu, "cores": ProcessInfo.processInfo.activeProcessorCount, "build": build,
+                "kernel_target_cpu": String(cString: ckb_target_cpu()), "c_vector_math": ckb_uses_vector_math() == 1]
     }
 }

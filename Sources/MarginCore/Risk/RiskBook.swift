@@ -228,9 +228,10 @@ public final class RiskBook: Sendable {
 
     func expiryIndex(ofSlot slot: Int) -> Int { slotExpiry[slot] }
 
-    /// Runs `body` with the contiguous row storage.
+    /// Runs `body` with the contiguous row storage (`stride` doubles per slot, laid out as the type
+    /// documents; valuation units per contract). Read-only: for aggregation kernels and baselines.
     @inline(__always)
-    func withRows<R>(_ body: (UnsafeBufferPointer<Double>) throws -> R) rethrows -> R {
+    public func withRows<R>(_ body: (UnsafeBufferPointer<Double>) throws -> R) rethrows -> R {
         try values.withUnsafeBufferPointer(body)
     }
 }
