@@ -6,11 +6,8 @@ extension LiquidationPlan {
     /// one voids, or empty.
     public func instruction(id: String, accountID: String, accountVersion: UInt64, round: UInt32, parameterSetVersion: Int64,
                             deadlineMs: Int64, supersedes: String) -> Margin_V1_LiquidationInstruction {
-        var message = Margin_V1_LiquidationInstruction()
-        message.id = id
-        message.accountID = accountID
-        message.accountVersion = accountVersion
-        message.planRound = round
+        var message = Margin_V1_LiquidationInstruction.identified(id: id, accountID: accountID, accountVersion: accountVersion, round: round,
+                                                                  parameterSetVersion: parameterSetVersion)
         message.severity = severity
         message.reason = reason == .bankrupt ? .bankrupt : .maintenanceBreach
         message.equity = equityBefore
@@ -21,7 +18,6 @@ extension LiquidationPlan {
         message.expectedEquityAfter = expectedEquityAfter
         message.expectedMaintenanceAfter = expectedMaintenanceAfter
         message.estimatedDeficit = estimatedDeficit
-        message.parameterSetVersion = parameterSetVersion
         message.deadlineMs = deadlineMs
         message.supersedes = supersedes
         message.fullCloseOut = fullCloseOut
@@ -45,13 +41,20 @@ extension Margin_V1_LiquidationInstruction {
     /// The cancel of an outstanding instruction `id` (the account recovered).
     public static func cancel(id: String, accountID: String, accountVersion: UInt64, round: UInt32,
                               parameterSetVersion: Int64) -> Margin_V1_LiquidationInstruction {
-        var cancel = Margin_V1_LiquidationInstruction()
-        cancel.id = id
-        cancel.accountID = accountID
-        cancel.accountVersion = accountVersion
-        cancel.planRound = round
+        var cancel = identified(id: id, accountID: accountID, accountVersion: accountVersion, round: round, parameterSetVersion: parameterSetVersion)
         cancel.cancel = true
-        cancel.parameterSetVersion = parameterSetVersion
         return cancel
+    }
+
+    /// The fields every instruction and cancel carries.
+    static func identified(id: String, accountID: String, accountVersion: UInt64, round: UInt32,
+                           parameterSetVersion: Int64) -> Margin_V1_LiquidationInstruction {
+        var message = Margin_V1_LiquidationInstruction()
+        message.id = id
+        message.accountID = accountID
+        message.accountVersion = accountVersion
+        message.planRound = round
+        message.parameterSetVersion = parameterSetVersion
+        return message
     }
 }
