@@ -39,7 +39,7 @@ struct WorkerSettingsTableTests {
             configuration.bearerToken = "token"
             configuration.calibration.fhsWeight = 0.5
             configuration.kafka = ["security.protocol": "SASL_SSL"]
-            return leaves(try #require(try Yams.compose(yaml: try YAMLEncoder().encode(configuration))))
+            return leaves(try #require(try Yams.compose(yaml: configuration.yaml())))
         }
     }
 
@@ -85,7 +85,7 @@ struct WorkerSettingsTableTests {
         changed.topics.deadLetter = "dl"
         changed.maxClockSkewMs = 1_234
         changed.transactional = false
-        let reloaded = try WorkerConfiguration.load(yaml: try YAMLEncoder().encode(changed))
+        let reloaded = try WorkerConfiguration.load(yaml: changed.yaml())
         #expect(reloaded == changed)
     }
 

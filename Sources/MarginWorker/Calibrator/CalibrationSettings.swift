@@ -4,7 +4,7 @@ import MarginCore
 /// configuration, `MARGIN_ENGINE_CALIBRATION_<KEY>`, `--set calibration.<key>=…`, and the flags of
 /// `calibrate` and `backtest`). ``modelSettings()`` is the one place they are parsed; defaults and
 /// their sources are documented on ``RiskModelSettings``.
-public struct CalibrationSettings: Codable, Sendable, Hashable {
+public struct CalibrationSettings: Sendable, Hashable {
     /// Seed history: `UNDERLYING=file.csv,…`, bare files, or `builtin`.
     public var prices = "builtin"
     /// The preset whose grid the calibration rescales.
@@ -34,34 +34,6 @@ public struct CalibrationSettings: Codable, Sendable, Hashable {
     public var volMoveThreshold = 0.25
 
     public init() {}
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case prices, base, apc, lambda, horizonDays = "horizon_days", confidence, lookbackDays = "lookback_days", measure
-        case volTreatment = "vol_treatment", fhsWeight = "fhs_weight", decorrelation, maxStep = "max_step"
-        case priceRangeFloor = "price_range_floor", riskFactorsTopic = "risk_factors_topic", intervalMs = "interval_ms"
-        case volMoveThreshold = "vol_move_threshold"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let d = CalibrationSettings()
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        prices = try c.decodeIfPresent(String.self, forKey: .prices) ?? d.prices
-        base = try c.decodeIfPresent(String.self, forKey: .base) ?? d.base
-        apc = try c.decodeIfPresent(String.self, forKey: .apc) ?? d.apc
-        lambda = try c.decodeIfPresent(Double.self, forKey: .lambda) ?? d.lambda
-        horizonDays = try c.decodeIfPresent(Int.self, forKey: .horizonDays) ?? d.horizonDays
-        confidence = try c.decodeIfPresent(Double.self, forKey: .confidence) ?? d.confidence
-        lookbackDays = try c.decodeIfPresent(Int.self, forKey: .lookbackDays) ?? d.lookbackDays
-        measure = try c.decodeIfPresent(String.self, forKey: .measure) ?? d.measure
-        volTreatment = try c.decodeIfPresent(String.self, forKey: .volTreatment) ?? d.volTreatment
-        fhsWeight = try c.decodeIfPresent(Double.self, forKey: .fhsWeight)
-        decorrelation = try c.decodeIfPresent(Double.self, forKey: .decorrelation) ?? d.decorrelation
-        maxStep = try c.decodeIfPresent(Double.self, forKey: .maxStep) ?? d.maxStep
-        priceRangeFloor = try c.decodeIfPresent(String.self, forKey: .priceRangeFloor) ?? d.priceRangeFloor
-        riskFactorsTopic = try c.decodeIfPresent(String.self, forKey: .riskFactorsTopic) ?? d.riskFactorsTopic
-        intervalMs = try c.decodeIfPresent(Int64.self, forKey: .intervalMs) ?? d.intervalMs
-        volMoveThreshold = try c.decodeIfPresent(Double.self, forKey: .volMoveThreshold) ?? d.volMoveThreshold
-    }
 
     /// The validated model settings.
     public func modelSettings() throws(MarginError) -> RiskModelSettings {

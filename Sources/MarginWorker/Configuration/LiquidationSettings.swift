@@ -1,7 +1,7 @@
 import MarginCore
 
 /// Liquidation planner settings (`liquidation:` in the YAML configuration).
-public struct LiquidationSettings: Codable, Sendable, Hashable {
+public struct LiquidationSettings: Sendable, Hashable {
     /// Plan and publish close-out instructions.
     public var enabled = true
     /// Restore equity to MM × (1 + buffer).
@@ -30,27 +30,6 @@ public struct LiquidationSettings: Codable, Sendable, Hashable {
     public var deadlineMs: Int64 = 30_000
 
     public init() {}
-
-    enum CodingKeys: String, CodingKey {
-        case enabled, targetBuffer = "target_buffer", closeOutEquity = "close_out_equity", depthFraction = "depth_fraction"
-        case penaltyRate = "penalty_rate", impactCoefficient = "impact_coefficient", budgetFraction = "budget_fraction"
-        case budgetWindowMs = "budget_window_ms", deadlineMs = "deadline_ms", noBookCap = "no_book_cap"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let d = LiquidationSettings()
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? d.enabled
-        targetBuffer = try c.decodeIfPresent(Double.self, forKey: .targetBuffer) ?? d.targetBuffer
-        closeOutEquity = try c.decodeIfPresent(Double.self, forKey: .closeOutEquity) ?? d.closeOutEquity
-        depthFraction = try c.decodeIfPresent(Double.self, forKey: .depthFraction) ?? d.depthFraction
-        penaltyRate = try c.decodeIfPresent(Double.self, forKey: .penaltyRate) ?? d.penaltyRate
-        impactCoefficient = try c.decodeIfPresent(Double.self, forKey: .impactCoefficient) ?? d.impactCoefficient
-        budgetFraction = try c.decodeIfPresent(Double.self, forKey: .budgetFraction) ?? d.budgetFraction
-        budgetWindowMs = try c.decodeIfPresent(Int64.self, forKey: .budgetWindowMs) ?? d.budgetWindowMs
-        deadlineMs = try c.decodeIfPresent(Int64.self, forKey: .deadlineMs) ?? d.deadlineMs
-        noBookCap = try c.decodeIfPresent(Double.self, forKey: .noBookCap) ?? d.noBookCap
-    }
 
     func validate() throws {
         func fail(_ key: String, _ reason: String) throws -> Never { throw ConfigurationError(key: "liquidation.\(key)", reason: reason) }

@@ -5,7 +5,7 @@ import MarginSchema
 import Yams
 
 /// Topic names of the worker (these are the defaults; see `Schemas/README.md`).
-public struct TopicNames: Codable, Sendable, Hashable {
+public struct TopicNames: Sendable, Hashable {
     public var instruments = "margin.instruments.v1"
     public var market = "margin.market.v1"
     public var accounts = "margin.accounts.v1"
@@ -16,25 +16,6 @@ public struct TopicNames: Codable, Sendable, Hashable {
     public var deadLetter = "margin.deadletter.v1"
 
     public init() {}
-
-    enum CodingKeys: String, CodingKey {
-        case instruments, market, accounts, params, results, liquidations
-        case liquidationState = "liquidation_state", deadLetter = "dead_letter"
-    }
-
-    /// Any topic left out keeps its default name.
-    public init(from decoder: any Decoder) throws {
-        let d = TopicNames()
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        instruments = try c.decodeIfPresent(String.self, forKey: .instruments) ?? d.instruments
-        market = try c.decodeIfPresent(String.self, forKey: .market) ?? d.market
-        accounts = try c.decodeIfPresent(String.self, forKey: .accounts) ?? d.accounts
-        params = try c.decodeIfPresent(String.self, forKey: .params) ?? d.params
-        results = try c.decodeIfPresent(String.self, forKey: .results) ?? d.results
-        liquidations = try c.decodeIfPresent(String.self, forKey: .liquidations) ?? d.liquidations
-        liquidationState = try c.decodeIfPresent(String.self, forKey: .liquidationState) ?? d.liquidationState
-        deadLetter = try c.decodeIfPresent(String.self, forKey: .deadLetter) ?? d.deadLetter
-    }
 
     /// The compacted input topics every instance reads whole.
     public var reference: [String] { [instruments, market, params] }
@@ -47,7 +28,7 @@ public struct TopicNames: Codable, Sendable, Hashable {
 ///
 /// Every setting is listed once, in ``settings``: the YAML loader, the environment and
 /// `--set key=value` all go through that table, so a key that works in one works in all three.
-public struct WorkerConfiguration: Codable, Sendable, Hashable {
+public struct WorkerConfiguration: Sendable, Hashable {
     /// Kafka bootstrap servers.
     public var brokers = "127.0.0.1:9092"
     /// Consumer group of the accounts topic (all instances share it).
@@ -99,45 +80,6 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
     public var sessionTimeoutMs = 10_000
 
     public init() {}
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case brokers, group, instanceID = "instance_id", topics, paramsID = "params_id", coalesceWindowMs = "coalesce_window_ms"
-        case maxQuantity = "max_quantity", maxBalance = "max_balance", maxPrice = "max_price"
-        case staleAfterMs = "stale_after_ms", maxClockSkewMs = "max_clock_skew_ms", restoreTimeoutMs = "restore_timeout_ms", minimumConfidence = "minimum_confidence", publishThreshold = "publish_threshold"
-        case refreshIntervalMs = "refresh_interval_ms", transactional, outputFormat = "output_format", httpHost = "http_host"
-        case httpPort = "http_port", bearerToken = "bearer_token", maxRequestBytes = "max_request_bytes", liquidation, kafka
-        case sessionTimeoutMs = "session_timeout_ms", calibration
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let defaults = WorkerConfiguration()
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        brokers = try c.decodeIfPresent(String.self, forKey: .brokers) ?? defaults.brokers
-        group = try c.decodeIfPresent(String.self, forKey: .group) ?? defaults.group
-        instanceID = try c.decodeIfPresent(String.self, forKey: .instanceID) ?? defaults.instanceID
-        topics = try c.decodeIfPresent(TopicNames.self, forKey: .topics) ?? defaults.topics
-        paramsID = try c.decodeIfPresent(String.self, forKey: .paramsID) ?? defaults.paramsID
-        coalesceWindowMs = try c.decodeIfPresent(Int.self, forKey: .coalesceWindowMs) ?? defaults.coalesceWindowMs
-        staleAfterMs = try c.decodeIfPresent(Int64.self, forKey: .staleAfterMs) ?? defaults.staleAfterMs
-        maxClockSkewMs = try c.decodeIfPresent(Int64.self, forKey: .maxClockSkewMs) ?? defaults.maxClockSkewMs
-        restoreTimeoutMs = try c.decodeIfPresent(Int64.self, forKey: .restoreTimeoutMs) ?? defaults.restoreTimeoutMs
-        maxQuantity = try c.decodeIfPresent(Double.self, forKey: .maxQuantity) ?? defaults.maxQuantity
-        maxBalance = try c.decodeIfPresent(Double.self, forKey: .maxBalance) ?? defaults.maxBalance
-        maxPrice = try c.decodeIfPresent(Double.self, forKey: .maxPrice) ?? defaults.maxPrice
-        minimumConfidence = try c.decodeIfPresent(Double.self, forKey: .minimumConfidence) ?? defaults.minimumConfidence
-        publishThreshold = try c.decodeIfPresent(Double.self, forKey: .publishThreshold) ?? defaults.publishThreshold
-        refreshIntervalMs = try c.decodeIfPresent(Int64.self, forKey: .refreshIntervalMs) ?? defaults.refreshIntervalMs
-        transactional = try c.decodeIfPresent(Bool.self, forKey: .transactional) ?? defaults.transactional
-        outputFormat = try c.decodeIfPresent(String.self, forKey: .outputFormat) ?? defaults.outputFormat
-        httpHost = try c.decodeIfPresent(String.self, forKey: .httpHost) ?? defaults.httpHost
-        httpPort = try c.decodeIfPresent(Int.self, forKey: .httpPort) ?? defaults.httpPort
-        bearerToken = try c.decodeIfPresent(String.self, forKey: .bearerToken)
-        maxRequestBytes = try c.decodeIfPresent(Int.self, forKey: .maxRequestBytes) ?? defaults.maxRequestBytes
-        liquidation = try c.decodeIfPresent(LiquidationSettings.self, forKey: .liquidation) ?? defaults.liquidation
-        calibration = try c.decodeIfPresent(CalibrationSettings.self, forKey: .calibration) ?? defaults.calibration
-        kafka = try c.decodeIfPresent([String: String].self, forKey: .kafka) ?? [:]
-        sessionTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .sessionTimeoutMs) ?? defaults.sessionTimeoutMs
-    }
 
     /// Every setting by its YAML key (sections as dotted prefixes: `liquidation.target_buffer`,
     /// `topics.results`). The YAML file, `MARGIN_ENGINE_<KEY>` variables and `--set key=value` all
@@ -308,12 +250,28 @@ public struct WorkerConfiguration: Codable, Sendable, Hashable {
         do { _ = try calibration.modelSettings() } catch { try fail("calibration", error.description) }
     }
 
-    /// The effective configuration as text, with secrets redacted (for the start-up log).
-    public var redactedDescription: String {
-        var copy = self
-        if copy.bearerToken != nil { copy.bearerToken = "[redacted]" }
-        for key in copy.kafka.keys where KafkaConfiguration.isSecret(key) { copy.kafka[key] = "[redacted]" }
-        return (try? YAMLEncoder().encode(copy)) ?? "\(copy)"
+    /// The effective configuration as text with secrets redacted (for the start-up log).
+    public var redactedDescription: String { yaml(redactingSecrets: true) }
+
+    /// The configuration as YAML that ``load(yaml:)`` reads back: one `key: value` line per
+    /// setting of ``settings`` (dotted keys) and per `kafka.` property.
+    public func yaml(redactingSecrets: Bool = false) -> String {
+        var lines: [String] = []
+        for setting in Self.settings {
+            guard let value = setting.render(self) else { continue }
+            lines.append("\(setting.key): \(redactingSecrets && setting.key == "bearer_token" ? "[redacted]" : Self.quoted(value))")
+        }
+        for (key, value) in kafka.sorted(by: { $0.key < $1.key }) {
+            lines.append("\(Self.kafkaSection).\(key): \(redactingSecrets && KafkaConfiguration.isSecret(key) ? "[redacted]" : Self.quoted(value))")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A YAML scalar for `value`, quoted when plain text would read differently.
+    static func quoted(_ value: String) -> String {
+        let plain = !value.isEmpty && value.allSatisfy { $0.isLetter || $0.isNumber || "._-/+:,@".contains($0) } && !value.hasPrefix("-")
+            && !value.hasSuffix(":") && !value.contains(": ")
+        return plain ? value : "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
     /// The configured input bounds.
@@ -350,6 +308,8 @@ public struct WorkerSetting: Sendable {
     let assign: @Sendable (inout WorkerConfiguration, String) throws -> Void
     /// Back to the default (a YAML null).
     let reset: @Sendable (inout WorkerConfiguration) throws -> Void
+    /// The current value as text (nil for an unset optional).
+    let render: @Sendable (WorkerConfiguration) -> String?
 
     /// `MARGIN_ENGINE_` and the key upper-cased, dots as underscores.
     public var environmentName: String {
@@ -363,7 +323,17 @@ public struct WorkerSetting: Sendable {
             configuration[keyPath: path] = value
         }, reset: { configuration in
             configuration[keyPath: path] = WorkerConfiguration()[keyPath: path]
+        }, render: { configuration in
+            let value: Any? = configuration[keyPath: path]
+            return Self.text(of: value)
         })
+    }
+
+    /// Text of a setting's value; nil for an absent optional.
+    static func text(of value: Any?) -> String? {
+        guard let value else { return nil }
+        if let optional = value as? any OptionalProtocol { return optional.wrappedText }
+        return "\(value)"
     }
 
     static func text(_ key: String, _ path: any WritableKeyPath<WorkerConfiguration, String> & Sendable, aliases: [String] = []) -> WorkerSetting {
@@ -397,4 +367,13 @@ public struct WorkerSetting: Sendable {
             }
         }
     }
+}
+
+/// Lets ``WorkerSetting`` render optional settings (nil: left out of the description).
+protocol OptionalProtocol {
+    var wrappedText: String? { get }
+}
+
+extension Optional: OptionalProtocol {
+    var wrappedText: String? { map { "\($0)" } }
 }
