@@ -107,27 +107,31 @@ enum VectorMath {
 
         // Region 2 (0.66291 < y ≤ √32): Φ(−y) = e^(−y²/2)·C(y)/D(y) — the common case; the other
         // regions are evaluated only when some lane needs them.
-        var cn = s(c.8) * y
-        var cd = y
-        cn = (cn + s(c.0)) * y; cd = (cd + s(d.0)) * y
-        cn = (cn + s(c.1)) * y; cd = (cd + s(d.1)) * y
-        cn = (cn + s(c.2)) * y; cd = (cd + s(d.2)) * y
-        cn = (cn + s(c.3)) * y; cd = (cd + s(d.3)) * y
-        cn = (cn + s(c.4)) * y; cd = (cd + s(d.4)) * y
-        cn = (cn + s(c.5)) * y; cd = (cd + s(d.5)) * y
-        cn = (cn + s(c.6)) * y; cd = (cd + s(d.6)) * y
-        var numerator = gaussian * (cn + s(c.7))
-        var denominator = cd + s(d.7)
+        // C(y) = c₈y⁸ + c₀y⁷ + … + c₆y + c₇ and D(y) = y⁸ + d₀y⁷ + … + d₆y + d₇ by Horner's rule,
+        // one multiply-add per coefficient.
+        var cn = s(c.8)
+        var cd = s(1)
+        cn = s(c.0).addingProduct(cn, y); cd = s(d.0).addingProduct(cd, y)
+        cn = s(c.1).addingProduct(cn, y); cd = s(d.1).addingProduct(cd, y)
+        cn = s(c.2).addingProduct(cn, y); cd = s(d.2).addingProduct(cd, y)
+        cn = s(c.3).addingProduct(cn, y); cd = s(d.3).addingProduct(cd, y)
+        cn = s(c.4).addingProduct(cn, y); cd = s(d.4).addingProduct(cd, y)
+        cn = s(c.5).addingProduct(cn, y); cd = s(d.5).addingProduct(cd, y)
+        cn = s(c.6).addingProduct(cn, y); cd = s(d.6).addingProduct(cd, y)
+        cn = s(c.7).addingProduct(cn, y); cd = s(d.7).addingProduct(cd, y)
+        var numerator = gaussian * cn
+        var denominator = cd
 
         let inRegion1 = y .<= centralLimit
         if anyLane(inRegion1) {
             // Region 1 (y ≤ 0.66291): Φ(−y) = ½ − y·A(w)/B(w).
-            var an = s(a.4) * w
-            var ad = w
-            an = (an + s(a.0)) * w; ad = (ad + s(b.0)) * w
-            an = (an + s(a.1)) * w; ad = (ad + s(b.1)) * w
-            an = (an + s(a.2)) * w; ad = (ad + s(b.2)) * w
-            an = an + s(a.3); ad = ad + s(b.3)
+            // A(w) = a₄w⁴ + a₀w³ + a₁w² + a₂w + a₃, B(w) = w⁴ + b₀w³ + b₁w² + b₂w + b₃.
+            var an = s(a.4)
+            var ad = s(1)
+            an = s(a.0).addingProduct(an, w); ad = s(b.0).addingProduct(ad, w)
+            an = s(a.1).addingProduct(an, w); ad = s(b.1).addingProduct(ad, w)
+            an = s(a.2).addingProduct(an, w); ad = s(b.2).addingProduct(ad, w)
+            an = s(a.3).addingProduct(an, w); ad = s(b.3).addingProduct(ad, w)
             numerator.replace(with: (s(0.5) * ad).addingProduct(-y, an), where: inRegion1)
             denominator.replace(with: ad, where: inRegion1)
         }

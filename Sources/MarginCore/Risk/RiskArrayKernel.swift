@@ -23,7 +23,7 @@ enum RiskArrayKernel {
         var volatilityScale: Double = 1
     }
 
-    static func fill(rows: UnsafeMutableBufferPointer<Double>, stride: Int, options: [Instrument], volatilities: [Double],
+    static func fill(rows: UnsafeMutableBufferPointer<Double>, stride: Int, terms: [RiskBook.SlotTerms], volatilities: [Double],
                      groups: [RiskBook.ExpiryGroup], parameters: RiskUnitParameters, indexPrice: Double, valuationPrice: Double) {
         // Column shocks: the scenarios, then current, basis up, basis down.
         var shocks: [(spot: Double, variant: VolatilityVariant, volatilityScale: Double)] = parameters.scenarios.map { scenario in
@@ -61,13 +61,15 @@ enum RiskArrayKernel {
                 var inputs = OptionLanes()
                 for lane in 0..<lanes {
                     let slot = block + min(lane, count - 1) // pad by repeating the last option
-                    inputs.load(lane: lane, option: options[slot], volatility: volatilities[slot], group: group,
+                    inputs.load(lane: lane, terms: terms[slot], volatility: volatilities[slot], group: group,
                                 rootT: rootT, skew: parameters.skewShock, minimumUp: parameters.volatilityShock.minimumVolatilityUp)
                 }
-                for (columnIndex, column) in columns.enumerated() {
-                    let value = price(inputs, column: column)
-                    for lane in 0..<count {
-                        rows[(block + lane) * stride + columnIndex] = value[lane]
+                columns.withUnsafeBufferPointer { columns in
+                    for columnIndex in columns.indices {
+                        let value = price(inputs, column: columns[columnIndex])
+                        for lane in 0..<count {
+                            rows[(block + lane) * stride + columnIndex] = value[lane]
+                        }
                     }
                 }
                 block += count
@@ -100,21 +102,23 @@ enum RiskArrayKernel {
             }
         }
 
-        mutating func load(lane: Int, option: Instrument, volatility sigma: Double, group: RiskBook.ExpiryGroup,
+        /// Loads one option from its layout constants (no instrument, no logarithm unless skewed).
+        mutating func load(lane: Int, terms: RiskBook.SlotTerms, volatility sigma: Double, group: RiskBook.ExpiryGroup,
                            rootT: Double, skew: SkewShockRule?, minimumUp: Double) {
-            guard case .option(_, let strike, let right) = option.kind else { return }
-            logStrike[lane] = CMath.log(strike)
-            inverseStrike[lane] = 1 / strike
-            sign[lane] = right == .call ? 1 : -1
-            scale[lane] = strike * group.discount * option.contractSize
-            inverse[lane] = option.settlement == .inverse ? 1 : 0
-            let moneyness = CMath.log(strike / group.forward)
-            let t = group.timeToExpiry
+            logStrike[lane] = terms.logStrike
+            inverseStrike[lane] = terms.inverseStrike
+            sign[lane] = terms.sign
+            scale[lane] = terms.strike * group.discount * terms.contractSize
+            inverse[lane] = terms.inverse
             unchanged.set(lane: lane, volatility: sigma, rootT: rootT)
             up.set(lane: lane, volatility: max(minimumUp, sigma * group.volatilityUp), rootT: rootT)
             down.set(lane: lane, volatility: sigma * group.volatilityDown, rootT: rootT)
-            let linearTilt = skew?.multiplier(logMoneyness: moneyness, timeToExpiry: t, absolute: false) ?? 1
-            let absoluteTilt = skew?.multiplier(logMoneyness: moneyness, timeToExpiry: t, absolute: true) ?? 1
+            var linearTilt = 1.0, absoluteTilt = 1.0
+            if let skew {
+                let moneyness = CMath.log(terms.strike / group.forward)
+                linearTilt = skew.multiplier(logMoneyness: moneyness, timeToExpiry: group.timeToExpiry, absolute: false)
+                absoluteTilt = skew.multiplier(logMoneyness: moneyness, timeToExpiry: group.timeToExpiry, absolute: true)
+            }
             skewLinear.set(lane: lane, volatility: sigma * linearTilt, rootT: rootT)
             skewAbsolute.set(lane: lane, volatility: sigma * absoluteTilt, rootT: rootT)
         }

@@ -50,6 +50,39 @@ public final class RiskBook: Sendable {
     public let markVolatilities: [Double]
     /// Slot expiry-group index.
     let slotExpiry: [Int]
+    /// Per-slot constants of the layout, reused across market ticks: expiry, strike (USD), its log and
+    /// reciprocal, call/put sign, contract size and settlement.
+    struct SlotTerms: Sendable {
+        var expiryMs: Int64
+        var strike: Double
+        var logStrike: Double
+        var inverseStrike: Double
+        /// +1 for calls, −1 for puts.
+        var sign: Double
+        var contractSize: Double
+        /// 1 for inverse options, 0 for linear.
+        var inverse: Double
+
+        init(_ instrument: Instrument) {
+            guard case .option(let expiryMs, let strike, let right) = instrument.kind else {
+                self.init(expiryMs: instrument.kind.expiryMs ?? 0, strike: 0, sign: 0, contractSize: instrument.contractSize, inverse: 0)
+                return
+            }
+            self.init(expiryMs: expiryMs, strike: strike, sign: right == .call ? 1 : -1, contractSize: instrument.contractSize,
+                      inverse: instrument.settlement == .inverse ? 1 : 0)
+        }
+
+        init(expiryMs: Int64, strike: Double, sign: Double, contractSize: Double, inverse: Double) {
+            self.expiryMs = expiryMs
+            self.strike = strike
+            self.logStrike = CMath.log(strike)
+            self.inverseStrike = 1 / strike
+            self.sign = sign
+            self.contractSize = contractSize
+            self.inverse = inverse
+        }
+    }
+    let slotTerms: [SlotTerms]
     /// Per expiry group: static discount factors and the basis factor, flat for the hot loop.
     let expiryFactors: [(positive: Double, negative: Double, basis: Double)]
     let slotByName: [String: Int]
@@ -122,6 +155,8 @@ public final class RiskBook: Sendable {
         let reusable = previous.flatMap { $0.catalogRevision == catalog.revision && $0.underlying == market.underlying ? $0 : nil }
         let options = reusable?.instruments ?? catalog.options(on: market.underlying)
         self.instruments = options
+        let terms = reusable?.slotTerms ?? options.map(SlotTerms.init)
+        self.slotTerms = terms
         let surface = VolatilitySurface(market: market, evaluation: parameters.smile)
 
         // Expiry groups, in slot order (options are sorted by expiry).
@@ -130,15 +165,24 @@ public final class RiskBook: Sendable {
         var markVolatilities = [Double](repeating: 0, count: options.count)
         var slotByName: [String: Int] = [:]
         var start = 0
+        // Mark volatilities from the smiles (the instrument only when the market overrides some).
+        let overrides = !market.markVolatilities.isEmpty
         while start < options.count {
-            guard case .option(let expiryMs, _, _) = options[start].kind else { start += 1; continue }
+            let expiryMs = terms[start].expiryMs
             var end = start
-            while end < options.count, options[end].kind.expiryMs == expiryMs { end += 1 }
+            while end < options.count, terms[end].expiryMs == expiryMs { end += 1 }
             let group = try Self.expiryGroup(expiryMs: expiryMs, surface: surface, parameters: parameters, asOfMs: asOfMs, slots: start..<end)
+            let listed = market.expiry(at: expiryMs)
             for slot in start..<end {
                 slotExpiry[slot] = groups.count
                 if reusable == nil { slotByName[options[slot].name] = slot }
-                markVolatilities[slot] = try surface.markVolatility(for: options[slot], nowMs: asOfMs)
+                if overrides {
+                    markVolatilities[slot] = try surface.markVolatility(for: options[slot], nowMs: asOfMs)
+                } else if let listed {
+                    markVolatilities[slot] = surface.volatility(expiry: listed, strike: terms[slot].strike, nowMs: asOfMs)
+                } else {
+                    markVolatilities[slot] = try surface.volatility(expiryMs: expiryMs, strike: terms[slot].strike, nowMs: asOfMs)
+                }
             }
             groups.append(group)
             start = end
@@ -153,7 +197,7 @@ public final class RiskBook: Sendable {
         let stride = self.stride
         values.withUnsafeMutableBufferPointer { buffer in
             RiskArrayKernel.fill(
-                rows: buffer, stride: stride, options: options, volatilities: markVolatilities,
+                rows: buffer, stride: stride, terms: terms, volatilities: markVolatilities,
                 groups: groups, parameters: parameters, indexPrice: market.indexPrice, valuationPrice: valuationPrice
             )
         }
