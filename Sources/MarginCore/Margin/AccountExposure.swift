@@ -12,26 +12,52 @@ public final class AccountExposure: Sendable {
         var rowOffset: Int
     }
 
-    /// Everything of the account that moves with one underlying.
+    /// Everything of the account that moves with one underlying. Its lists are ranges of the
+    /// exposure's flat arrays, so that a unit is a plain value (copying it retains nothing but its name).
     struct UnitExposure: Sendable {
         var underlying: String
-        /// Option holdings sorted by slot, hence grouped by expiry, then strike.
-        var options: [OptionHolding]
-        /// Positions in futures and perpetuals on this underlying (indices into `account.positions`).
-        var deltaOne: [Int]
-        /// Balances revalued with this underlying (assets).
-        var linkedBalances: [String]
+        /// Option holdings: `optionHoldings[options]`, sorted by slot, hence grouped by expiry, then strike.
+        var options: Range<Int>
+        /// Positions in futures and perpetuals on this underlying: `deltaOnePositions[deltaOne]`
+        /// (indices into `account.positions`).
+        var deltaOne: Range<Int>
+        /// Balances revalued with this underlying: `linkedAssets[linkedBalances]`.
+        var linkedBalances: Range<Int>
         var holdsPerpetual: Bool
+        /// Naked short option units (underlying units): per expiry and strike, shorts net of longs
+        /// (calls and puts together), summed; the short-option contingency charges it × index.
+        var nakedShortUnits: Double
     }
 
     public let account: Account
     let units: [UnitExposure]
+    /// Every unit's option holdings, unit after unit, in one allocation.
+    let optionHoldings: [OptionHolding]
+    let deltaOnePositions: [Int]
+    let linkedAssets: [String]
     /// The catalog revision the option slots refer to.
     public let catalogRevision: UInt64
+    /// The futures, perpetuals and spot assets the account uses (options resolve through their book's slot).
     let instruments: [String: Instrument]
 
     /// The underlyings whose markets this account's margin depends on.
     public var underlyings: [String] { units.map(\.underlying) }
+
+    /// A unit's option holdings (indices are those of ``optionHoldings``).
+    func options(of unit: borrowing UnitExposure) -> ArraySlice<OptionHolding> { optionHoldings[unit.options] }
+
+    /// A unit's futures and perpetual positions (indices into `account.positions`).
+    func deltaOne(of unit: borrowing UnitExposure) -> ArraySlice<Int> { deltaOnePositions[unit.deltaOne] }
+
+    /// A unit's linked balance assets.
+    func linkedBalances(of unit: borrowing UnitExposure) -> ArraySlice<String> { linkedAssets[unit.linkedBalances] }
+
+    /// Runs `body` with a unit's option holdings as a buffer indexed from 0.
+    @inline(__always)
+    func withOptions<R>(of unit: borrowing UnitExposure, _ body: (UnsafeBufferPointer<OptionHolding>) -> R) -> R {
+        let range = unit.options
+        return optionHoldings.withUnsafeBufferPointer { all in body(UnsafeBufferPointer(rebasing: all[range])) }
+    }
 
     /// Resolves `account` against `catalog` and the risk books of its underlyings (built from the
     /// same catalog revision). Throws for unknown instruments, spot assets held as positions,
@@ -41,17 +67,21 @@ public final class AccountExposure: Sendable {
         self.account = account
         self.catalogRevision = catalog.revision
         var used: [String: Instrument] = [:]
-        var byUnderlying: [String: UnitExposure] = [:]
-        func unit(_ underlying: String) -> UnitExposure {
-            byUnderlying[underlying] ?? UnitExposure(underlying: underlying, options: [], deltaOne: [], linkedBalances: [], holdsPerpetual: false)
+        /// Per underlying while resolving: option holdings, delta-one positions, linked balances.
+        struct Pending {
+            var options: [OptionHolding] = []
+            var deltaOne: [Int] = []
+            var linked: [String] = []
+            var holdsPerpetual = false
         }
+        var byUnderlying: [String: Pending] = [:]
         for (index, position) in account.positions.enumerated() where position.quantity != 0 {
             guard let instrument = catalog[position.instrument] else { throw .unknownInstrument(position.instrument) }
-            used[instrument.name] = instrument
+            if instrument.kind.isDeltaOne { used[instrument.name] = instrument } // options resolve through their book's slot
             guard parameters.riskUnit(for: instrument.underlying) != nil else {
                 throw .missingParameters(underlying: instrument.underlying)
             }
-            var entry = unit(instrument.underlying)
+            var entry = byUnderlying[instrument.underlying] ?? Pending()
             switch instrument.kind {
             case .option:
                 guard let book = books[instrument.underlying] else { throw .missingMarket(underlying: instrument.underlying) }
@@ -73,18 +103,55 @@ public final class AccountExposure: Sendable {
             let underlying = catalog[asset]?.underlying ?? asset
             if let instrument = catalog[asset] { used[asset] = instrument }
             guard parameters.collateralParameters(for: asset).riskLinked, parameters.riskUnit(for: underlying) != nil else { continue }
-            var entry = unit(underlying)
-            entry.linkedBalances.append(asset)
-            byUnderlying[underlying] = entry
+            byUnderlying[underlying, default: Pending()].linked.append(asset)
         }
         for underlying in byUnderlying.keys where books[underlying] == nil {
             throw .missingMarket(underlying: underlying)
         }
-        self.units = byUnderlying.values.map { value in
-            var sorted = value
-            sorted.options.sort { $0.slot < $1.slot }
-            return sorted
-        }.sorted { $0.underlying < $1.underlying }
+        // Flatten in underlying order, each unit's options sorted by slot; exact-size arrays.
+        let pending = byUnderlying.sorted { $0.key < $1.key }
+        var holdings: [OptionHolding] = [], deltaOne: [Int] = [], linked: [String] = []
+        holdings.reserveCapacity(pending.reduce(0) { $0 + $1.value.options.count })
+        deltaOne.reserveCapacity(pending.reduce(0) { $0 + $1.value.deltaOne.count })
+        linked.reserveCapacity(pending.reduce(0) { $0 + $1.value.linked.count })
+        var units: [UnitExposure] = []
+        units.reserveCapacity(pending.count)
+        for (underlying, entry) in pending {
+            let options = holdings.count..<(holdings.count + entry.options.count)
+            let sorted = entry.options.sorted { $0.slot < $1.slot }
+            holdings += sorted
+            let positions = deltaOne.count..<(deltaOne.count + entry.deltaOne.count)
+            deltaOne += entry.deltaOne
+            let assets = linked.count..<(linked.count + entry.linked.count)
+            linked += entry.linked
+            units.append(UnitExposure(underlying: underlying, options: options, deltaOne: positions, linkedBalances: assets,
+                                      holdsPerpetual: entry.holdsPerpetual,
+                                      nakedShortUnits: Self.nakedShortUnits(sorted, instruments: books[underlying]?.instruments ?? [])))
+        }
+        self.units = units
+        self.optionHoldings = holdings
+        self.deltaOnePositions = deltaOne
+        self.linkedAssets = linked
         self.instruments = used
+    }
+
+    /// Σ over strikes of max(0, shorts − longs) in underlying units, for holdings sorted by slot
+    /// (grouped by expiry, then strike) of a book whose slot order is `instruments`.
+    static func nakedShortUnits(_ holdings: [OptionHolding], instruments: [Instrument]) -> Double {
+        var naked = 0.0
+        var start = 0
+        while start < holdings.count {
+            guard case .option(let expiryMs, let strike, _) = instruments[holdings[start].slot].kind else { start += 1; continue }
+            var shorts = 0.0, longs = 0.0
+            var end = start
+            while end < holdings.count, case .option(let e, let k, _) = instruments[holdings[end].slot].kind, e == expiryMs, k == strike {
+                let units = holdings[end].quantity * instruments[holdings[end].slot].contractSize
+                if units < 0 { shorts -= units } else { longs += units }
+                end += 1
+            }
+            naked += max(0, shorts - longs)
+            start = end
+        }
+        return naked
     }
 }

@@ -58,7 +58,7 @@ extension MarginCalculator {
             lines.append(line)
         }
 
-        for holding in unit.options {
+        for holding in exposure.options(of: unit) {
             let instrument = book.instruments[holding.slot]
             let contract = try terms(instrument)
             let closeOut = liquidity.map { _ in
@@ -72,7 +72,7 @@ extension MarginCalculator {
         let positions = exposure.account.positions
         var legs: [(instrument: Instrument, quantity: Double, terms: InstrumentLiquidity, notional: Double)] = []
         legs.reserveCapacity(unit.deltaOne.count)
-        for positionIndex in unit.deltaOne {
+        for positionIndex in exposure.deltaOne(of: unit) {
             let position = positions[positionIndex]
             guard let instrument = exposure.instruments[position.instrument] else { throw .unknownInstrument(position.instrument) }
             let (notional, _, _) = try deltaOne(position, instrument: instrument, book: book)

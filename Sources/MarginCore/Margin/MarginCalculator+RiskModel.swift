@@ -39,13 +39,18 @@ extension MarginCalculator {
         var standardError = 0.0
     }
 
-    func riskLayout(_ exposure: AccountExposure, books: [String: RiskBook]) throws(MarginError) -> AccountRiskLayout {
+    /// The account's layout; with `resolved` (one element per unit), also each unit's book, which
+    /// `books` keeps alive.
+    func riskLayout(_ exposure: AccountExposure, books: [String: RiskBook],
+                    resolved: UnsafeMutableBufferPointer<Unmanaged<RiskBook>>? = nil) throws(MarginError) -> AccountRiskLayout {
         var layout = AccountRiskLayout()
         var gridCount: Int?
         var aligned = true
         var hasHistorical = false
-        for unit in exposure.units {
-            guard let book = books[unit.underlying] else { throw .missingMarket(underlying: unit.underlying) }
+        for index in exposure.units.indices {
+            let underlying = exposure.units[index].underlying
+            guard let book = books[underlying] else { throw .missingMarket(underlying: underlying) }
+            resolved?.initializeElement(at: index, to: .passUnretained(book))
             if let count = gridCount, count != book.gridScenarioCount { aligned = false }
             gridCount = book.gridScenarioCount
             if book.scenarioCount > book.gridScenarioCount { hasHistorical = true }
@@ -71,15 +76,15 @@ extension MarginCalculator {
 
     /// Combines the units' grid losses and the joint columns into the account's risk loss.
     /// Compresses the joint scenario columns in place (the worst volatility column per scenario).
-    func combine(_ evaluations: [UnitEvaluation], joint: UnsafeMutableBufferPointer<Double>?, layout: AccountRiskLayout,
+    func combine(_ units: UnsafeBufferPointer<UnitRisk>, joint: UnsafeMutableBufferPointer<Double>?, layout: AccountRiskLayout,
                  explain: Bool) -> Combination {
         var c = Combination()
         var basisSum = 0.0
         var uncovered = 0.0
-        for evaluation in evaluations {
-            c.gridSum += evaluation.worstLoss
-            basisSum += evaluation.basis
-            if !evaluation.hasJointScenarios { uncovered += evaluation.worstLoss }
+        for unit in units {
+            c.gridSum += unit.worstLoss
+            basisSum += unit.basis
+            if !unit.hasJointScenarios { uncovered += unit.worstLoss }
         }
         c.gridJoint = c.gridSum
         c.gridLoss = c.gridSum
@@ -141,16 +146,16 @@ extension MarginCalculator {
 
     /// Shares `riskLoss` among the units in proportion to their standalone grid losses (evenly when
     /// all are 0) and sets each unit's requirements from its share.
-    func allocate(_ riskLoss: Double, to evaluations: inout [UnitEvaluation]) {
+    func allocate(_ riskLoss: Double, to units: UnsafeMutableBufferPointer<UnitRisk>) {
         var total = 0.0
-        for evaluation in evaluations { total += evaluation.worstLoss }
-        for index in evaluations.indices {
-            let standalone = evaluations[index].worstLoss
+        for unit in units { total += unit.worstLoss }
+        for index in units.indices {
+            let standalone = units[index].worstLoss
             let share: Double
-            if riskLoss == total { share = standalone } else if total > 0 { share = riskLoss * (standalone / total) } else { share = riskLoss / Double(evaluations.count) }
-            evaluations[index].allocatedLoss = share
-            evaluations[index].maintenanceRequirement = evaluations[index].maintenanceFactor * share + evaluations[index].maintenanceContingency
-            evaluations[index].initialRequirement = evaluations[index].initialFactor * share + evaluations[index].initialContingency
+            if riskLoss == total { share = standalone } else if total > 0 { share = riskLoss * (standalone / total) } else { share = riskLoss / Double(units.count) }
+            units[index].allocatedLoss = share
+            units[index].maintenanceRequirement = units[index].maintenanceFactor * share + units[index].maintenanceContingency
+            units[index].initialRequirement = units[index].initialFactor * share + units[index].initialContingency
         }
     }
 
@@ -161,7 +166,7 @@ extension MarginCalculator {
             var order: [String] = []
             var sums: [String: (quantity: Double, pnl: Double)] = [:]
             for (scenario, variant) in c.tail {
-                for (index, unit) in exposure.units.enumerated() where evaluations[index].hasJointScenarios {
+                for (index, unit) in exposure.units.enumerated() where evaluations[index].risk.hasJointScenarios {
                     let book = books[index]
                     let column = book.gridScenarioCount + scenario * set.columnsPerScenario + variant
                     for part in columnContributions(unit, of: exposure, book: book, column: column, linkedValues: evaluations[index].linkedValues) {
@@ -177,7 +182,7 @@ extension MarginCalculator {
                 standardError: c.standardError,
                 worstScenarios: c.worst.map { .init(label: set.labels[$0.scenario], pnl: $0.pnl) },
                 contributions: order.map { PositionContribution(name: $0, quantity: sums[$0]!.quantity, pnl: sums[$0]!.pnl / divisor) },
-                uncoveredUnderlyings: exposure.units.indices.filter { !evaluations[$0].hasJointScenarios }.map { exposure.units[$0].underlying })
+                uncoveredUnderlyings: exposure.units.indices.filter { !evaluations[$0].risk.hasJointScenarios }.map { exposure.units[$0].underlying })
         }
         return AccountRiskBreakdown(gridSum: c.gridSum, gridJoint: c.gridJoint, decorrelation: parameters.decorrelation, gridLoss: c.gridLoss,
                                     historical: historical, riskLoss: c.riskLoss, binding: c.binding)

@@ -64,40 +64,6 @@ public struct MarginCalculator: Sendable {
         return result
     }
 
-    // MARK: - Fast path
-
-    /// Requirements, equities and health without the explanation: the hot path re-run on every tick.
-    public func summary(_ exposure: AccountExposure, books: [String: RiskBook], markets: MarketState) throws(MarginError) -> MarginSummary {
-        let balances = try valueBalances(exposure, markets: markets, detailed: false)
-        var maintenance = 0.0, initial = balances.confidenceCharge, positionsValue = 0.0
-        let pegAddOn = parameters.stablecoinPeg?.initialFactorAddOn(valuationPrice: valuationPrice(in: markets)) ?? 0
-        let layout = try riskLayout(exposure, books: books)
-        try withJointScratch(layout) { (joint) throws(MarginError) in
-            var evaluations: [UnitEvaluation] = []
-            evaluations.reserveCapacity(exposure.units.count)
-            for unit in exposure.units {
-                guard let book = books[unit.underlying] else { throw .missingMarket(underlying: unit.underlying) }
-                evaluations.append(try evaluate(unit, of: exposure, book: book, markets: markets, keepScenarios: false, pegAddOn: pegAddOn,
-                                                joint: joint, layout: layout))
-            }
-            let combination = combine(evaluations, joint: joint, layout: layout, explain: false)
-            allocate(combination.riskLoss, to: &evaluations)
-            for evaluation in evaluations {
-                maintenance += evaluation.maintenanceRequirement
-                initial += evaluation.initialRequirement
-                positionsValue += evaluation.positionsValue
-            }
-        }
-        let gross = balances.grossValue + positionsValue
-        let equity = gross - balances.maintenanceHaircut
-        let initialEquity = gross - balances.initialHaircut
-        return MarginSummary(
-            grossEquity: gross, equity: equity, initialEquity: initialEquity,
-            maintenanceRequirement: maintenance, initialRequirement: initial,
-            health: MarginSummary.health(equity: equity, initialEquity: initialEquity, maintenance: maintenance, initial: initial)
-        )
-    }
-
     // MARK: - Explained result
 
     /// The full margin result with its breakdown: per unit the scenario PnLs, what binds, every
@@ -117,17 +83,24 @@ public struct MarginCalculator: Sendable {
             for unit in exposure.units {
                 guard let book = books[unit.underlying] else { throw .missingMarket(underlying: unit.underlying) }
                 asOf = max(asOf, book.asOfMs)
-                evaluations.append(try evaluate(unit, of: exposure, book: book, markets: markets, keepScenarios: true, pegAddOn: pegAddOn,
-                                                joint: joint, layout: layout))
+                var evaluation = UnitEvaluation()
+                evaluation.risk = try evaluate(unit, of: exposure, book: book, markets: markets, pegAddOn: pegAddOn,
+                                               joint: joint, layout: layout, details: &evaluation)
+                evaluations.append(evaluation)
                 unitBooks.append(book)
             }
-            let combination = combine(evaluations, joint: joint, layout: layout, explain: true)
-            allocate(combination.riskLoss, to: &evaluations)
+            var risks = evaluations.map(\.risk)
+            let combination = risks.withUnsafeMutableBufferPointer { risks in
+                let combination = combine(UnsafeBufferPointer(risks), joint: joint, layout: layout, explain: true)
+                allocate(combination.riskLoss, to: risks)
+                return combination
+            }
             for (index, unit) in exposure.units.enumerated() {
+                evaluations[index].risk = risks[index]
                 let evaluation = evaluations[index]
-                maintenance += evaluation.maintenanceRequirement
-                initial += evaluation.initialRequirement
-                positionsValue += evaluation.positionsValue
+                maintenance += evaluation.risk.maintenanceRequirement
+                initial += evaluation.risk.initialRequirement
+                positionsValue += evaluation.risk.positionsValue
                 units.append(explainUnit(unit, of: exposure, book: unitBooks[index], evaluation: evaluation))
                 components += positionComponents(unit, of: exposure, book: unitBooks[index])
             }
@@ -176,18 +149,26 @@ public struct MarginCalculator: Sendable {
 
     func valueBalances(_ exposure: AccountExposure, markets: MarketState, detailed: Bool) throws(MarginError) -> BalanceValuation {
         var result = BalanceValuation()
-        let valuation = valuationPrice(in: markets)
+        // The valuation asset's USD price, looked up once and only when a balance needs it.
+        var knownValuation: Double?
+        func valuation() -> Double {
+            if let knownValuation { return knownValuation }
+            let price = valuationPrice(in: markets)
+            knownValuation = price
+            return price
+        }
         var charged: [String] = []
         for (asset, amount) in exposure.account.balances where amount != 0 {
             if asset == parameters.valuationAsset {
                 result.grossValue += amount
                 if detailed {
-                    result.components.append(EquityComponent(kind: .balance, name: asset, quantity: amount, price: valuation,
+                    result.components.append(EquityComponent(kind: .balance, name: asset, quantity: amount, price: valuation(),
                                                              value: amount, maintenanceHaircut: 0, initialHaircut: 0))
                 }
                 continue
             }
             let (price, confidence) = try assetPrice(asset, exposure: exposure, markets: markets)
+            let valuation = valuation()
             let value = amount * price / valuation
             let haircuts = parameters.collateralParameters(for: asset)
             let positive = max(value, 0)
@@ -217,30 +198,36 @@ public struct MarginCalculator: Sendable {
 
     // MARK: - One risk unit
 
-    /// Everything computed for one unit; `scenarioPnLs` only when asked for.
-    struct UnitEvaluation {
-        var scenarioPnLs: [Double] = []
+    /// The figures of one unit that the account-level combination and the requirements need: plain
+    /// values, so that ``summary(_:books:markets:)`` keeps them on the stack.
+    struct UnitRisk {
         var basis = 0.0
-        var bindingScenario: Int?
         var worstLoss = 0.0
         var maintenanceFactor = 0.0
         var initialFactor = 0.0
-        var contingencies: [ContingencyCharge] = []
         var maintenanceContingency = 0.0
         var initialContingency = 0.0
         var maintenanceRequirement = 0.0
         var initialRequirement = 0.0
         /// Options value + delta-one unrealised PnL and funding (balances excluded).
         var positionsValue = 0.0
-        /// Linked balances' value (already in the balance valuation), in total and per asset.
-        var linkedValue = 0.0
-        var linkedValues: [(asset: String, amount: Double, value: Double)] = []
-        var deltaOneNotional = 0.0
         /// Whether the unit's book has the joint scenario set's columns.
         var hasJointScenarios = false
         /// The account's risk loss allocated to this unit (``MarginCalculator/allocate(_:to:)``).
         var allocatedLoss = 0.0
-        /// Per-instrument liquidity and concentration add-ons (explanation only).
+    }
+
+    /// Everything computed for one unit: its ``UnitRisk`` and what only the explanation shows: the
+    /// scenario PnLs, the contingencies with their details and the linked balances.
+    struct UnitEvaluation {
+        var risk = UnitRisk()
+        var scenarioPnLs: [Double] = []
+        var bindingScenario: Int?
+        var contingencies: [ContingencyCharge] = []
+        /// Linked balances' value (already in the balance valuation), in total and per asset.
+        var linkedValue = 0.0
+        var linkedValues: [(asset: String, amount: Double, value: Double)] = []
+        /// Per-instrument liquidity and concentration add-ons.
         var liquidityAddOns: [LiquidityAddOn] = []
     }
 
@@ -270,14 +257,16 @@ public struct MarginCalculator: Sendable {
     }
 
     /// One unit's scenario PnL, worst grid loss and contingencies; its columns are added into
-    /// `joint` as `layout` says (the account-level combination reads them).
-    func evaluate(_ unit: AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook, markets: MarketState,
-                  keepScenarios: Bool, pegAddOn: Double, joint: UnsafeMutableBufferPointer<Double>?, layout: AccountRiskLayout) throws(MarginError) -> UnitEvaluation {
-        var result = UnitEvaluation()
-        let market = book.market
-        let index = market.indexPrice
-        let rules = book.parameters
-        let positions = exposure.account.positions
+    /// `joint` as `layout` says (the account-level combination reads them). With `details` (the
+    /// explanation), the scenario PnLs, the itemised contingencies and the linked balances are
+    /// written there too; without, nothing is allocated or formatted.
+    func evaluate(_ unit: borrowing AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook, markets: MarketState,
+                  pegAddOn: Double, joint: UnsafeMutableBufferPointer<Double>?, layout: AccountRiskLayout,
+                  details: UnsafeMutablePointer<UnitEvaluation>?) throws(MarginError) -> UnitRisk {
+        let explain = details != nil
+        var risk = UnitRisk()
+        let index = book.market.indexPrice
+        let indexConfidence = book.market.indexConfidence
 
         // Delta-one exposure and contingencies.
         var deltaNotional = 0.0
@@ -285,138 +274,137 @@ public struct MarginCalculator: Sendable {
         var confidenceCharge = 0.0
         var confidenceParts: [String] = []
         let confidenceRule = parameters.confidenceContingency
-        let perpetualConfidence = unit.holdsPerpetual ? min(market.indexConfidence, market.perpetualConfidence) : market.indexConfidence
-        for positionIndex in unit.deltaOne {
-            let position = positions[positionIndex]
+        let perpetualConfidence = unit.holdsPerpetual ? min(indexConfidence, book.market.perpetualConfidence) : indexConfidence
+        for positionIndex in unit.deltaOne.isEmpty ? [] : exposure.deltaOne(of: unit) {
+            let position = exposure.account.positions[positionIndex]
             guard let instrument = exposure.instruments[position.instrument] else { throw .unknownInstrument(position.instrument) }
             let (notional, value, _) = try deltaOne(position, instrument: instrument, book: book)
             deltaNotional += notional
-            result.positionsValue += value
+            risk.positionsValue += value
             let contractNotional = instrument.settlement == .linear
                 ? abs(position.quantity) * instrument.contractSize * index
                 : abs(position.quantity) * instrument.contractSize / book.valuationPrice
             deltaOneContractNotional += contractNotional
             if let rule = confidenceRule {
-                var confidence = min(market.indexConfidence, market.perpetualConfidence)
+                var confidence = min(indexConfidence, book.market.perpetualConfidence)
                 if case .future(let expiryMs) = instrument.kind {
-                    confidence = min(market.indexConfidence, market.expiry(at: expiryMs)?.forwardConfidence ?? market.indexConfidence)
+                    confidence = min(indexConfidence, book.market.expiry(at: expiryMs)?.forwardConfidence ?? indexConfidence)
                 }
                 let charge = rule.charge(confidence: confidence, notional: contractNotional)
                 if charge > 0 {
                     confidenceCharge += charge
-                    if keepScenarios { confidenceParts.append("\(instrument.name) notional \(formatAmount(contractNotional)) at confidence \(formatAmount(confidence))") }
+                    if explain { confidenceParts.append("\(instrument.name) notional \(formatAmount(contractNotional)) at confidence \(formatAmount(confidence))") }
                 }
             }
         }
-        for asset in unit.linkedBalances {
+        for asset in unit.linkedBalances.isEmpty ? [] : exposure.linkedBalances(of: unit) {
             let amount = exposure.account.balances[asset] ?? 0
             let price = try assetPrice(asset, exposure: exposure, markets: markets).price
             let value = amount * price / book.valuationPrice
             deltaNotional += value
-            result.linkedValue += value
-            if keepScenarios { result.linkedValues.append((asset, amount, value)) }
+            if let details {
+                details.pointee.linkedValue += value
+                details.pointee.linkedValues.append((asset, amount, value))
+            }
         }
-        result.deltaOneNotional = deltaNotional
 
         // Scenario aggregation over the risk arrays.
         let optionValue: Double
         let basis: Double
         let worstIndex: Int
         let worst: Double
-        (optionValue, basis, worstIndex, worst, result.scenarioPnLs) = book.withAggregationScratch { total, bucket in
-            let (value, basisValue) = unit.options.withUnsafeBufferPointer { holdings in
+        (optionValue, basis, worstIndex, worst) = book.withAggregationScratch { total, bucket in
+            let (value, basisValue) = exposure.withOptions(of: unit) { holdings in
                 ScenarioAggregation.aggregate(book: book, holdings: holdings, deltaOneNotional: deltaNotional, total: total, bucket: bucket)
             }
             // Worst of the basis contingency (checked first, wins ties) and the scenarios.
-            var minimum = basisValue
-            var minimumIndex = -1
-            for index in 0..<book.gridScenarioCount where total[index] < minimum {
-                minimum = total[index]
-                minimumIndex = index
-            }
+            let (minimum, minimumIndex) = ScenarioAggregation.worst(total, count: book.gridScenarioCount, floor: basisValue)
             if let joint { layout.accumulate(total, of: book, into: joint) }
-            let kept = keepScenarios ? Array(total[0..<book.gridScenarioCount]) : []
-            return (value, basisValue, minimumIndex, minimum, kept)
+            details?.pointee.scenarioPnLs = Array(total[0..<book.gridScenarioCount])
+            return (value, basisValue, minimumIndex, minimum)
         }
-        result.positionsValue += optionValue
-        result.basis = basis
-        result.hasJointScenarios = book.scenarioCount > book.gridScenarioCount
-        result.bindingScenario = worstIndex >= 0 ? worstIndex : nil
-        result.worstLoss = max(0, -worst)
+        risk.positionsValue += optionValue
+        risk.basis = basis
+        risk.hasJointScenarios = book.scenarioCount > book.gridScenarioCount
+        details?.pointee.bindingScenario = worstIndex >= 0 ? worstIndex : nil
+        risk.worstLoss = max(0, -worst)
 
-        // Option contingencies: naked shorts per strike, and oracle confidence per expiry.
-        var nakedShortNotional = 0.0
-        var nakedShortCount = 0.0
-        var expiryStart = 0
-        let holdings = unit.options
-        while expiryStart < holdings.count {
-            let group = book.expiryIndex(ofSlot: holdings[expiryStart].slot)
-            var expiryEnd = expiryStart
-            var grossQuantity = 0.0
-            var strikeStart = expiryStart
-            while expiryEnd < holdings.count, book.expiryIndex(ofSlot: holdings[expiryEnd].slot) == group {
-                let instrument = book.instruments[holdings[expiryEnd].slot]
-                grossQuantity += abs(holdings[expiryEnd].quantity) * instrument.contractSize
-                expiryEnd += 1
-            }
-            // Within the expiry, slots are sorted by strike: net shorts against longs per strike.
-            while strikeStart < expiryEnd {
-                guard case .option(_, let strike, _) = book.instruments[holdings[strikeStart].slot].kind else { break }
-                var shorts = 0.0, longs = 0.0
-                var strikeEnd = strikeStart
-                while strikeEnd < expiryEnd, case .option(_, let k, _) = book.instruments[holdings[strikeEnd].slot].kind, k == strike {
-                    let units = holdings[strikeEnd].quantity * book.instruments[holdings[strikeEnd].slot].contractSize
-                    if units < 0 { shorts -= units } else { longs += units }
-                    strikeEnd += 1
-                }
-                let naked = max(0, shorts - longs)
-                nakedShortCount += naked
-                nakedShortNotional += naked * index
-                strikeStart = strikeEnd
-            }
-            if let rule = confidenceRule {
-                let expiry = book.expiries[group]
-                let confidence = min(perpetualConfidence, expiry.confidence)
-                let notional = grossQuantity * index
-                let charge = rule.charge(confidence: confidence, notional: notional)
-                if charge > 0 {
-                    confidenceCharge += charge
-                    if keepScenarios { confidenceParts.append("options expiring \(expiry.expiryMs) notional \(formatAmount(notional)) at confidence \(formatAmount(confidence))") }
+        // Option contingencies: naked shorts (netted per strike when the exposure was compiled), and
+        // oracle confidence per expiry on the gross option units (contract sizes from the book's slot terms).
+        let nakedShortNotional = unit.nakedShortUnits * index
+        if let rule = confidenceRule {
+            let terms = book.slotTerms
+            exposure.withOptions(of: unit) { holdings in
+                var expiryStart = 0
+                while expiryStart < holdings.count {
+                    let group = book.expiryIndex(ofSlot: holdings[expiryStart].slot)
+                    var expiryEnd = expiryStart
+                    var grossQuantity = 0.0
+                    while expiryEnd < holdings.count, book.expiryIndex(ofSlot: holdings[expiryEnd].slot) == group {
+                        grossQuantity += abs(holdings[expiryEnd].quantity) * terms[holdings[expiryEnd].slot].contractSize
+                        expiryEnd += 1
+                    }
+                    let expiry = book.expiries[group]
+                    let confidence = min(perpetualConfidence, expiry.confidence)
+                    let notional = grossQuantity * index
+                    let charge = rule.charge(confidence: confidence, notional: notional)
+                    if charge > 0 {
+                        confidenceCharge += charge
+                        if explain { confidenceParts.append("options expiring \(expiry.expiryMs) notional \(formatAmount(notional)) at confidence \(formatAmount(confidence))") }
+                    }
+                    expiryStart = expiryEnd
                 }
             }
-            expiryStart = expiryEnd
         }
 
-        var contingencies: [ContingencyCharge] = []
-        if let rule = rules.shortOptionContingency, nakedShortNotional > 0 {
-            contingencies.append(ContingencyCharge(
-                name: "short_option", maintenance: nakedShortNotional * rule.maintenance, initial: nakedShortNotional * rule.initial,
-                detail: "\(formatAmount(nakedShortCount)) naked short units × index \(formatAmount(index))"))
+        // The contingencies' sums, in the order they are itemised.
+        var maintenanceContingency = 0.0, initialContingency = 0.0
+        if let rule = book.parameters.shortOptionContingency, nakedShortNotional > 0 {
+            let maintenance = nakedShortNotional * rule.maintenance, initial = nakedShortNotional * rule.initial
+            maintenanceContingency += maintenance
+            initialContingency += initial
+            if let details {
+                details.pointee.contingencies.append(ContingencyCharge(
+                    name: "short_option", maintenance: maintenance, initial: initial,
+                    detail: "\(formatAmount(unit.nakedShortUnits)) naked short units × index \(formatAmount(index))"))
+            }
         }
-        if let rule = rules.deltaOneContingency, deltaOneContractNotional > 0 {
-            contingencies.append(ContingencyCharge(
-                name: "delta_one_notional", maintenance: deltaOneContractNotional * rule.maintenance,
-                initial: deltaOneContractNotional * rule.initial,
-                detail: "futures and perpetuals notional \(formatAmount(deltaOneContractNotional))"))
+        if let rule = book.parameters.deltaOneContingency, deltaOneContractNotional > 0 {
+            let maintenance = deltaOneContractNotional * rule.maintenance, initial = deltaOneContractNotional * rule.initial
+            maintenanceContingency += maintenance
+            initialContingency += initial
+            if let details {
+                details.pointee.contingencies.append(ContingencyCharge(
+                    name: "delta_one_notional", maintenance: maintenance, initial: initial,
+                    detail: "futures and perpetuals notional \(formatAmount(deltaOneContractNotional))"))
+            }
         }
         if confidenceCharge > 0 {
-            contingencies.append(ContingencyCharge(
-                name: "oracle_confidence", maintenance: 0, initial: confidenceCharge, detail: confidenceParts.joined(separator: "; ")))
+            initialContingency += confidenceCharge
+            if let details {
+                details.pointee.contingencies.append(ContingencyCharge(
+                    name: "oracle_confidence", maintenance: 0, initial: confidenceCharge, detail: confidenceParts.joined(separator: "; ")))
+            }
         }
-        if rules.liquidityAddOn != nil || rules.concentrationAddOn != nil {
-            let addOns = try liquidityAddOns(unit, of: exposure, book: book, explain: keepScenarios)
-            contingencies += addOns.charges
-            result.liquidityAddOns = addOns.lines
+        if book.parameters.liquidityAddOn != nil || book.parameters.concentrationAddOn != nil {
+            let addOns = try liquidityAddOns(unit, of: exposure, book: book, explain: explain)
+            for charge in addOns.charges {
+                maintenanceContingency += charge.maintenance
+                initialContingency += charge.initial
+            }
+            if let details {
+                details.pointee.contingencies += addOns.charges
+                details.pointee.liquidityAddOns = addOns.lines
+            }
         }
-        result.contingencies = contingencies
-        result.maintenanceContingency = contingencies.reduce(0) { $0 + $1.maintenance }
-        result.initialContingency = contingencies.reduce(0) { $0 + $1.initial }
-        result.maintenanceFactor = rules.maintenanceFactor
-        result.initialFactor = rules.initialFactor + pegAddOn
-        result.allocatedLoss = result.worstLoss
-        result.maintenanceRequirement = result.maintenanceFactor * result.worstLoss + result.maintenanceContingency
-        result.initialRequirement = result.initialFactor * result.worstLoss + result.initialContingency
-        return result
+        risk.maintenanceContingency = maintenanceContingency
+        risk.initialContingency = initialContingency
+        risk.maintenanceFactor = book.parameters.maintenanceFactor
+        risk.initialFactor = book.parameters.initialFactor + pegAddOn
+        risk.allocatedLoss = risk.worstLoss
+        risk.maintenanceRequirement = risk.maintenanceFactor * risk.worstLoss + maintenanceContingency
+        risk.initialRequirement = risk.initialFactor * risk.worstLoss + initialContingency
+        return risk
     }
 
     // MARK: - Explanation pieces
@@ -429,19 +417,19 @@ public struct MarginCalculator: Sendable {
         let label: String
         if let binding = evaluation.bindingScenario {
             label = book.scenarios[binding].label
-        } else if evaluation.worstLoss > 0 {
+        } else if evaluation.risk.worstLoss > 0 {
             label = "basis contingency"
         } else {
             label = "no loss"
         }
         return RiskUnitMargin(
-            underlying: unit.underlying, scenarioPnLs: evaluation.scenarioPnLs, basisContingency: evaluation.basis,
-            bindingScenario: evaluation.bindingScenario, bindingLabel: label, worstLoss: evaluation.worstLoss,
-            allocatedLoss: evaluation.allocatedLoss,
-            maintenanceFactor: evaluation.maintenanceFactor, initialFactor: evaluation.initialFactor,
+            underlying: unit.underlying, scenarioPnLs: evaluation.scenarioPnLs, basisContingency: evaluation.risk.basis,
+            bindingScenario: evaluation.bindingScenario, bindingLabel: label, worstLoss: evaluation.risk.worstLoss,
+            allocatedLoss: evaluation.risk.allocatedLoss,
+            maintenanceFactor: evaluation.risk.maintenanceFactor, initialFactor: evaluation.risk.initialFactor,
             contingencies: evaluation.contingencies,
-            maintenanceRequirement: evaluation.maintenanceRequirement, initialRequirement: evaluation.initialRequirement,
-            markToMarket: evaluation.positionsValue + evaluation.linkedValue, contributions: contributions,
+            maintenanceRequirement: evaluation.risk.maintenanceRequirement, initialRequirement: evaluation.risk.initialRequirement,
+            markToMarket: evaluation.risk.positionsValue + evaluation.linkedValue, contributions: contributions,
             indexPrice: book.market.indexPrice, marketTimestampMs: book.market.timestampMs,
             liquidityAddOns: evaluation.liquidityAddOns
         )
@@ -458,7 +446,7 @@ public struct MarginCalculator: Sendable {
         let scenario = book.scenarios[column]
         let move = (scenario.spotShock - 1) * scenario.dampening
         var start = 0
-        let holdings = unit.options
+        let holdings = Array(exposure.options(of: unit))
         while start < holdings.count {
             let groupIndex = book.expiryIndex(ofSlot: holdings[start].slot)
             var end = start
@@ -479,7 +467,7 @@ public struct MarginCalculator: Sendable {
             }
             start = end
         }
-        for positionIndex in unit.deltaOne {
+        for positionIndex in exposure.deltaOne(of: unit) {
             let position = positions[positionIndex]
             guard let instrument = exposure.instruments[position.instrument],
                   let (notional, _, _) = try? deltaOne(position, instrument: instrument, book: book) else { continue }
@@ -493,14 +481,14 @@ public struct MarginCalculator: Sendable {
 
     func positionComponents(_ unit: AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook) -> [EquityComponent] {
         var components: [EquityComponent] = []
-        for holding in unit.options {
+        for holding in exposure.options(of: unit) {
             let value = holding.quantity * book.currentValue(slot: holding.slot)
             let instrument = book.instruments[holding.slot]
             let unitValue = book.currentValue(slot: holding.slot) / instrument.contractSize
             components.append(EquityComponent(kind: .position, name: instrument.name, quantity: holding.quantity,
                                               price: unitValue, value: value, maintenanceHaircut: 0, initialHaircut: 0))
         }
-        for positionIndex in unit.deltaOne {
+        for positionIndex in exposure.deltaOne(of: unit) {
             let position = exposure.account.positions[positionIndex]
             guard let instrument = exposure.instruments[position.instrument],
                   let (_, value, mark) = try? deltaOne(position, instrument: instrument, book: book) else { continue }

@@ -24,10 +24,12 @@ extension RiskBook {
     /// operation `margin-engine bench` times as `aggregation_ns_per_account`.
     public func worstOptionScenarioPnL(of exposure: AccountExposure) -> Double {
         guard let unitIndex = exposure.units.firstIndex(where: { $0.underlying == underlying }) else { return 0 }
+        let options = exposure.units[unitIndex].options
         let padded = paddedScenarioCount
         return withAggregationScratch { total, bucket in
-            _ = exposure.units[unitIndex].options.withUnsafeBufferPointer { holdings in
-                ScenarioAggregation.aggregate(book: self, holdings: holdings, deltaOneNotional: 0, total: total, bucket: bucket)
+            exposure.optionHoldings.withUnsafeBufferPointer { all in
+                _ = ScenarioAggregation.aggregate(book: self, holdings: UnsafeBufferPointer(rebasing: all[options]), deltaOneNotional: 0,
+                                                  total: total, bucket: bucket)
             }
             // Padding lanes hold 0, which the floor at 0 absorbs.
             let lanes = DoubleLanes.scalarCount

@@ -143,4 +143,29 @@ enum ScenarioAggregation {
         }
         return (optionValue, basis)
     }
+
+    /// The smallest of `total[0..<count]` and `floor`, and the index of its first occurrence in
+    /// `total` (−1 when no scenario is below `floor`, which wins ties): SIMD minimum, then one
+    /// scan for the index.
+    @inline(__always)
+    static func worst(_ total: UnsafeMutableBufferPointer<Double>, count: Int, floor: Double) -> (value: Double, index: Int) {
+        let lanes = DoubleLanes.scalarCount
+        let base = UnsafePointer(total.baseAddress!)
+        var minimumLanes = DoubleLanes(repeating: floor)
+        var offset = 0
+        while offset + lanes <= count {
+            minimumLanes = VectorMath.minimum(minimumLanes, load(base + offset))
+            offset += lanes
+        }
+        var minimum = minimumLanes[0]
+        for lane in 1..<lanes { minimum = Swift.min(minimum, minimumLanes[lane]) }
+        while offset < count {
+            minimum = Swift.min(minimum, base[offset])
+            offset += 1
+        }
+        guard minimum < floor else { return (floor, -1) }
+        var index = 0
+        while base[index] != minimum { index += 1 }
+        return (minimum, index)
+    }
 }
