@@ -34,7 +34,11 @@ public final class AccountExposure: Sendable {
     /// Every unit's option holdings, unit after unit, in one allocation.
     let optionHoldings: [OptionHolding]
     let deltaOnePositions: [Int]
-    let linkedAssets: [String]
+    /// Linked balances (asset and amount) of every unit, unit after unit.
+    let linkedAssets: [(asset: String, amount: Double)]
+    /// The account's non-zero balances in the order its dictionary iterates them, next to the
+    /// rest of the exposure (the summary values them without walking the dictionary).
+    let balances: [(asset: String, amount: Double)]
     /// The catalog revision the option slots refer to.
     public let catalogRevision: UInt64
     /// The futures, perpetuals and spot assets the account uses (options resolve through their book's slot).
@@ -46,11 +50,16 @@ public final class AccountExposure: Sendable {
     /// A unit's option holdings (indices are those of ``optionHoldings``).
     func options(of unit: borrowing UnitExposure) -> ArraySlice<OptionHolding> { optionHoldings[unit.options] }
 
-    /// A unit's futures and perpetual positions (indices into `account.positions`).
-    func deltaOne(of unit: borrowing UnitExposure) -> ArraySlice<Int> { deltaOnePositions[unit.deltaOne] }
+    /// A unit's futures and perpetual positions (indices into `account.positions`). Empty lists do
+    /// not touch (retain) the flat arrays; most accounts have none.
+    @inline(__always)
+    func deltaOne(of unit: borrowing UnitExposure) -> ArraySlice<Int> { unit.deltaOne.isEmpty ? [] : deltaOnePositions[unit.deltaOne] }
 
-    /// A unit's linked balance assets.
-    func linkedBalances(of unit: borrowing UnitExposure) -> ArraySlice<String> { linkedAssets[unit.linkedBalances] }
+    /// A unit's linked balances: asset and amount.
+    @inline(__always)
+    func linkedBalances(of unit: borrowing UnitExposure) -> ArraySlice<(asset: String, amount: Double)> {
+        unit.linkedBalances.isEmpty ? [] : linkedAssets[unit.linkedBalances]
+    }
 
     /// Runs `body` with a unit's option holdings as a buffer indexed from 0.
     @inline(__always)
@@ -71,7 +80,7 @@ public final class AccountExposure: Sendable {
         struct Pending {
             var options: [OptionHolding] = []
             var deltaOne: [Int] = []
-            var linked: [String] = []
+            var linked: [(asset: String, amount: Double)] = []
             var holdsPerpetual = false
         }
         var byUnderlying: [String: Pending] = [:]
@@ -103,14 +112,14 @@ public final class AccountExposure: Sendable {
             let underlying = catalog[asset]?.underlying ?? asset
             if let instrument = catalog[asset] { used[asset] = instrument }
             guard parameters.collateralParameters(for: asset).riskLinked, parameters.riskUnit(for: underlying) != nil else { continue }
-            byUnderlying[underlying, default: Pending()].linked.append(asset)
+            byUnderlying[underlying, default: Pending()].linked.append((asset, amount))
         }
         for underlying in byUnderlying.keys where books[underlying] == nil {
             throw .missingMarket(underlying: underlying)
         }
         // Flatten in underlying order, each unit's options sorted by slot; exact-size arrays.
         let pending = byUnderlying.sorted { $0.key < $1.key }
-        var holdings: [OptionHolding] = [], deltaOne: [Int] = [], linked: [String] = []
+        var holdings: [OptionHolding] = [], deltaOne: [Int] = [], linked: [(asset: String, amount: Double)] = []
         holdings.reserveCapacity(pending.reduce(0) { $0 + $1.value.options.count })
         deltaOne.reserveCapacity(pending.reduce(0) { $0 + $1.value.deltaOne.count })
         linked.reserveCapacity(pending.reduce(0) { $0 + $1.value.linked.count })
@@ -132,6 +141,7 @@ public final class AccountExposure: Sendable {
         self.optionHoldings = holdings
         self.deltaOnePositions = deltaOne
         self.linkedAssets = linked
+        self.balances = account.balances.filter { $0.value != 0 }.map { ($0.key, $0.value) }
         self.instruments = used
     }
 

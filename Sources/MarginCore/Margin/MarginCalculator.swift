@@ -158,7 +158,7 @@ public struct MarginCalculator: Sendable {
             return price
         }
         var charged: [String] = []
-        for (asset, amount) in exposure.account.balances where amount != 0 {
+        for (asset, amount) in exposure.balances {
             if asset == parameters.valuationAsset {
                 result.grossValue += amount
                 if detailed {
@@ -275,7 +275,7 @@ public struct MarginCalculator: Sendable {
         var confidenceParts: [String] = []
         let confidenceRule = parameters.confidenceContingency
         let perpetualConfidence = unit.holdsPerpetual ? min(indexConfidence, book.market.perpetualConfidence) : indexConfidence
-        for positionIndex in unit.deltaOne.isEmpty ? [] : exposure.deltaOne(of: unit) {
+        for positionIndex in exposure.deltaOne(of: unit) {
             let position = exposure.account.positions[positionIndex]
             guard let instrument = exposure.instruments[position.instrument] else { throw .unknownInstrument(position.instrument) }
             let (notional, value, _) = try deltaOne(position, instrument: instrument, book: book)
@@ -297,8 +297,7 @@ public struct MarginCalculator: Sendable {
                 }
             }
         }
-        for asset in unit.linkedBalances.isEmpty ? [] : exposure.linkedBalances(of: unit) {
-            let amount = exposure.account.balances[asset] ?? 0
+        for (asset, amount) in exposure.linkedBalances(of: unit) {
             let price = try assetPrice(asset, exposure: exposure, markets: markets).price
             let value = amount * price / book.valuationPrice
             deltaNotional += value
