@@ -213,11 +213,19 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     static func machine() -> [String: Any] {
+        // The model name, with family and model numbers (virtual machines often hide the name).
         var cpu = "unknown"
-        if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-           let name = line.split(separator: ":", maxSplits: 1).last {
-            cpu = name.trimmingCharacters(in: .whitespaces)
+        if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) {
+            let lines = text.split(separator: "\n")
+            func field(_ key: String) -> String? {
+                guard let line = lines.first(where: { $0.hasPrefix(key) && $0.dropFirst(key.count).drop { $0 == " " || $0 == "\t" }.first == ":" }),
+                      let value = line.split(separator: ":", maxSplits: 1).last else { return nil }
+                return value.trimmingCharacters(in: .whitespaces)
+            }
+            if let name = field("model name") {
+                cpu = name
+                if let family = field("cpu family"), let model = field("model") { cpu += " (family \(family), model \(model))" }
+            }
         }
         #if DEBUG
         let build = "debug"
