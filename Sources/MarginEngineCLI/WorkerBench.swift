@@ -58,6 +58,7 @@ enum WorkerBench {
         }
         let now = Atomic<Int64>(market.startMs)
         let engine = MarginEngine(configuration: configuration, outputs: outputs, logger: logger, clock: { now.load(ordering: .relaxed) })
+        let flusher = OutputFlusher(engine: engine, outputs: outputs)
         let topics = configuration.topics
 
         // Reference data, read whole.
@@ -98,6 +99,7 @@ enum WorkerBench {
             for message in messages { await engine.handleAccounts(.message(message)) }
         }
         await engine.tick()
+        await flusher.flush()
         let ingest = ContinuousClock.now - start
         let rssAfter = residentBytes()
 
@@ -110,6 +112,7 @@ enum WorkerBench {
             await engine.handleReference(.message(snapshot(tick % 2 == 0 ? 1 : 0.99, at: ms)))
             let t0 = ContinuousClock.now
             await engine.tick()
+            await flusher.flush()
             tickSeconds.append(seconds(ContinuousClock.now - t0))
             results += published.load(ordering: .relaxed) - before
         }

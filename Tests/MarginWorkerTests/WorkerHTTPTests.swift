@@ -12,13 +12,15 @@ import TestSupport
 @Suite("Worker HTTP API")
 struct WorkerHTTPTests {
     /// An engine fed directly (no broker): reference data, one restored shard, two accounts.
-    static func engine(token: String? = nil, parameters: RiskParameters? = nil) async throws -> (MarginEngine, WorkerConfiguration) {
+    static func engine(token: String? = nil, parameters: RiskParameters? = nil,
+                       outputs: OutputPublisher? = nil) async throws -> (MarginEngine, WorkerConfiguration) {
         var configuration = WorkerConfiguration()
         configuration.bearerToken = token
         if let parameters { configuration.paramsID = parameters.id }
         configuration.maxRequestBytes = 4_096
         let now: Int64 = 1_700_000_000_000
-        let engine = MarginEngine(configuration: configuration, outputs: OutputPublisher(configuration: configuration, logger: WorkerHarness.logger),
+        let engine = MarginEngine(configuration: configuration,
+                                  outputs: outputs ?? OutputPublisher(configuration: configuration, logger: WorkerHarness.logger),
                                   logger: WorkerHarness.logger, clock: { now })
         let topics = configuration.topics
         func message(_ topic: String, _ key: String, _ value: Data, offset: Int64) -> KafkaMessage {

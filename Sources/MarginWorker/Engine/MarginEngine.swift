@@ -9,7 +9,9 @@ import MarginSchema
 /// and batched outputs committed with the consumed offsets.
 ///
 /// An actor: Kafka events and the coalescing ticker call into it in order; the per-account
-/// margin computations of a pass run in parallel over shards.
+/// margin computations of a pass run in parallel over shards. It never waits for Kafka: the
+/// service reads restore data before ``assignShards(_:)`` and publishes the batches it hands out
+/// (``OutputFlusher``). See `Sources/MarginWorker/README.md` for the pipeline.
 public actor MarginEngine {
     public let configuration: WorkerConfiguration
     let logger: Logger
@@ -34,7 +36,8 @@ public actor MarginEngine {
     /// Dead letters of reference records, published by the owner of accounts partition 0 (bounded:
     /// the oldest are dropped, with a log, beyond 10,000 on an instance that never owns it).
     var pendingReferenceDeadLetters: [(record: ProducerRecord, reason: String)] = []
-    var flushing: Task<Void, Never>?
+    /// A batch handed out by ``takeBatch()`` and not yet finished.
+    var batchInFlight = false
     let outputs: OutputPublisher
     var liquidation: LiquidationCoordinator
     /// Recent re-margin pass latencies (ns), for the status line.
@@ -142,8 +145,7 @@ public actor MarginEngine {
             logger.error("partitions assigned without restore data", metadata: ["partitions": "\(partitions)"])
             assignShards(ShardAssignment.restoring(partitions, to: { _ in .max }))
         case .partitionsRevoked(let partitions):
-            // Finish in-flight work, then release the state.
-            await flush()
+            // The service has flushed this partition's outputs (see ``prepareRevocation(_:)``): release the state.
             for partition in partitions {
                 guard let shard = shards.removeValue(forKey: partition.partition) else { continue }
                 for (id, entry) in shard.accounts {
@@ -264,7 +266,7 @@ public actor MarginEngine {
     // MARK: - Ticks: coalesced market passes, staleness, refresh, flush
 
     /// One coalescing window has passed.
-    public func tick() async {
+    public func tick() {
         let now = clock()
         reportRestoreTimeouts(now: now)
         guard referenceReady else { return }
@@ -311,7 +313,6 @@ public actor MarginEngine {
         }
         planLiquidations(now: now)
         publishHealthCounts()
-        await flush()
     }
 
     func rebuildBooks(_ underlyings: [String]) {
@@ -418,31 +419,6 @@ public actor MarginEngine {
     }
 
     // MARK: - Output batches
-
-    /// Publishes the current batch (outputs and consumed offsets) in one transaction. On failure
-    /// the same outputs (same ids) are retried with the next batch.
-    func flush() async {
-        if let flushing { await flushing.value }
-        guard !batch.isEmpty else { return }
-        let current = batch
-        batch = OutputBatch()
-        let task = Task { await outputs.publish(current) }
-        flushing = Task { _ = await task.value }
-        let committed = await task.value
-        flushing = nil
-        if committed {
-            for (key, published) in current.pendingResults {
-                shards[key.partition]?.accounts[key.id]?.published = published
-            }
-            liquidation.committed(current.liquidationCommits)
-            metrics.resultsPublished(current.pendingResults.count)
-            metrics.instructionsPublished(current.liquidationCommits.filter(\.isInstruction).count)
-            metrics.cancelsPublished(current.liquidationCommits.filter { !$0.isInstruction }.count)
-        } else {
-            metrics.transactionAborted()
-            batch.merge(failed: current)
-        }
-    }
 
     func publishHealthCounts() {
         var counts: [String: Int] = Dictionary(uniqueKeysWithValues: HealthState.allCases.map { ($0.rawValue, 0) })

@@ -15,6 +15,9 @@ public final class MarginWorkerService: Service, Sendable {
     public let configuration: WorkerConfiguration
     public let engine: MarginEngine
     let outputs: OutputPublisher
+    /// Publishes the engine's batches outside the engine (after each tick, before a revocation,
+    /// at shutdown).
+    let flusher: OutputFlusher
     let logger: Logger
 
     public init(configuration: WorkerConfiguration, logger: Logger,
@@ -23,6 +26,7 @@ public final class MarginWorkerService: Service, Sendable {
         self.logger = logger
         self.outputs = OutputPublisher(configuration: configuration, logger: logger)
         self.engine = MarginEngine(configuration: configuration, outputs: outputs, logger: logger, clock: clock)
+        self.flusher = OutputFlusher(engine: engine, outputs: outputs)
     }
 
     func consumerConfiguration(client: String, group: String?) -> KafkaConsumerConfiguration {
@@ -51,6 +55,7 @@ public final class MarginWorkerService: Service, Sendable {
         try await outputs.start(accountsConsumer: accounts)
 
         let engine = self.engine
+        let flusher = self.flusher
         let configuration = self.configuration
         let logger = self.logger
         await withGracefulShutdownHandler {
@@ -60,6 +65,12 @@ public final class MarginWorkerService: Service, Sendable {
                 }
                 group.addTask {
                     for await event in accounts.events {
+                        if case .partitionsRevoked(let partitions) = event {
+                            // The revoked shards stop producing, their last outputs and offsets are
+                            // committed, then their state is released.
+                            await engine.prepareRevocation(partitions.map(\.partition))
+                            await flusher.flush()
+                        }
                         guard case .partitionsAssigned(let partitions) = event else {
                             await engine.handleAccounts(event)
                             continue
@@ -95,6 +106,7 @@ public final class MarginWorkerService: Service, Sendable {
                             }
                         }
                         await engine.tick()
+                        await flusher.flush()
                     }
                 }
                 // Wait for shutdown (cancellation by the graceful handler).
@@ -105,12 +117,12 @@ public final class MarginWorkerService: Service, Sendable {
             Task {
                 logger.info("graceful shutdown: finishing the batch and leaving the group")
                 await accounts.close() // revocations finish in-flight work
-                await engine.flush()
+                await flusher.flush()
                 await reference.close()
             }
         }
         await accounts.close()
-        await engine.flush()
+        await flusher.flush()
         await reference.close()
         await outputs.close()
         logger.info("margin worker stopped")
