@@ -76,6 +76,12 @@ let package = Package(
         ),
         // The wire contract: code generated from Schemas/ (scripts/generate-protos) plus
         // conversions to and from the margin model.
+        // Synthetic inputs for tests and benchmarks (books, accounts, a liquidity world); never in the worker.
+        .target(
+            name: "MarginTesting",
+            dependencies: ["MarginCore"],
+            swiftSettings: strictSwift
+        ),
         .target(
             name: "MarginSchema",
             dependencies: ["MarginCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
@@ -152,6 +158,7 @@ let package = Package(
             name: "MarginEngineCLI",
             dependencies: [
                 "MarginCore",
+                "MarginTesting",
                 "CKernelBaseline",
                 "MarginConformance",
                 "MarginSchema",
@@ -170,7 +177,7 @@ let package = Package(
         // `swift package --disable-sandbox benchmark`: the hot paths under ordo-one/benchmark.
         .executableTarget(
             name: "MarginBenchmarks",
-            dependencies: ["MarginCore", .product(name: "Benchmark", package: "benchmark")],
+            dependencies: ["MarginCore", "MarginTesting", .product(name: "Benchmark", package: "benchmark")],
             path: "Benchmarks/MarginBenchmarks",
             swiftSettings: strictSwift,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
@@ -196,12 +203,22 @@ let package = Package(
         ),
         .testTarget(
             name: "MarginBacktestTests",
-            dependencies: ["MarginBacktest", "MarginCore"],
+            dependencies: ["MarginBacktest", "MarginCore", "MarginTesting"],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "MarginCoreTests",
-            dependencies: ["MarginCore", "MarginConformance", "MarginSchema"],
+            dependencies: ["MarginCore", "MarginTesting"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "MarginSchemaTests",
+            dependencies: ["MarginSchema", "MarginCore", "MarginTesting"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "MarginConformanceTests",
+            dependencies: ["MarginConformance", "MarginCore", "MarginSchema"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSwift
         ),

@@ -1,5 +1,6 @@
 import Benchmark
 import MarginCore
+import MarginTesting
 
 /// The engine's hot paths on the deterministic synthetic book of `SyntheticBook` (BTC at 60,000,
 /// 5 expiries × 40 strikes, calls and puts, 10-position accounts from seed 42), measured with

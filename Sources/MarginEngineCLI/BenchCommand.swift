@@ -2,6 +2,7 @@ import ArgumentParser
 import CKernelBaseline
 import Foundation
 import MarginCore
+import MarginTesting
 
 /// `margin-engine bench`: times the hot paths on synthetic data on this machine.
 struct BenchCommand: AsyncParsableCommand {

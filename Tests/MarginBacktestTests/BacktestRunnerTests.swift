@@ -1,6 +1,7 @@
 import MarginBacktest
 import MarginCore
 import Testing
+import MarginTesting
 
 /// The backtest walk on the bundled history: no look-ahead, the realised loss by full
 /// revaluation, the series and statistics the report shows.

@@ -1,6 +1,7 @@
 import Foundation
 import MarginCore
 import Testing
+import MarginTesting
 
 /// The account-level combination: correlation across underlyings in the grid and the joint
 /// scenario set (FHS), with their properties.

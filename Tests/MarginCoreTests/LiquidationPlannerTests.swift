@@ -1,5 +1,6 @@
 import Testing
 @testable import MarginCore
+import MarginTesting
 
 @Suite("Liquidation planner")
 struct LiquidationPlannerTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import MarginCore
+import MarginTesting
 
 /// Issue 12, item 3: liquidatable accounts whose single legs cannot be closed "beneficially"
 /// (offsetting structures) are still planned: structures close together in proportion, and when

@@ -1,5 +1,6 @@
 import Testing
 @testable import MarginCore
+import MarginTesting
 
 /// The summary (the hot path: no text, stack scratch, naked shorts netted when the exposure is
 /// compiled) against the explanation, and the bare aggregation against the explained scenario PnLs,

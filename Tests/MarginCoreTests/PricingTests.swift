@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 @testable import MarginCore
-import MarginConformance
 
 @Suite("Black-76 pricing")
 struct PricingTests {
@@ -100,16 +99,6 @@ struct PricingTests {
         #expect(throws: MarginError.self) { try ImpliedVolatility.solve(price: .nan, inputs: inputs) }
     }
 
-    @Test("Deribit BTC chain: marks reproduced to a median error ≤ 1e-5 BTC, deltas too")
-    func deribitChain() throws {
-        let options = try DeribitChain.bundledSnapshot()
-        #expect(options.count == 310)
-        let report = DeribitChain.compare(options)
-        #expect(report.priceMedian <= 1e-5)
-        #expect(report.deltaMedian <= 1e-3)
-        #expect(report.passes)
-    }
-
     @Test("Vectorised normal CDF matches the scalar erfc-based one")
     func vectorNormalCDF() {
         var x = -38.0
@@ -151,20 +140,5 @@ struct SVIFitTests {
         let fit = try SVIFit.fit(points: points, timeToExpiry: t)
         #expect(fit.rmsVolatilityError < 2e-4)
         #expect(abs(fit.parameters.rho - truth.rho) < 0.05)
-    }
-
-    @Test("Fits the Deribit chain: under 2 vol points rms beyond two days (Deribit caps short-dated wing marks flat)")
-    func fitsDeribitChain() throws {
-        let options = try DeribitChain.bundledSnapshot()
-        let byExpiry = Dictionary(grouping: options, by: \.expiryMs)
-        for (_, chain) in byExpiry where chain.count >= 5 {
-            let t = chain[0].timeToExpiry
-            let fit = try SVIFit.fit(points: chain.map { (k: log($0.strike / $0.forward), volatility: $0.markVolatility) }, timeToExpiry: t)
-            // Marks of the one-day and same-day expiries are capped flat (~172%) in the wings, which
-            // no SVI smile follows: those fits are looser.
-            let bound = t > 2.0 / 365 ? 0.02 : 0.12
-            #expect(fit.rmsVolatilityError < bound, "expiry \(chain[0].expiryMs): rms \(fit.rmsVolatilityError)")
-            try fit.parameters.validate(field: "fit")
-        }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import MarginCore
+import MarginTesting
 
 /// Independent direct revaluation: every position repriced with the scalar Black-76 under every
 /// scenario — the reference the risk-array path must reproduce.

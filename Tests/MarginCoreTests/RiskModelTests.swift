@@ -1,6 +1,7 @@
 import Foundation
 import MarginCore
 import Testing
+import MarginTesting
 
 /// Known answers and properties of the dynamic risk model: EWMA, FHS, tail measures, APC.
 @Suite struct RiskModelTests {

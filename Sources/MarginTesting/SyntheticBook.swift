@@ -1,3 +1,6 @@
+import Foundation
+import MarginCore
+
 /// Synthetic but realistic inputs for benchmarks and tests: a BTC-like market with SVI smiles,
 /// a strike ladder per expiry, and random option accounts. Deterministic for a seed.
 public enum SyntheticBook {
@@ -29,7 +32,7 @@ public enum SyntheticBook {
             let days = [2.0, 9, 30, 91, 182, 365][e % 6] + Double(e / 6) * 365
             let expiryMs = nowMs + Int64(days * 86_400_000)
             let t = days / 365
-            let forward = index * CMath.exp(0.05 * t)
+            let forward = index * Foundation.exp(0.05 * t)
             let atmVariance = 0.6 * 0.6 * t
             expiryMarkets.append(ExpiryMarket(
                 expiryMs: expiryMs, forward: forward, rate: 0.03,

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import MarginCore
 import MarginSchema
+import MarginTesting
 
 @Suite("Schemas and presets")
 struct SchemaTests {
