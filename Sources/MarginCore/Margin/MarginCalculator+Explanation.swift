@@ -1,0 +1,168 @@
+/// The explained result: every number of a margin result with what produced it.
+extension MarginCalculator {
+    // MARK: - Explained result
+
+    /// The full margin result with its breakdown: per unit the scenario PnLs, what binds, every
+    /// contingency and each position's contribution; per balance and position its value and haircuts;
+    /// for the account, how the grid and the joint scenario set combine (``AccountRiskBreakdown``).
+    public func explain(_ exposure: AccountExposure, books: [String: RiskBook], markets: MarketState) throws(MarginError) -> MarginResult {
+        let balances = try valueBalances(exposure, markets: markets, detailed: true)
+        let pegAddOn = parameters.stablecoinPeg?.initialFactorAddOn(valuationPrice: valuationPrice(in: markets)) ?? 0
+        var units: [RiskUnitMargin] = []
+        var components = balances.components
+        var maintenance = 0.0, initial = 0.0, positionsValue = 0.0
+        var asOf: Int64 = 0
+        let layout = try riskLayout(exposure, books: books)
+        let breakdown = try withJointScratch(layout) { (joint) throws(MarginError) -> AccountRiskBreakdown in
+            var evaluations: [UnitEvaluation] = []
+            var unitBooks: [RiskBook] = []
+            for unit in exposure.units {
+                guard let book = books[unit.underlying] else { throw .missingMarket(underlying: unit.underlying) }
+                asOf = max(asOf, book.asOfMs)
+                var evaluation = UnitEvaluation()
+                evaluation.risk = try evaluate(unit, of: exposure, book: book, markets: markets, pegAddOn: pegAddOn,
+                                               joint: joint, layout: layout, details: &evaluation)
+                evaluations.append(evaluation)
+                unitBooks.append(book)
+            }
+            var risks = evaluations.map(\.risk)
+            let combination = risks.withUnsafeMutableBufferPointer { risks in
+                let combination = combine(UnsafeBufferPointer(risks), joint: joint, layout: layout, explain: true)
+                allocate(combination.riskLoss, to: risks)
+                return combination
+            }
+            for (index, unit) in exposure.units.enumerated() {
+                evaluations[index].risk = risks[index]
+                let evaluation = evaluations[index]
+                maintenance += evaluation.risk.maintenanceRequirement
+                initial += evaluation.risk.initialRequirement
+                positionsValue += evaluation.risk.positionsValue
+                units.append(explainUnit(unit, of: exposure, book: unitBooks[index], evaluation: evaluation))
+                components += positionComponents(unit, of: exposure, book: unitBooks[index])
+            }
+            return explainCombination(combination, exposure: exposure, books: unitBooks, evaluations: evaluations)
+        }
+        var accountContingencies: [ContingencyCharge] = []
+        if balances.confidenceCharge > 0 {
+            accountContingencies.append(ContingencyCharge(
+                name: "collateral_confidence", maintenance: 0, initial: balances.confidenceCharge,
+                detail: balances.confidenceDetail))
+        }
+        initial += balances.confidenceCharge
+        let gross = balances.grossValue + positionsValue
+        let equity = gross - balances.maintenanceHaircut
+        let initialEquity = gross - balances.initialHaircut
+        return MarginResult(
+            accountId: exposure.account.id, accountVersion: exposure.account.version,
+            parameterSetId: parameters.id, parameterSetVersion: parameters.version,
+            valuationAsset: parameters.valuationAsset, asOfMs: asOf,
+            grossEquity: gross, equity: equity, initialEquity: initialEquity,
+            maintenanceRequirement: maintenance, initialRequirement: initial,
+            health: MarginSummary.health(equity: equity, initialEquity: initialEquity, maintenance: maintenance, initial: initial),
+            riskUnits: units, accountContingencies: accountContingencies, equityComponents: components,
+            riskModel: breakdown
+        )
+    }
+
+
+    // MARK: - Explanation pieces
+
+    func explainUnit(_ unit: AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook,
+                     evaluation: UnitEvaluation) -> RiskUnitMargin {
+        let contributions = evaluation.bindingScenario.map {
+            columnContributions(unit, of: exposure, book: book, column: $0, linkedValues: evaluation.linkedValues)
+        } ?? []
+        let label: String
+        if let binding = evaluation.bindingScenario {
+            label = book.scenarios[binding].label
+        } else if evaluation.risk.worstLoss > 0 {
+            label = "basis contingency"
+        } else {
+            label = "no loss"
+        }
+        return RiskUnitMargin(
+            underlying: unit.underlying, scenarioPnLs: evaluation.scenarioPnLs, basisContingency: evaluation.risk.basis,
+            bindingScenario: evaluation.bindingScenario, bindingLabel: label, worstLoss: evaluation.risk.worstLoss,
+            allocatedLoss: evaluation.risk.allocatedLoss,
+            maintenanceFactor: evaluation.risk.maintenanceFactor, initialFactor: evaluation.risk.initialFactor,
+            contingencies: evaluation.contingencies,
+            maintenanceRequirement: evaluation.risk.maintenanceRequirement, initialRequirement: evaluation.risk.initialRequirement,
+            markToMarket: evaluation.risk.positionsValue + evaluation.linkedValue, contributions: contributions,
+            indexPrice: book.market.indexPrice, marketTimestampMs: book.market.timestampMs,
+            liquidityAddOns: evaluation.liquidityAddOns
+        )
+    }
+
+    /// Each position's PnL (valuation units, negative = loss) in one column of the unit's book: per
+    /// expiry, the bucket's static-discount factor at that column and the skew sign flip; delta-one
+    /// positions and linked balances move by `notional × (shock − 1) × dampening`. The parts add up
+    /// to the unit's PnL in that column.
+    func columnContributions(_ unit: AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook, column: Int,
+                             linkedValues: [(asset: String, amount: Double, value: Double)]) -> [PositionContribution] {
+        var contributions: [PositionContribution] = []
+        let positions = exposure.account.positions
+        let scenario = book.scenarios[column]
+        let move = (scenario.spotShock - 1) * scenario.dampening
+        var start = 0
+        let holdings = Array(exposure.options(of: unit))
+        while start < holdings.count {
+            let groupIndex = book.expiryIndex(ofSlot: holdings[start].slot)
+            var end = start
+            var shocked = 0.0, current = 0.0
+            while end < holdings.count, book.expiryIndex(ofSlot: holdings[end].slot) == groupIndex {
+                shocked += holdings[end].quantity * book.scenarioValue(slot: holdings[end].slot, scenario: column)
+                current += holdings[end].quantity * book.currentValue(slot: holdings[end].slot)
+                end += 1
+            }
+            let group = book.expiries[groupIndex]
+            let factor = book.parameters.staticDiscount == nil ? 1 : (shocked >= 0 ? group.staticDiscountPositive : group.staticDiscountNegative)
+            let bucketPnL = (shocked * factor - current) * scenario.dampening
+            let flip: Double = scenario.volatilityShock.isSkew && bucketPnL > 0 ? -1 : 1
+            for holding in holdings[start..<end] {
+                let pnl = holding.quantity * (book.scenarioValue(slot: holding.slot, scenario: column) * factor - book.currentValue(slot: holding.slot))
+                contributions.append(PositionContribution(
+                    name: book.instruments[holding.slot].name, quantity: holding.quantity, pnl: pnl * scenario.dampening * flip))
+            }
+            start = end
+        }
+        for positionIndex in exposure.deltaOne(of: unit) {
+            let position = positions[positionIndex]
+            guard let instrument = exposure.instruments[position.instrument],
+                  let (notional, _, _) = try? deltaOne(position, instrument: instrument, book: book) else { continue }
+            contributions.append(PositionContribution(name: instrument.name, quantity: position.quantity, pnl: notional * move))
+        }
+        for linked in linkedValues {
+            contributions.append(PositionContribution(name: linked.asset, quantity: linked.amount, pnl: linked.value * move))
+        }
+        return contributions
+    }
+
+    func positionComponents(_ unit: AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook) -> [EquityComponent] {
+        var components: [EquityComponent] = []
+        for holding in exposure.options(of: unit) {
+            let value = holding.quantity * book.currentValue(slot: holding.slot)
+            let instrument = book.instruments[holding.slot]
+            let unitValue = book.currentValue(slot: holding.slot) / instrument.contractSize
+            components.append(EquityComponent(kind: .position, name: instrument.name, quantity: holding.quantity,
+                                              price: unitValue, value: value, maintenanceHaircut: 0, initialHaircut: 0))
+        }
+        for positionIndex in exposure.deltaOne(of: unit) {
+            let position = exposure.account.positions[positionIndex]
+            guard let instrument = exposure.instruments[position.instrument],
+                  let (_, value, mark) = try? deltaOne(position, instrument: instrument, book: book) else { continue }
+            components.append(EquityComponent(kind: .position, name: instrument.name, quantity: position.quantity,
+                                              price: mark, value: value, maintenanceHaircut: 0, initialHaircut: 0))
+        }
+        return components
+    }
+}
+
+/// Compact decimal rendering for explanation texts (not for machine output).
+func formatAmount(_ value: Double) -> String {
+    if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+    let magnitude = abs(value)
+    let digits = magnitude >= 100 ? 2 : (magnitude >= 1 ? 4 : 6)
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    return String((value * scale).rounded() / scale)
+}
