@@ -162,26 +162,18 @@ extension MarginCalculator {
 
         // The contingencies' sums, in the order they are itemised.
         var maintenanceContingency = 0.0, initialContingency = 0.0
-        if let rule = book.parameters.shortOptionContingency, nakedShortNotional > 0 {
-            let maintenance = nakedShortNotional * rule.maintenance, initial = nakedShortNotional * rule.initial
+        /// A percentage contingency on `notional`; its detail text is formatted only when explaining.
+        func percent(_ rule: PercentContingency?, on notional: Double, name: String, detail: @autoclosure () -> String) {
+            guard let rule, notional > 0 else { return }
+            let maintenance = notional * rule.maintenance, initial = notional * rule.initial
             maintenanceContingency += maintenance
             initialContingency += initial
-            if let details {
-                details.pointee.contingencies.append(ContingencyCharge(
-                    name: "short_option", maintenance: maintenance, initial: initial,
-                    detail: "\(formatAmount(unit.nakedShortUnits)) naked short units × index \(formatAmount(index))"))
-            }
+            details?.pointee.contingencies.append(ContingencyCharge(name: name, maintenance: maintenance, initial: initial, detail: detail()))
         }
-        if let rule = book.parameters.deltaOneContingency, deltaOneContractNotional > 0 {
-            let maintenance = deltaOneContractNotional * rule.maintenance, initial = deltaOneContractNotional * rule.initial
-            maintenanceContingency += maintenance
-            initialContingency += initial
-            if let details {
-                details.pointee.contingencies.append(ContingencyCharge(
-                    name: "delta_one_notional", maintenance: maintenance, initial: initial,
-                    detail: "futures and perpetuals notional \(formatAmount(deltaOneContractNotional))"))
-            }
-        }
+        percent(book.parameters.shortOptionContingency, on: nakedShortNotional, name: "short_option",
+                detail: "\(formatAmount(unit.nakedShortUnits)) naked short units × index \(formatAmount(index))")
+        percent(book.parameters.deltaOneContingency, on: deltaOneContractNotional, name: "delta_one_notional",
+                detail: "futures and perpetuals notional \(formatAmount(deltaOneContractNotional))")
         if confidenceCharge > 0 {
             initialContingency += confidenceCharge
             if let details {
