@@ -103,27 +103,22 @@ extension MarginCalculator {
         let positions = exposure.account.positions
         let scenario = book.scenarios[column]
         let move = (scenario.spotShock - 1) * scenario.dampening
-        var start = 0
         let holdings = Array(exposure.options(of: unit))
-        while start < holdings.count {
-            let groupIndex = book.expiryIndex(ofSlot: holdings[start].slot)
-            var end = start
+        RiskBook.forEachExpiryRun(holdings, expiry: { book.expiryIndex(ofSlot: $0) }) { run, groupIndex in
             var shocked = 0.0, current = 0.0
-            while end < holdings.count, book.expiryIndex(ofSlot: holdings[end].slot) == groupIndex {
-                shocked += holdings[end].quantity * book.scenarioValue(slot: holdings[end].slot, scenario: column)
-                current += holdings[end].quantity * book.currentValue(slot: holdings[end].slot)
-                end += 1
+            for holding in holdings[run] {
+                shocked += holding.quantity * book.scenarioValue(slot: holding.slot, scenario: column)
+                current += holding.quantity * book.currentValue(slot: holding.slot)
             }
             let group = book.expiries[groupIndex]
-            let factor = book.parameters.staticDiscount == nil ? 1 : (shocked >= 0 ? group.staticDiscountPositive : group.staticDiscountNegative)
-            let bucketPnL = (shocked * factor - current) * scenario.dampening
-            let flip: Double = scenario.volatilityShock.isSkew && bucketPnL > 0 ? -1 : 1
-            for holding in holdings[start..<end] {
+            let (factor, sign) = ExpiryBucketRule.scalar(
+                shocked: shocked, current: current, positive: group.staticDiscountPositive, negative: group.staticDiscountNegative,
+                discount: book.parameters.staticDiscount != nil, dampening: scenario.dampening, skew: scenario.volatilityShock.isSkew)
+            for holding in holdings[run] {
                 let pnl = holding.quantity * (book.scenarioValue(slot: holding.slot, scenario: column) * factor - book.currentValue(slot: holding.slot))
                 contributions.append(PositionContribution(
-                    name: book.instruments[holding.slot].name, quantity: holding.quantity, pnl: pnl * scenario.dampening * flip))
+                    name: book.instruments[holding.slot].name, quantity: holding.quantity, pnl: pnl * scenario.dampening * sign))
             }
-            start = end
         }
         for positionIndex in exposure.deltaOne(of: unit) {
             let position = positions[positionIndex]

@@ -138,15 +138,9 @@ extension MarginCalculator {
         if let rule = confidenceRule {
             let terms = book.slotTerms
             exposure.withOptions(of: unit) { holdings in
-                var expiryStart = 0
-                while expiryStart < holdings.count {
-                    let group = book.expiryIndex(ofSlot: holdings[expiryStart].slot)
-                    var expiryEnd = expiryStart
+                RiskBook.forEachExpiryRun(holdings, expiry: { book.expiryIndex(ofSlot: $0) }) { run, group in
                     var grossQuantity = 0.0
-                    while expiryEnd < holdings.count, book.expiryIndex(ofSlot: holdings[expiryEnd].slot) == group {
-                        grossQuantity += abs(holdings[expiryEnd].quantity) * terms[holdings[expiryEnd].slot].contractSize
-                        expiryEnd += 1
-                    }
+                    for holding in holdings[run] { grossQuantity += abs(holding.quantity) * terms[holding.slot].contractSize }
                     let expiry = book.expiries[group]
                     let confidence = min(perpetualConfidence, expiry.confidence)
                     let notional = grossQuantity * index
@@ -155,7 +149,6 @@ extension MarginCalculator {
                         confidenceCharge += charge
                         if explain { confidenceParts.append("options expiring \(expiry.expiryMs) notional \(formatAmount(notional)) at confidence \(formatAmount(confidence))") }
                     }
-                    expiryStart = expiryEnd
                 }
             }
         }

@@ -105,14 +105,8 @@ enum ScenarioAggregation {
                 store(notional * load(movesBase + offset) * load(dampsBase + offset), totalBase + offset)
             }
             // Per expiry: static discounting, skew sign and basis act on each expiry's bucket.
-            var index = 0
-            let count = holdings.count
-            while index < count {
-                let group = slotExpiry[holdings[index].slot]
-                var end = index + 1
-                while end < count, slotExpiry[holdings[end].slot] == group { end += 1 }
-                sumRows(holdings, from: index, to: end, rowChunks: rowChunks, rows: rowBase, into: bucketBase)
-                index = end
+            RiskBook.forEachExpiryRun(holdings, expiry: { slotExpiry[$0] }) { run, group in
+                sumRows(holdings, from: run.lowerBound, to: run.upperBound, rowChunks: rowChunks, rows: rowBase, into: bucketBase)
                 let expiry = factors[group]
                 let mtm = bucketBase[current]
                 optionValue += mtm
@@ -121,12 +115,8 @@ enum ScenarioAggregation {
                 let negative = DoubleLanes(repeating: expiry.negative)
                 for chunk in 0..<chunks {
                     let offset = chunk * lanes
-                    var shocked = load(bucketBase + offset)
-                    if hasStaticDiscount {
-                        shocked = shocked * negative.replacing(with: positive, where: shocked .>= 0)
-                    }
-                    var pnl = (shocked - mtmLanes) * load(dampsBase + offset)
-                    pnl.replace(with: -pnl, where: (load(skewsBase + offset) .> 0) .& (pnl .> 0))
+                    let pnl = ExpiryBucketRule.pnl(shocked: load(bucketBase + offset), current: mtmLanes, positive: positive, negative: negative,
+                                                   discount: hasStaticDiscount, dampening: load(dampsBase + offset), skew: load(skewsBase + offset))
                     store(load(totalBase + offset) + pnl, totalBase + offset)
                 }
                 if hasBasis {
