@@ -480,7 +480,6 @@ public actor MarginEngine {
                             queuedLiquidations: liquidation.queuedCount, outstandingInstructions: liquidation.outstandingCount,
                             maxQueuedLiquidations: maxQueued, processedMarketMs: processedMarketMs,
                             latencyP50Ms: percentile(0.5), latencyP99Ms: percentile(0.99), pendingOutputs: batch.records.count,
-                            queuedAccounts: liquidation.queuedAccounts,
                             waitingReasons: Dictionary(liquidation.waiting.map { ($0.key.id, $0.value.code) }, uniquingKeysWith: { a, _ in a }))
     }
 
@@ -506,10 +505,11 @@ public struct WorkerStatus: Sendable, Hashable {
     public var latencyP50Ms: Double
     public var latencyP99Ms: Double
     public var pendingOutputs: Int
-    /// Liquidatable accounts not instructed in the last window (waiting for budget or depth).
-    public var queuedAccounts: Set<String>
-    /// Why each of them waits (``WaitingReason/code``: budget, no_depth, plan_error).
+    /// Liquidatable accounts not instructed in the last window, and why each waits
+    /// (``WaitingReason/code``: budget, no_depth, plan_error).
     public var waitingReasons: [String: String]
+    /// The accounts of ``waitingReasons``.
+    public var queuedAccounts: Set<String> { Set(waitingReasons.keys) }
 }
 
 /// A buffer written by disjoint indices from `concurrentPerform`.
