@@ -57,7 +57,7 @@ enum WorkerBench {
             published.add(records.count, ordering: .relaxed)
         }
         let now = Atomic<Int64>(market.startMs)
-        let engine = MarginEngine(configuration: configuration, outputs: outputs, logger: logger, clock: { now.load(ordering: .relaxed) })
+        let engine = MarginEngine(configuration: configuration, logger: logger, clock: { now.load(ordering: .relaxed) })
         let flusher = OutputFlusher(engine: engine, outputs: outputs)
         let topics = configuration.topics
 

@@ -35,12 +35,12 @@ struct IntegrityFixesTests {
         #expect(headers["dlq-source-offset"] == "10")
         let error = headers["dlq-error"] ?? ""
         #expect(error.contains("market.timestamp_ms") && error.contains("future"), "dlq-error: \(error)")
-        #expect(await engine.reference.markets["BTC"]?.timestampMs == Self.now, "the future snapshot must not be held")
+        #expect(await engine.reference.data.markets["BTC"]?.timestampMs == Self.now, "the future snapshot must not be held")
 
         // A current snapshot (within the skew) is still accepted and processed.
         let current = Self.now + 4_000
         await engine.handleReference(.message(Self.marketRecord(TestWorld.btc(index: 61_000, at: current), offset: 11)))
-        #expect(await engine.reference.markets["BTC"]?.timestampMs == current)
+        #expect(await engine.reference.data.markets["BTC"]?.timestampMs == current)
         await engine.tick()
         let status = await engine.status()
         #expect(status.processedMarketMs["BTC"] == current)
@@ -53,13 +53,11 @@ struct IntegrityFixesTests {
         var configuration = WorkerConfiguration()
         try configuration.set("max_clock_skew_ms", "0")
         let now = Self.now
-        let engine = MarginEngine(configuration: configuration,
-                                  outputs: OutputPublisher(configuration: configuration, logger: WorkerHarness.logger),
-                                  logger: WorkerHarness.logger, clock: { now })
+        let engine = MarginEngine(configuration: configuration, logger: WorkerHarness.logger, clock: { now })
         await engine.handleReference(.message(Self.marketRecord(TestWorld.btc(index: 60_000, at: now + 1), offset: 0)))
-        #expect(await engine.reference.markets["BTC"] == nil)
+        #expect(await engine.reference.data.markets["BTC"] == nil)
         await engine.handleReference(.message(Self.marketRecord(TestWorld.btc(index: 60_000, at: now), offset: 1)))
-        #expect(await engine.reference.markets["BTC"]?.timestampMs == now)
+        #expect(await engine.reference.data.markets["BTC"]?.timestampMs == now)
         // No accounts partition is owned here: the reference dead letter waits for the owner of partition 0.
         #expect(await engine.pendingReferenceDeadLetters.count == 1)
         try configuration.set("max_clock_skew_ms", "-1")

@@ -20,31 +20,12 @@ struct LiquidationBudgetShareTests {
                        partitions: Int? = nil) async throws -> MarginEngine {
         var configuration = WorkerConfiguration()
         configure(&configuration)
-        let now = Self.now
-        let engine = MarginEngine(configuration: configuration, outputs: OutputPublisher(configuration: configuration, logger: WorkerHarness.logger),
-                                  logger: WorkerHarness.logger, clock: { now })
-        let topics = configuration.topics
-        func message(_ topic: String, _ key: String, _ value: Data, offset: Int64) -> KafkaMessage {
-            KafkaMessage(topic: topic, partition: 0, offset: offset, key: Data(key.utf8), value: value, headers: [], timestampMs: now)
-        }
         var eth = TestWorld.eth(index: 2_600, at: now)
         if !ethBook { eth.books = [:] }
-        let markets = [TestWorld.btc(index: 60_000, at: now), eth, TestWorld.usdc(at: now)]
-        await engine.setReferenceTargets([TopicPartition(topic: topics.instruments, partition: 0): Int64(TestWorld.instruments.count),
-                                          TopicPartition(topic: topics.market, partition: 0): Int64(markets.count)])
-        for (i, instrument) in TestWorld.instruments.enumerated() {
-            await engine.handleReference(.message(message(topics.instruments, instrument.name, SchemaCoding.encode(instrument.proto, format: .protobuf), offset: Int64(i))))
-        }
-        for (i, market) in markets.enumerated() {
-            await engine.handleReference(.message(message(topics.market, market.underlying, SchemaCoding.encode(market.proto, format: .protobuf), offset: Int64(i))))
-        }
-        if let partitions { await engine.setAccountsPartitionCount(partitions) }
-        await engine.assignShards(ShardAssignment.restoring([TopicPartition(topic: topics.accounts, partition: 0)], to: { _ in 0 }))
         let account = Account(id: "big", version: 1, balances: ["USDC": 250_000],
                               positions: [Position(instrument: "ETH-PERPETUAL", quantity: 300, averageEntryPrice: 3_000)])
-        await engine.handleAccounts(.message(message(topics.accounts, account.id, SchemaCoding.encode(account.proto, format: .protobuf), offset: 0)))
-        await engine.tick()
-        return engine
+        return await EngineFixture.engine(configuration: configuration, markets: [TestWorld.btc(index: 60_000, at: now), eth, TestWorld.usdc(at: now)],
+                                          accountsPartitionCount: partitions, accounts: [account])
     }
 
     static func instructions(_ engine: MarginEngine) async throws -> [Margin_V1_LiquidationInstruction] {

@@ -24,7 +24,7 @@ struct OutputBatchTests {
         #expect(retried.records.prefix(first.records.count).map(\.key) == first.records.map(\.key), "the failed outputs go first")
         #expect(retried.records.last?.key == extra.key)
         await engine.finishBatch(retried, committed: true)
-        let published = await engine.shards[0]?.accounts.values.compactMap(\.published).count
+        let published = await engine.accounts[0]?.accounts.values.compactMap(\.published).count
         #expect(published == 2)
         #expect(await engine.takeBatch() == nil, "nothing pending")
     }
@@ -37,13 +37,13 @@ struct OutputBatchTests {
         let outputs = OutputPublisher(configuration: configuration, logger: WorkerHarness.logger) { records in
             seen.withLock { $0.append(records.count) }
         }
-        let (engine, _) = try await WorkerHTTPTests.engine(outputs: outputs)
+        let (engine, _) = try await WorkerHTTPTests.engine()
         let flusher = OutputFlusher(engine: engine, outputs: outputs)
         async let a: Void = flusher.flush()
         async let b: Void = flusher.flush()
         _ = await (a, b)
         #expect(seen.withLock { $0 }.count == 1, "one batch was pending: published once")
-        #expect(await engine.shards[0]?.accounts.values.compactMap(\.published).count == 2)
+        #expect(await engine.accounts[0]?.accounts.values.compactMap(\.published).count == 2)
         #expect(await engine.takeBatch() == nil)
     }
 }

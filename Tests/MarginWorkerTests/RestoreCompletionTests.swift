@@ -16,13 +16,12 @@ struct RestoreCompletionTests {
     static func engine(restoreTimeoutMs: Int64 = 120_000, clock: TestClock) -> (MarginEngine, WorkerConfiguration) {
         var configuration = WorkerConfiguration()
         configuration.restoreTimeoutMs = restoreTimeoutMs
-        let engine = MarginEngine(configuration: configuration, outputs: OutputPublisher(configuration: configuration, logger: WorkerHarness.logger),
-                                  logger: WorkerHarness.logger, clock: { clock.value })
+        let engine = MarginEngine(configuration: configuration, logger: WorkerHarness.logger, clock: { clock.value })
         return (engine, configuration)
     }
 
     static func record(_ topic: String, _ key: String, _ value: Data, offset: Int64) -> KafkaMessage {
-        KafkaMessage(topic: topic, partition: 0, offset: offset, key: Data(key.utf8), value: value, headers: [], timestampMs: now)
+        EngineFixture.record(topic, key, value, offset: offset)
     }
 
     @Test("Reference and shard restores finish on partition end although the watermark lies past a commit marker")
@@ -70,7 +69,8 @@ struct RestoreCompletionTests {
         await engine.setReferenceTargets([TopicPartition(topic: topics.market, partition: 0): 2])
         clock.advance(6_000)
         await engine.tick()
-        #expect(await engine.referenceTimeoutReported)
+        #expect(await engine.phase.timeoutReported)
+        #expect(await engine.referenceReady == false)
         await engine.handleReference(.partitionEnd(TopicPartition(topic: topics.market, partition: 0), nextOffset: 2))
         #expect(await engine.referenceReady)
 
@@ -78,12 +78,12 @@ struct RestoreCompletionTests {
         await engine.assignShards(ShardAssignment.restoring([accounts], to: { _ in 10 }))
         clock.advance(4_000)
         await engine.tick()
-        #expect(await engine.shards[0]?.restoreTimeoutReported == false)
+        #expect(await engine.accounts[0]?.phase == .restoring(timeoutReported: false))
         clock.advance(2_000)
         await engine.tick()
-        #expect(await engine.shards[0]?.restoreTimeoutReported == true)
+        #expect(await engine.accounts[0]?.phase == .restoring(timeoutReported: true))
         #expect(await engine.isReady == false)
         await engine.handleAccounts(.partitionEnd(accounts, nextOffset: 10))
-        #expect(await engine.shards[0]?.restored == true)
+        #expect(await engine.accounts[0]?.isServing == true)
     }
 }

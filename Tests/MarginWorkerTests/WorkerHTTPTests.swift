@@ -12,41 +12,12 @@ import TestSupport
 @Suite("Worker HTTP API")
 struct WorkerHTTPTests {
     /// An engine fed directly (no broker): reference data, one restored shard, two accounts.
-    static func engine(token: String? = nil, parameters: RiskParameters? = nil,
-                       outputs: OutputPublisher? = nil) async throws -> (MarginEngine, WorkerConfiguration) {
+    static func engine(token: String? = nil, parameters: RiskParameters? = nil) async throws -> (MarginEngine, WorkerConfiguration) {
         var configuration = WorkerConfiguration()
         configuration.bearerToken = token
         if let parameters { configuration.paramsID = parameters.id }
         configuration.maxRequestBytes = 4_096
-        let now: Int64 = 1_700_000_000_000
-        let engine = MarginEngine(configuration: configuration,
-                                  outputs: outputs ?? OutputPublisher(configuration: configuration, logger: WorkerHarness.logger),
-                                  logger: WorkerHarness.logger, clock: { now })
-        let topics = configuration.topics
-        func message(_ topic: String, _ key: String, _ value: Data, offset: Int64) -> KafkaMessage {
-            KafkaMessage(topic: topic, partition: 0, offset: offset, key: Data(key.utf8), value: value, headers: [], timestampMs: now)
-        }
-        var records: [KafkaMessage] = []
-        for (i, instrument) in TestWorld.instruments.enumerated() {
-            records.append(message(topics.instruments, instrument.name, SchemaCoding.encode(instrument.proto, format: .protobuf), offset: Int64(i)))
-        }
-        for (i, market) in [TestWorld.btc(index: 60_000, at: now), TestWorld.eth(index: 3_000, at: now), TestWorld.usdc(at: now)].enumerated() {
-            records.append(message(topics.market, market.underlying, SchemaCoding.encode(market.proto, format: .protobuf), offset: Int64(i)))
-        }
-        var targets = [TopicPartition(topic: topics.instruments, partition: 0): Int64(TestWorld.instruments.count),
-                       TopicPartition(topic: topics.market, partition: 0): Int64(3)]
-        if let parameters {
-            records.append(message(topics.params, parameters.id, SchemaCoding.encode(parameters.proto, format: .protobuf), offset: 0))
-            targets[TopicPartition(topic: topics.params, partition: 0)] = 1
-        }
-        await engine.setReferenceTargets(targets)
-        for record in records { await engine.handleReference(.message(record)) }
-        let partition = TopicPartition(topic: topics.accounts, partition: 0)
-        await engine.assignShards(ShardAssignment.restoring([partition], to: { _ in 0 }))
-        for (i, account) in TestWorld.accounts(btc: 1, eth: 1).enumerated() {
-            await engine.handleAccounts(.message(message(topics.accounts, account.id, SchemaCoding.encode(account.proto, format: .protobuf), offset: Int64(i))))
-        }
-        await engine.tick()
+        let engine = await EngineFixture.engine(configuration: configuration, parameters: parameters, accounts: TestWorld.accounts(btc: 1, eth: 1))
         return (engine, configuration)
     }
 

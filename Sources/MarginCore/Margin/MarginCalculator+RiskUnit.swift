@@ -64,134 +64,100 @@ extension MarginCalculator {
     /// `joint` as `layout` says (the account-level combination reads them). With `details` (the
     /// explanation), the scenario PnLs, the itemised contingencies and the linked balances are
     /// written there too; without, nothing is allocated or formatted.
+    ///
+    /// In four named parts: the delta-one legs and linked balances (``deltaOneLegs``), the scenario
+    /// aggregation over the risk arrays (``aggregateScenarios``), the contingencies
+    /// (``contingencies``, in `+Contingencies`), and the requirements
+    /// `factor × worst loss + contingencies` (initial factor + the peg add-on).
     func evaluate(_ unit: borrowing AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook, markets: MarketState,
                   pegAddOn: Double, joint: UnsafeMutableBufferPointer<Double>?, layout: AccountRiskLayout,
                   details: UnsafeMutablePointer<UnitEvaluation>?) throws(MarginError) -> UnitRisk {
-        let explain = details != nil
+        var confidence = ConfidenceTally(rule: parameters.confidenceContingency, explain: details != nil)
+        let legs = try deltaOneLegs(unit, of: exposure, book: book, markets: markets, confidence: &confidence, details: details)
+        let scenarios = aggregateScenarios(unit, of: exposure, book: book, deltaOneNotional: legs.notional, joint: joint, layout: layout,
+                                           details: details)
+        let charges = try contingencies(unit, of: exposure, book: book, deltaOneContractNotional: legs.contractNotional,
+                                        confidence: &confidence, details: details)
         var risk = UnitRisk()
+        risk.positionsValue = legs.value + scenarios.optionValue
+        risk.basis = scenarios.basis
+        risk.hasJointScenarios = book.scenarioCount > book.gridScenarioCount
+        risk.worstLoss = max(0, -scenarios.worst)
+        risk.maintenanceContingency = charges.maintenance
+        risk.initialContingency = charges.initial
+        risk.maintenanceFactor = book.parameters.maintenanceFactor
+        risk.initialFactor = book.parameters.initialFactor + pegAddOn
+        risk.allocatedLoss = risk.worstLoss
+        risk.maintenanceRequirement = risk.maintenanceFactor * risk.worstLoss + charges.maintenance
+        risk.initialRequirement = risk.initialFactor * risk.worstLoss + charges.initial
+        return risk
+    }
+
+    /// The unit's futures and perpetuals, and its linked balances.
+    struct DeltaOneLegs {
+        /// Scenario-exposed notional (valuation units): futures, perpetuals and linked balances.
+        var notional = 0.0
+        /// Mark-to-market of the futures and perpetuals (unrealised PnL and funding, valuation units).
+        var value = 0.0
+        /// Gross contract notional of the futures and perpetuals (valuation units), for contingencies.
+        var contractNotional = 0.0
+    }
+
+    /// Values the unit's delta-one legs and linked balances; tallies each leg's oracle-confidence
+    /// charge (the forward's confidence for a future, the perpetual's for a perpetual).
+    func deltaOneLegs(_ unit: borrowing AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook, markets: MarketState,
+                      confidence: inout ConfidenceTally, details: UnsafeMutablePointer<UnitEvaluation>?) throws(MarginError) -> DeltaOneLegs {
+        var legs = DeltaOneLegs()
         let index = book.market.indexPrice
         let indexConfidence = book.market.indexConfidence
-
-        // Delta-one exposure and contingencies.
-        var deltaNotional = 0.0
-        var deltaOneContractNotional = 0.0
-        var confidenceCharge = 0.0
-        var confidenceParts: [String] = []
-        let confidenceRule = parameters.confidenceContingency
-        let perpetualConfidence = unit.holdsPerpetual ? min(indexConfidence, book.market.perpetualConfidence) : indexConfidence
         for positionIndex in exposure.deltaOne(of: unit) {
             let position = exposure.account.positions[positionIndex]
             guard let instrument = exposure.instruments[position.instrument] else { throw .unknownInstrument(position.instrument) }
             let (notional, value, _) = try deltaOne(position, instrument: instrument, book: book)
-            deltaNotional += notional
-            risk.positionsValue += value
+            legs.notional += notional
+            legs.value += value
             let contractNotional = instrument.settlement == .linear
                 ? abs(position.quantity) * instrument.contractSize * index
                 : abs(position.quantity) * instrument.contractSize / book.valuationPrice
-            deltaOneContractNotional += contractNotional
-            if let rule = confidenceRule {
-                var confidence = min(indexConfidence, book.market.perpetualConfidence)
+            legs.contractNotional += contractNotional
+            if confidence.rule != nil {
+                var level = min(indexConfidence, book.market.perpetualConfidence)
                 if case .future(let expiryMs) = instrument.kind {
-                    confidence = min(indexConfidence, book.market.expiry(at: expiryMs)?.forwardConfidence ?? indexConfidence)
+                    level = min(indexConfidence, book.market.expiry(at: expiryMs)?.forwardConfidence ?? indexConfidence)
                 }
-                let charge = rule.charge(confidence: confidence, notional: contractNotional)
-                if charge > 0 {
-                    confidenceCharge += charge
-                    if explain { confidenceParts.append("\(instrument.name) notional \(formatAmount(contractNotional)) at confidence \(formatAmount(confidence))") }
-                }
+                confidence.add(notional: contractNotional, confidence: level,
+                               detail: "\(instrument.name) notional \(formatAmount(contractNotional)) at confidence \(formatAmount(level))")
             }
         }
         for (asset, amount) in exposure.linkedBalances(of: unit) {
             let price = try assetPrice(asset, exposure: exposure, markets: markets).price
             let value = amount * price / book.valuationPrice
-            deltaNotional += value
+            legs.notional += value
             if let details {
                 details.pointee.linkedValue += value
                 details.pointee.linkedValues.append((asset, amount, value))
             }
         }
+        return legs
+    }
 
-        // Scenario aggregation over the risk arrays.
-        let optionValue: Double
-        let basis: Double
-        let worstIndex: Int
-        let worst: Double
-        (optionValue, basis, worstIndex, worst) = book.withAggregationScratch { total, bucket in
+    /// Aggregates the unit's options over the risk arrays with the delta-one notional: the options'
+    /// value, the basis contingency, and the worst grid scenario (the basis is checked first and
+    /// wins ties); adds the columns into `joint`; records the scenario PnLs and the binding
+    /// scenario when explaining.
+    func aggregateScenarios(_ unit: borrowing AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook,
+                            deltaOneNotional: Double, joint: UnsafeMutableBufferPointer<Double>?, layout: AccountRiskLayout,
+                            details: UnsafeMutablePointer<UnitEvaluation>?) -> (optionValue: Double, basis: Double, worst: Double) {
+        let (optionValue, basis, worstIndex, worst) = book.withAggregationScratch { total, bucket in
             let (value, basisValue) = exposure.withOptions(of: unit) { holdings in
-                ScenarioAggregation.aggregate(book: book, holdings: holdings, deltaOneNotional: deltaNotional, total: total, bucket: bucket)
+                ScenarioAggregation.aggregate(book: book, holdings: holdings, deltaOneNotional: deltaOneNotional, total: total, bucket: bucket)
             }
-            // Worst of the basis contingency (checked first, wins ties) and the scenarios.
             let (minimum, minimumIndex) = ScenarioAggregation.worst(total, count: book.gridScenarioCount, floor: basisValue)
             if let joint { layout.accumulate(total, of: book, into: joint) }
             details?.pointee.scenarioPnLs = Array(total[0..<book.gridScenarioCount])
             return (value, basisValue, minimumIndex, minimum)
         }
-        risk.positionsValue += optionValue
-        risk.basis = basis
-        risk.hasJointScenarios = book.scenarioCount > book.gridScenarioCount
         details?.pointee.bindingScenario = worstIndex >= 0 ? worstIndex : nil
-        risk.worstLoss = max(0, -worst)
-
-        // Option contingencies: naked shorts (netted per strike when the exposure was compiled), and
-        // oracle confidence per expiry on the gross option units (contract sizes from the book's slot terms).
-        let nakedShortNotional = unit.nakedShortUnits * index
-        if let rule = confidenceRule {
-            let terms = book.slotTerms
-            exposure.withOptions(of: unit) { holdings in
-                RiskBook.forEachExpiryRun(holdings, expiry: { book.expiryIndex(ofSlot: $0) }) { run, group in
-                    var grossQuantity = 0.0
-                    for holding in holdings[run] { grossQuantity += abs(holding.quantity) * terms[holding.slot].contractSize }
-                    let expiry = book.expiries[group]
-                    let confidence = min(perpetualConfidence, expiry.confidence)
-                    let notional = grossQuantity * index
-                    let charge = rule.charge(confidence: confidence, notional: notional)
-                    if charge > 0 {
-                        confidenceCharge += charge
-                        if explain { confidenceParts.append("options expiring \(expiry.expiryMs) notional \(formatAmount(notional)) at confidence \(formatAmount(confidence))") }
-                    }
-                }
-            }
-        }
-
-        // The contingencies' sums, in the order they are itemised.
-        var maintenanceContingency = 0.0, initialContingency = 0.0
-        /// A percentage contingency on `notional`; its detail text is formatted only when explaining.
-        func percent(_ rule: PercentContingency?, on notional: Double, name: String, detail: @autoclosure () -> String) {
-            guard let rule, notional > 0 else { return }
-            let maintenance = notional * rule.maintenance, initial = notional * rule.initial
-            maintenanceContingency += maintenance
-            initialContingency += initial
-            details?.pointee.contingencies.append(ContingencyCharge(name: name, maintenance: maintenance, initial: initial, detail: detail()))
-        }
-        percent(book.parameters.shortOptionContingency, on: nakedShortNotional, name: "short_option",
-                detail: "\(formatAmount(unit.nakedShortUnits)) naked short units × index \(formatAmount(index))")
-        percent(book.parameters.deltaOneContingency, on: deltaOneContractNotional, name: "delta_one_notional",
-                detail: "futures and perpetuals notional \(formatAmount(deltaOneContractNotional))")
-        if confidenceCharge > 0 {
-            initialContingency += confidenceCharge
-            if let details {
-                details.pointee.contingencies.append(ContingencyCharge(
-                    name: "oracle_confidence", maintenance: 0, initial: confidenceCharge, detail: confidenceParts.joined(separator: "; ")))
-            }
-        }
-        if book.parameters.liquidityAddOn != nil || book.parameters.concentrationAddOn != nil {
-            let addOns = try liquidityAddOns(unit, of: exposure, book: book, explain: explain)
-            for charge in addOns.charges {
-                maintenanceContingency += charge.maintenance
-                initialContingency += charge.initial
-            }
-            if let details {
-                details.pointee.contingencies += addOns.charges
-                details.pointee.liquidityAddOns = addOns.lines
-            }
-        }
-        risk.maintenanceContingency = maintenanceContingency
-        risk.initialContingency = initialContingency
-        risk.maintenanceFactor = book.parameters.maintenanceFactor
-        risk.initialFactor = book.parameters.initialFactor + pegAddOn
-        risk.allocatedLoss = risk.worstLoss
-        risk.maintenanceRequirement = risk.maintenanceFactor * risk.worstLoss + maintenanceContingency
-        risk.initialRequirement = risk.initialFactor * risk.worstLoss + initialContingency
-        return risk
+        return (optionValue, basis, worst)
     }
 }

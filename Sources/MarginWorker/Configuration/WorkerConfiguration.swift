@@ -2,7 +2,6 @@ import Foundation
 import KafkaClient
 import MarginCore
 import MarginSchema
-import Yams
 
 /// Everything `margin-engine run` is configured with: from a YAML file, then environment
 /// variables (`MARGIN_ENGINE_<KEY>`), then flags. Durations are milliseconds.
@@ -126,87 +125,11 @@ public struct WorkerConfiguration: Sendable, Hashable {
     /// The section of librdkafka properties (`kafka.<property>`, `MARGIN_ENGINE_KAFKA_<PROP>`).
     static let kafkaSection = "kafka"
 
-    private static let settingsByKey: [String: WorkerSetting] = {
+    static let settingsByKey: [String: WorkerSetting] = {
         var table: [String: WorkerSetting] = [:]
         for setting in settings { for key in [setting.key] + setting.aliases { table[key] = setting } }
         return table
     }()
-
-    private static let settingsByEnvironmentName: [String: WorkerSetting] =
-        Dictionary(uniqueKeysWithValues: settings.map { ($0.environmentName, $0) })
-
-    /// Reads a YAML file: nested mappings are sections (`liquidation:` → `liquidation.<key>`), every
-    /// value is set through ``settings`` as its text; unknown keys are refused, a null value keeps
-    /// the default.
-    public static func load(yaml text: String) throws -> WorkerConfiguration {
-        var configuration = WorkerConfiguration()
-        guard let root = try Yams.compose(yaml: text) else { return configuration }
-        guard case .mapping = root else { throw ConfigurationError(key: "config", reason: "expected a mapping of settings") }
-        try configuration.apply(yaml: root, key: nil)
-        return configuration
-    }
-
-    private mutating func apply(yaml node: Node, key: String?) throws {
-        switch node {
-        case .mapping(let mapping):
-            for (name, value) in mapping {
-                guard let name = name.string, !name.isEmpty else {
-                    throw ConfigurationError(key: key ?? "config", reason: "setting names must be text")
-                }
-                try apply(yaml: value, key: key.map { "\($0).\(name)" } ?? name)
-            }
-        case .scalar(let scalar):
-            guard let key else { return }
-            if node.null != nil {
-                guard Self.isKnown(key) else { throw ConfigurationError(key: key, reason: "unknown setting") }
-                if let setting = Self.settingsByKey[key] { try setting.reset(&self) }
-                return
-            }
-            try set(key, scalar.string)
-        case .sequence:
-            throw ConfigurationError(key: key ?? "config", reason: "expected a single value, not a list")
-        }
-    }
-
-    /// A setting, a section of settings, or the `kafka` section.
-    private static func isKnown(_ key: String) -> Bool {
-        settingsByKey[key] != nil || key == kafkaSection || key.hasPrefix(kafkaSection + ".")
-            || settings.contains { $0.key.hasPrefix(key + ".") }
-    }
-
-    /// Applies `MARGIN_ENGINE_<KEY>` variables: the setting's key upper-cased with dots as
-    /// underscores (`MARGIN_ENGINE_HTTP_PORT`, `MARGIN_ENGINE_LIQUIDATION_TARGET_BUFFER`,
-    /// `MARGIN_ENGINE_TOPICS_RESULTS`); `MARGIN_ENGINE_KAFKA_SASL_USERNAME` → `kafka: sasl.username`.
-    /// An unknown `MARGIN_ENGINE_` variable is refused (`MARGIN_ENGINE_TARGET_CPU` is the build's).
-    public mutating func applyEnvironment(_ environment: [String: String]) throws {
-        let prefix = "MARGIN_ENGINE_"
-        for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix(prefix) {
-            let upper = name.uppercased()
-            let rest = upper.dropFirst(prefix.count)
-            if rest.hasPrefix("KAFKA_") {
-                let property = name.dropFirst(prefix.count + "KAFKA_".count).lowercased().replacingOccurrences(of: "_", with: ".")
-                kafka[property] = value
-            } else if rest == "TARGET_CPU" {
-                continue
-            } else if let setting = Self.settingsByEnvironmentName[upper] {
-                try setting.assign(&self, value)
-            } else {
-                throw ConfigurationError(key: name, reason: "unknown setting")
-            }
-        }
-    }
-
-    /// Sets one setting by its YAML key (`brokers`, `liquidation.target_buffer`, `topics.results`,
-    /// `kafka.<property>`); the YAML loader, environment and flags all use this.
-    public mutating func set(_ key: String, _ value: String) throws {
-        if let setting = Self.settingsByKey[key] {
-            try setting.assign(&self, value)
-        } else if key.hasPrefix(Self.kafkaSection + "."), key.count > Self.kafkaSection.count + 1 {
-            kafka[String(key.dropFirst(Self.kafkaSection.count + 1))] = value
-        } else {
-            throw ConfigurationError(key: key, reason: "unknown setting")
-        }
-    }
 
     /// Refuses configurations that cannot work, naming the setting.
     public func validate() throws {

@@ -7,18 +7,18 @@ extension MarginEngine {
     /// liquidation, and outstanding and queued liquidations.
     public func consoleOverview(nearestCount: Int = 20) -> ConsoleOverview {
         let now = clock()
-        let partitions = shards.values.sorted { $0.partition < $1.partition }.map {
-            ConsoleOverview.Partition(partition: $0.partition, restored: $0.restored, accounts: $0.accounts.count,
+        let partitions = accounts.shards.values.sorted { $0.partition < $1.partition }.map {
+            ConsoleOverview.Partition(partition: $0.partition, restored: $0.isServing, accounts: $0.accounts.count,
                                       restoreTarget: $0.restoreTarget, nextOffset: $0.nextOffset)
         }
-        let markets = reference.markets.underlyings.values.sorted { $0.underlying < $1.underlying }.map {
+        let markets = reference.data.markets.underlyings.values.sorted { $0.underlying < $1.underlying }.map {
             ConsoleOverview.Market(underlying: $0.underlying, indexPrice: $0.indexPrice, indexConfidence: $0.indexConfidence,
-                                   timestampMs: $0.timestampMs, ageMs: now - $0.timestampMs, stale: staleUnderlyings[$0.underlying] != nil)
+                                   timestampMs: $0.timestampMs, ageMs: now - $0.timestampMs, stale: reference.isStale($0.underlying))
         }
         var counts = Dictionary(uniqueKeysWithValues: HealthState.allCases.map { ($0, 0) })
         var unmargined = 0
         var rows: [ConsoleAccountRow] = []
-        for (partition, shard) in shards {
+        for (partition, shard) in accounts.shards {
             for (id, entry) in shard.accounts {
                 guard let summary = entry.summary, let health = entry.effectiveHealth else {
                     unmargined += 1
@@ -37,35 +37,33 @@ extension MarginEngine {
             referenceRestored: referenceReady, ready: isReady, partitions: partitions, markets: markets,
             accountsByHealth: counts, unmargined: unmargined, nearest: Array(rows.prefix(max(0, nearestCount))),
             outstanding: liquidation.outstanding.values.filter(\.isLive).map(Self.consoleInstruction).sorted { ($0.deadlineMs, $0.accountID) < ($1.deadlineMs, $1.accountID) },
-            queued: liquidation.queuedAccounts.sorted(), latencyP50Ms: percentile(0.5), latencyP99Ms: percentile(0.99))
+            queued: liquidation.queuedAccounts.sorted(), latencyP50Ms: latencies.percentileMs(0.5), latencyP99Ms: latencies.percentileMs(0.99))
     }
 
     /// One held account with its explained margin, or nil when this instance does not hold it.
     public func consoleAccount(id: String) -> ConsoleAccount? {
-        for (partition, shard) in shards {
-            guard let entry = shard.accounts[id] else { continue }
-            var result: MarginResult?
-            var blocked = entry.blockedReason
-            if let exposure = entry.exposure, let calculator {
-                do {
-                    var explained = try calculator.explain(exposure, books: reference.books, markets: reference.markets)
-                    if let health = entry.effectiveHealth { explained.health = health }
-                    result = explained
-                } catch {
-                    blocked = error.description
-                }
+        guard let (key, entry) = accounts.find(id: id) else { return nil }
+        let partition = key.partition
+        var result: MarginResult?
+        var blocked = entry.blockedReason
+        if let exposure = entry.exposure, let calculator {
+            do {
+                var explained = try calculator.explain(exposure, books: reference.data.books, markets: reference.data.markets)
+                if let health = entry.effectiveHealth { explained.health = health }
+                result = explained
+            } catch {
+                blocked = error.description
             }
-            var labels: [String: [String]] = [:]
-            for unit in result?.riskUnits ?? [] {
-                labels[unit.underlying] = parameters?.riskUnit(for: unit.underlying)?.scenarios.map(\.label) ?? []
-            }
-            return ConsoleAccount(id: id, version: entry.account.version, partition: partition, result: result,
-                                  blockedReason: result == nil ? (blocked ?? "not margined yet") : nil, scenarioLabels: labels,
-                                  outstanding: liquidation.outstanding[id].map(Self.consoleInstruction),
-                                  waitingReason: liquidation.waiting[AccountKey(partition: partition, id: id)].map { "\($0.code): \($0.detail)" },
-                                  nowMs: clock())
         }
-        return nil
+        var labels: [String: [String]] = [:]
+        for unit in result?.riskUnits ?? [] {
+            labels[unit.underlying] = parameters?.riskUnit(for: unit.underlying)?.scenarios.map(\.label) ?? []
+        }
+        return ConsoleAccount(id: id, version: entry.account.version, partition: partition, result: result,
+                              blockedReason: result == nil ? (blocked ?? "not margined yet") : nil, scenarioLabels: labels,
+                              outstanding: liquidation.outstanding[id].map(Self.consoleInstruction),
+                              waitingReason: liquidation.waiting[AccountKey(partition: partition, id: id)].map { "\($0.code): \($0.detail)" },
+                              nowMs: clock())
     }
 
     static func consoleInstruction(_ state: OutstandingInstruction) -> ConsoleOverview.Instruction {

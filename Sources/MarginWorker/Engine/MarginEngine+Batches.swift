@@ -15,7 +15,7 @@ extension MarginEngine {
         batchInFlight = false
         if committed {
             for (key, published) in finished.pendingResults {
-                shards[key.partition]?.accounts[key.id]?.published = published
+                accounts.update(key) { $0.published = published }
             }
             liquidation.committed(finished.liquidationCommits)
             metrics.resultsPublished(finished.pendingResults.count)
@@ -27,9 +27,9 @@ extension MarginEngine {
         }
     }
 
-    /// Before a revocation: the partitions' shards stop producing outputs (they count as not
-    /// restored), so that the flush that follows carries everything they will ever publish here.
+    /// Before a revocation: the partitions' shards stop producing outputs (phase `revoking`), so
+    /// that the flush that follows carries everything they will ever publish here.
     func prepareRevocation(_ partitions: [Int32]) {
-        for partition in partitions where shards[partition] != nil { shards[partition]!.restored = false }
+        for partition in partitions { accounts.withShard(partition) { $0.prepareRevocation() } }
     }
 }

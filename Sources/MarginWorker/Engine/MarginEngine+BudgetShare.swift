@@ -12,6 +12,6 @@ extension MarginEngine {
             liquidation.budgetShare = 1
             return
         }
-        liquidation.budgetShare = min(1, Double(shards.count) / Double(total))
+        liquidation.budgetShare = min(1, Double(accounts.shards.count) / Double(total))
     }
 }

@@ -6,18 +6,18 @@ extension MarginEngine {
     /// An account that cannot be margined: counted by reason, logged, and published once per
     /// version and reason as a result with health `error` (never dropped silently).
     func recordError(_ key: AccountKey, _ error: MarginError, now: Int64) {
-        guard var entry = shards[key.partition]?.accounts[key.id] else { return }
-        entry.effectiveHealth = .error
-        entry.summary = nil
+        guard accounts.update(key, { entry in
+            entry.effectiveHealth = .error
+            entry.summary = nil
+        }), let entry = accounts[key] else { return }
         liquidation.observe(key, entry: entry, health: .error, summary: .unavailable)
-        shards[key.partition]!.accounts[key.id] = entry
-        guard shards[key.partition]!.restored else { return }
+        guard accounts[key.partition]?.isServing == true else { return }
         let result = errorResult(entry.account, error)
         if entry.published?.resultID == result.resultID || batch.pendingResults[key]?.resultID == result.resultID { return }
         metrics.accountError(reason: error.code)
         logger.warning("account cannot be margined", metadata: ["account": "\(key.id)", "version": "\(entry.account.version)",
                                                                "reason": "\(error.code)", "error": "\(error.description)"])
-        batch.records.append(outputs.record(topic: configuration.topics.results, key: key.id, message: result, id: result.resultID))
+        batch.records.append(encoder.result(result, accountID: key.id))
         batch.pendingResults[key] = PublishedResult(resultID: result.resultID, accountVersion: entry.account.version, health: .error,
                                                     maintenance: 0, initial: 0)
     }

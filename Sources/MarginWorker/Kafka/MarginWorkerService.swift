@@ -25,7 +25,7 @@ public final class MarginWorkerService: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.outputs = OutputPublisher(configuration: configuration, logger: logger)
-        self.engine = MarginEngine(configuration: configuration, outputs: outputs, logger: logger, clock: clock)
+        self.engine = MarginEngine(configuration: configuration, logger: logger, clock: clock)
         self.flusher = OutputFlusher(engine: engine, outputs: outputs)
     }
 
@@ -116,6 +116,7 @@ public final class MarginWorkerService: Service, Sendable {
         } onGracefulShutdown: {
             Task {
                 logger.info("graceful shutdown: finishing the batch and leaving the group")
+                await engine.drain()
                 await accounts.close() // revocations finish in-flight work
                 await flusher.flush()
                 await reference.close()

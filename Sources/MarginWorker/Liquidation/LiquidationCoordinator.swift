@@ -1,7 +1,4 @@
-import Foundation
-import KafkaClient
 import MarginCore
-import MarginSchema
 
 /// Plans liquidations across the accounts of a batch: severity order, anti-cascade budget per
 /// instrument and per underlying and window, in-flight tracking (one outstanding instruction per
@@ -18,7 +15,6 @@ import MarginSchema
 /// recorded in ``waiting`` with its reason.
 struct LiquidationCoordinator: Sendable {
     let settings: LiquidationSettings
-    let topics: TopicNames
     private(set) var outstanding: [String: OutstandingInstruction] = [:]
     private var candidates: [AccountKey: (account: Account, summary: MarginSummary)] = [:]
     private var cancels: Set<AccountKey> = []
@@ -41,9 +37,8 @@ struct LiquidationCoordinator: Sendable {
     var queuedCount: Int { waiting.count }
     var queuedAccounts: Set<String> { Set(waiting.keys.map(\.id)) }
 
-    init(settings: LiquidationSettings, topics: TopicNames) {
+    init(settings: LiquidationSettings) {
         self.settings = settings
-        self.topics = topics
     }
 
     var outstandingCount: Int { outstanding.values.filter(\.isLive).count }
@@ -74,42 +69,24 @@ struct LiquidationCoordinator: Sendable {
         cancels = cancels.filter { $0.partition != partition }
     }
 
-    /// Restores the in-flight state of a partition from its liquidation-state records.
-    /// Returns what could not be read (a record without key, or one that does not decode: its
-    /// state is kept as it was, never silently cleared), for the engine to log.
-    mutating func restore(_ messages: [KafkaMessage]) -> [String] {
-        var problems: [String] = []
-        for message in messages {
-            guard let key = message.key.map({ String(decoding: $0, as: UTF8.self) }) else {
-                problems.append("\(message.topicPartition)@\(message.offset): no key")
-                continue
-            }
-            guard let value = message.value else {
-                outstanding[key] = nil // tombstone
-                continue
-            }
-            do {
-                outstanding[key] = try JSONDecoder().decode(OutstandingInstruction.self, from: value)
-            } catch {
-                problems.append("\(message.topicPartition)@\(message.offset) (account \(key)): \(error)")
-            }
-        }
-        return problems
+    /// Restores the in-flight state of a partition from its liquidation-state records (decoded
+    /// at the edge, oldest first; nil: a tombstone).
+    mutating func restore(_ states: [(accountID: String, state: OutstandingInstruction?)]) {
+        for (accountID, state) in states { outstanding[accountID] = state }
     }
 
     mutating func committed(_ commits: [LiquidationCommit]) {
         for commit in commits { outstanding[commit.accountID] = commit.state }
     }
 
-    /// Plans this window's instructions and cancels.
-    mutating func plan(now: Int64, shards: [Int32: AccountShard], calculator: MarginCalculator, reference: ReferenceData,
-                       stale: [String: Int64], publisher: OutputPublisher) -> (records: [ProducerRecord], commits: [LiquidationCommit]) {
-        var records: [ProducerRecord] = []
-        var commits: [LiquidationCommit] = []
+    /// Plans this window's instructions and cancels, in the order they must be published.
+    mutating func plan(now: Int64, context: LiquidationContext) -> [LiquidationAction] {
+        var actions: [LiquidationAction] = []
+        let calculator = context.calculator, reference = context.reference
         // Cancels for accounts that recovered.
         for key in cancels.sorted(by: { $0.id < $1.id }) {
             guard let state = outstanding[key.id], state.isLive else { continue }
-            cancel(state, key: key, parameterSetVersion: calculator.parameters.version, publisher: publisher, into: &records, &commits)
+            actions.append(cancel(state, parameterSetVersion: calculator.parameters.version))
         }
         cancels = []
         let window = now / max(1, settings.budgetWindowMs)
@@ -146,10 +123,10 @@ struct LiquidationCoordinator: Sendable {
         }
         var waiting: [AccountKey: WaitingReason] = [:]
         for (key, candidate) in ordered {
-            guard shards[key.partition]?.restored == true else { continue }
+            guard context.isServing(key.partition) else { continue }
             let account = candidate.account
             if account.positions.contains(where: { position in
-                reference.catalog[position.instrument].map { stale[$0.underlying] != nil } ?? false
+                reference.catalog[position.instrument].map { context.isStale($0.underlying) } ?? false
             }) { continue }
             var round: UInt32 = 0
             var supersedes = ""
@@ -201,7 +178,7 @@ struct LiquidationCoordinator: Sendable {
                 // it is cancelled rather than left to look outstanding.
                 waiting[key] = withoutDepth.isEmpty ? .budget : .noDepth(withoutDepth.sorted())
                 if let state = outstanding[key.id], state.isLive {
-                    cancel(state, key: key, parameterSetVersion: calculator.parameters.version, publisher: publisher, into: &records, &commits)
+                    actions.append(cancel(state, parameterSetVersion: calculator.parameters.version))
                 }
                 continue
             }
@@ -213,35 +190,26 @@ struct LiquidationCoordinator: Sendable {
             }
             let id = DeterministicID.make("liq", [key.id, String(account.version), String(round)])
             let deadline = nothingToClose ? Int64.max : now + settings.deadlineMs
-            let message = plan.instruction(id: id, accountID: key.id, accountVersion: account.version, round: round,
-                                           parameterSetVersion: calculator.parameters.version,
-                                           deadlineMs: nothingToClose ? 0 : deadline, supersedes: supersedes) // 0: nothing to execute
             let state = OutstandingInstruction(id: id, accountID: key.id, accountVersion: account.version, round: round,
                                                deadlineMs: deadline, partition: key.partition)
-            records.append(publisher.record(topic: topics.liquidations, key: key.id, message: message, id: id))
-            records.append(OutstandingInstruction.stateRecord(state, topic: topics.liquidationState, key: key))
-            commits.append(LiquidationCommit(accountID: key.id, state: state, isInstruction: true))
+            actions.append(.instruct(plan: plan, state: state, parameterSetVersion: calculator.parameters.version, supersedes: supersedes,
+                                     publishedDeadlineMs: nothingToClose ? 0 : deadline)) // 0: nothing to execute
             candidates[key] = nil
         }
         self.waiting = waiting
         newFailures = failures.subtracting(previousFailures).sorted()
         previousFailures = failures
-        return (records, commits)
+        return actions
     }
 
-    /// Publishes the cancel of a live instruction (message id `<id>-cancel`) and its state record
-    /// (`cancelled: true`, keeping its round so the next plan takes the next one); the local state
-    /// follows at once (a failed transaction is retried with the same records).
-    private mutating func cancel(_ state: OutstandingInstruction, key: AccountKey, parameterSetVersion: Int64, publisher: OutputPublisher,
-                                 into records: inout [ProducerRecord], _ commits: inout [LiquidationCommit]) {
-        let message = Margin_V1_LiquidationInstruction.cancel(id: state.id, accountID: state.accountID, accountVersion: state.accountVersion,
-                                                              round: state.round, parameterSetVersion: parameterSetVersion)
-        records.append(publisher.record(topic: topics.liquidations, key: key.id, message: message, id: "\(state.id)-cancel"))
+    /// The cancel of a live instruction (message id `<id>-cancel`, state `cancelled: true`, keeping
+    /// its round so the next plan takes the next one); the local state follows at once (a failed
+    /// transaction is retried with the same records).
+    private mutating func cancel(_ state: OutstandingInstruction, parameterSetVersion: Int64) -> LiquidationAction {
         var cancelled = state
         cancelled.cancelled = true
-        records.append(OutstandingInstruction.stateRecord(cancelled, topic: topics.liquidationState, key: key))
-        commits.append(LiquidationCommit(accountID: key.id, state: cancelled, isInstruction: false))
-        outstanding[key.id] = cancelled
+        outstanding[state.accountID] = cancelled
+        return .cancel(state: cancelled, parameterSetVersion: parameterSetVersion)
     }
 
     /// An underlying's delta-notional budget per window from its futures' and perpetuals' books:

@@ -1,5 +1,3 @@
-import Foundation
-import KafkaClient
 
 /// An instruction published and not yet resolved, kept in the compacted liquidation-state topic
 /// (key: account id; same partition as the account) so that it survives restarts and rebalances.
@@ -25,14 +23,4 @@ struct LiquidationCommit: Sendable {
     var accountID: String
     var state: OutstandingInstruction?
     var isInstruction: Bool
-}
-
-extension OutstandingInstruction {
-    /// The liquidation-state record of an instruction (JSON; encoding plain stored values cannot fail).
-    static func stateRecord(_ state: OutstandingInstruction, topic: String, key: AccountKey) -> ProducerRecord {
-        let value: Data
-        do { value = try JSONEncoder().encode(state) } catch { preconditionFailure("OutstandingInstruction always encodes: \(error)") }
-        return ProducerRecord(topic: topic, partition: key.partition, key: Data(key.id.utf8), value: value,
-                              headers: [KafkaHeader(name: "content-type", string: "application/json")])
-    }
 }

@@ -1,7 +1,6 @@
 import Foundation
 import KafkaClient
 import MarginCore
-import MarginSchema
 
 extension MarginEngine {
     /// Margins `keys` and queues the results that must be published: the summaries in parallel,
@@ -10,12 +9,12 @@ extension MarginEngine {
     /// `error` and the reason.
     func remargin(_ keys: [AccountKey], force: Bool) {
         guard let calculator else { return }
-        let books = reference.books
-        let markets = reference.markets
+        let books = reference.data.books
+        let markets = reference.data.markets
         var work: [(AccountKey, AccountExposure)] = []
         let now = clock()
         for key in keys {
-            guard let entry = shards[key.partition]?.accounts[key.id] else { continue }
+            guard let entry = accounts[key] else { continue }
             if let exposure = entry.exposure {
                 work.append((key, exposure))
             } else if let error = entry.error {
@@ -32,30 +31,27 @@ extension MarginEngine {
         let policy = PublicationPolicy(threshold: configuration.publishThreshold)
         var toPublish: [(key: AccountKey, account: Account, exposure: AccountExposure, health: HealthState)] = []
         for (key, outcome) in summaries {
-            guard var entry = shards[key.partition]?.accounts[key.id] else { continue }
             let summary: MarginSummary
             switch outcome {
-            case .success(let computed) where !computed.isFinite:
-                entry.summary = nil
-                entry.error = .numerical("the margin of account \(key.id) is not finite")
-                shards[key.partition]!.accounts[key.id] = entry
-                recordError(key, entry.error!, now: now)
-                continue
-            case .success(let computed):
+            case .success(let computed) where computed.isFinite:
                 summary = computed
-                entry.error = nil
+            case .success:
+                let error = MarginError.numerical("the margin of account \(key.id) is not finite")
+                accounts.update(key) { $0.error = error }
+                recordError(key, error, now: now)
+                continue
             case .failure(let error):
-                entry.summary = nil
-                entry.error = error
-                shards[key.partition]!.accounts[key.id] = entry
+                accounts.update(key) { $0.error = error }
                 recordError(key, error, now: now)
                 continue
             }
-            entry.summary = summary
-            let stale = underlyings(of: entry).contains { staleUnderlyings[$0] != nil }
-            entry.effectiveHealth = stale ? .stale : summary.health
-            shards[key.partition]!.accounts[key.id] = entry
-            guard shards[key.partition]!.restored, let health = entry.effectiveHealth, let exposure = entry.exposure else { continue }
+            let stale = accounts[key]?.indexedMarkets.contains(where: reference.isStale) ?? false
+            let health = stale ? HealthState.stale : summary.health
+            guard accounts.update(key, { entry in
+                entry.error = nil
+                entry.summary = summary
+                entry.effectiveHealth = health
+            }), let entry = accounts[key], let exposure = entry.exposure, accounts[key.partition]?.isServing == true else { continue }
             if force || policy.shouldPublish(entry.published, version: entry.account.version, health: health, summary: summary) {
                 toPublish.append((key, entry.account, exposure, health))
             }
@@ -69,17 +65,16 @@ extension MarginEngine {
     func queueResults(_ items: [(key: AccountKey, account: Account, exposure: AccountExposure, health: HealthState)],
                       calculator: MarginCalculator, now: Int64) {
         guard !items.isEmpty else { return }
-        let books = reference.books
-        let markets = reference.markets
-        let outputs = self.outputs
-        let topic = configuration.topics.results
+        let books = reference.data.books
+        let markets = reference.data.markets
+        let encoder = self.encoder
         let encoded = Self.parallelMap(items) { item -> Result<(record: ProducerRecord, published: PublishedResult), MarginError> in
             do throws(MarginError) {
                 var result = try calculator.explain(item.exposure, books: books, markets: markets)
                 if let field = result.firstNonFiniteField { return .failure(.numerical("\(field) is not finite")) }
                 result.health = item.health
                 let id = Self.resultID(item.account, result: result)
-                let record = outputs.record(topic: topic, key: item.key.id, message: result.proto(resultID: id), id: id)
+                let record = encoder.result(result, id: id, accountID: item.key.id)
                 return .success((record, PublishedResult(resultID: id, accountVersion: item.account.version, health: item.health,
                                                          maintenance: result.maintenanceRequirement, initial: result.initialRequirement)))
             } catch {
@@ -91,7 +86,7 @@ extension MarginEngine {
             case .failure(let error):
                 recordError(item.key, error, now: now)
             case .success(let output):
-                let held = shards[item.key.partition]?.accounts[item.key.id]?.published
+                let held = accounts[item.key]?.published
                 if held?.resultID == output.published.resultID && !batch.pendingResults.keys.contains(item.key) { continue }
                 batch.records.append(output.record)
                 batch.pendingResults[item.key] = output.published
@@ -115,4 +110,10 @@ extension MarginEngine {
         }
         return results.flatMap { $0 }
     }
+}
+
+/// A buffer written by disjoint indices from `concurrentPerform`.
+struct UncheckedBuffer<T>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<T>
+    init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
 }

@@ -5,9 +5,8 @@ import MarginSchema
 import SwiftProtobuf
 import Synchronization
 
-/// Encodes outputs and publishes batches: in one Kafka transaction with the consumed offsets
-/// (default), or produce-then-commit when transactions are disabled. Every output carries a
-/// deterministic `message-id` header and key, so replays produce the same ids.
+/// Publishes the engine's batches (encoded by ``OutputEncoder``): in one Kafka transaction with the consumed offsets
+/// (default), or produce-then-commit when transactions are disabled.
 public final class OutputPublisher: Sendable {
     let configuration: WorkerConfiguration
     let logger: Logger
@@ -58,29 +57,6 @@ public final class OutputPublisher: Sendable {
             return p
         }
         await current?.close()
-    }
-
-    func record(topic: String, key: String, message: some SwiftProtobuf.Message, id: String, partition: Int32? = nil) -> ProducerRecord {
-        let format = configuration.format
-        return ProducerRecord(topic: topic, partition: partition, key: Data(key.utf8), value: SchemaCoding.encode(message, format: format),
-                              headers: [KafkaHeader(name: "content-type", string: format.contentType), KafkaHeader(name: "message-id", string: id)])
-    }
-
-    func tombstone(topic: String, key: String, partition: Int32?) -> ProducerRecord {
-        ProducerRecord(topic: topic, partition: partition, key: Data(key.utf8), value: nil)
-    }
-
-    /// The dead letter of `message`: its bytes with headers naming the reason and the source.
-    func deadLetter(_ message: KafkaMessage, reason: String, error: String, topic: String) -> ProducerRecord {
-        let id = DeterministicID.make("dlq", [message.topic, String(message.partition), String(message.offset)])
-        var headers = [
-            KafkaHeader(name: "dlq-reason", string: reason), KafkaHeader(name: "dlq-error", string: error),
-            KafkaHeader(name: "dlq-source-topic", string: message.topic),
-            KafkaHeader(name: "dlq-source-partition", string: String(message.partition)),
-            KafkaHeader(name: "dlq-source-offset", string: String(message.offset)), KafkaHeader(name: "message-id", string: id),
-        ]
-        if let contentType = message.header("content-type") { headers.append(KafkaHeader(name: "content-type", string: contentType)) }
-        return ProducerRecord(topic: topic, key: message.key, value: message.value, headers: headers)
     }
 
     /// Publishes a batch; true when it is committed.

@@ -16,6 +16,10 @@ struct AccountEntry: Sendable {
     var effectiveHealth: HealthState?
     /// What was last published (committed) for this account.
     var published: PublishedResult?
+    /// The markets the account is indexed under (``AccountShards``), as they were when indexed.
+    var indexedMarkets: [String] = []
+
+    init(account: Account) { self.account = account }
 }
 
 /// The last committed result of an account: the publication rule compares against it.
@@ -33,25 +37,48 @@ struct AccountShard: Sendable {
     let partition: Int32
     var accounts: [String: AccountEntry] = [:]
     /// The high watermark seen at assignment: the shard is restored once it has read up to it.
-    var restoreTarget: Int64
-    var restored: Bool
+    let restoreTarget: Int64
+    private(set) var phase = Phase.restoring(timeoutReported: false)
     /// Offset of the next record to read (consumed position); a partition-end event moves it to
     /// the partition's end, past transaction markers that no record carries.
-    var nextOffset: Int64 = 0
-    /// When the partition was assigned, and whether its restore timeout has been reported.
+    private(set) var nextOffset: Int64 = 0
+    /// When the partition was assigned.
     let assignedAtMs: Int64
-    var restoreTimeoutReported = false
 
-    /// A shard starts unrestored; the engine marks it restored once its position reaches the
-    /// target or the partition's end (at once for an empty partition).
+    /// restoring → serving → revoking. Only a serving shard publishes results or is liquidated.
+    enum Phase: Equatable {
+        /// Reading up to ``restoreTarget``; whether the restore timeout has been reported.
+        case restoring(timeoutReported: Bool)
+        case serving
+        /// About to be revoked: produces nothing more (its last outputs are being flushed).
+        case revoking
+    }
+
     init(partition: Int32, restoreTarget: Int64, assignedAtMs: Int64) {
         self.partition = partition
         self.restoreTarget = restoreTarget
-        self.restored = false
         self.assignedAtMs = assignedAtMs
     }
 
-    var isCaughtUp: Bool { nextOffset >= restoreTarget }
+    var isServing: Bool { phase == .serving }
+
+    /// Moves the consumed position (never backwards); true when this completes the restore (the
+    /// shard starts serving: its accounts must be margined and published).
+    mutating func advance(to next: Int64) -> Bool {
+        nextOffset = max(nextOffset, next)
+        guard case .restoring = phase, nextOffset >= restoreTarget else { return false }
+        phase = .serving
+        return true
+    }
+
+    /// True the first time the restore has taken longer than `timeoutMs` (to be reported once).
+    mutating func restoreTimedOut(now: Int64, timeoutMs: Int64) -> Bool {
+        guard case .restoring(false) = phase, now - assignedAtMs > timeoutMs else { return false }
+        phase = .restoring(timeoutReported: true)
+        return true
+    }
+
+    mutating func prepareRevocation() { phase = .revoking }
 }
 
 /// An account's address: its shard and id.

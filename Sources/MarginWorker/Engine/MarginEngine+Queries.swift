@@ -1,0 +1,64 @@
+import MarginCore
+import MarginSchema
+
+extension MarginEngine {
+    /// The current margin of an account with its breakdown, from memory.
+    /// An account that cannot be margined answers with its error result (health `error`, reason).
+    public func currentResult(accountID: String) -> Margin_V1_MarginResult? {
+        guard let (key, entry) = accounts.find(id: accountID) else { return nil }
+        var answer: Margin_V1_MarginResult
+        if let error = entry.error {
+            answer = errorResult(entry.account, error)
+        } else {
+            guard let exposure = entry.exposure, let calculator else { return nil }
+            do {
+                var result = try calculator.explain(exposure, books: reference.data.books, markets: reference.data.markets)
+                if let field = result.firstNonFiniteField {
+                    answer = errorResult(entry.account, .numerical("\(field) is not finite"))
+                } else {
+                    if let health = entry.effectiveHealth { result.health = health }
+                    answer = result.proto(resultID: Self.resultID(entry.account, result: result))
+                }
+            } catch {
+                answer = errorResult(entry.account, error)
+            }
+        }
+        answer.liquidation = liquidation.status(of: key, health: answer.health == .error ? .error : entry.effectiveHealth)
+        return answer
+    }
+
+    /// Margin of a posted account against the live markets (nothing is stored).
+    public func whatIf(_ account: Account) throws(MarginError) -> Margin_V1_MarginResult {
+        guard let calculator else { throw .missingParameters(underlying: configuration.paramsID) }
+        let data = reference.data
+        try account.validate(instruments: data.catalog, bounds: configuration.inputBounds)
+        let asOf = data.markets.underlyings.values.map(\.timestampMs).max() ?? clock()
+        return try calculator.margin(account: account, catalog: data.catalog, markets: data.markets, asOfMs: asOf).proto()
+    }
+
+    /// Counts for the status line and tests.
+    public func status() -> WorkerStatus {
+        WorkerStatus(referenceReady: referenceReady, shards: accounts.partitions,
+                     restoredShards: accounts.shards.values.filter(\.isServing).map(\.partition).sorted(), accounts: accounts.accountCount,
+                     accountsByHealth: healthCounts(), staleUnderlyings: reference.stale.keys.sorted(),
+                     queuedLiquidations: liquidation.queuedCount, outstandingInstructions: liquidation.outstandingCount,
+                     maxQueuedLiquidations: maxQueued, processedMarketMs: reference.processedMarketMs,
+                     latencyP50Ms: latencies.percentileMs(0.5), latencyP99Ms: latencies.percentileMs(0.99), pendingOutputs: batch.records.count,
+                     waitingReasons: Dictionary(liquidation.waiting.map { ($0.key.id, $0.value.code) }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    /// Accounts per health after the stale guard (accounts not margined yet are not counted).
+    func healthCounts() -> [HealthState: Int] {
+        var counts: [HealthState: Int] = [:]
+        for shard in accounts.shards.values {
+            for entry in shard.accounts.values { if let health = entry.effectiveHealth { counts[health, default: 0] += 1 } }
+        }
+        return counts
+    }
+
+    /// `margin_accounts{health}`, every state present (zeros included).
+    func publishHealthCounts() {
+        let counts = healthCounts()
+        metrics.accountsByHealth(Dictionary(uniqueKeysWithValues: HealthState.allCases.map { ($0.rawValue, counts[$0] ?? 0) }))
+    }
+}

@@ -1,0 +1,65 @@
+import Logging
+import KafkaClient
+import MarginCore
+
+extension MarginEngine {
+    /// Sets the positions up to which the reference topics must be read before serving.
+    public func setReferenceTargets(_ targets: [TopicPartition: Int64]) {
+        run(phase.setReferenceTargets(targets, now: clock()))
+    }
+
+    /// Records, partition ends and errors of the reference consumer (every instance reads the
+    /// reference topics whole). An invalid record is dead-lettered and changes nothing.
+    public func handleReference(_ event: KafkaConsumerEvent) {
+        switch event {
+        case .message(let message):
+            do {
+                if case .reference(let input) = try decoder.decode(message) {
+                    try reference.apply(input, nowMs: clock(), maxClockSkewMs: configuration.maxClockSkewMs)
+                }
+            } catch {
+                deadLetter(message, error)
+            }
+            run(phase.referenceRead(message.topicPartition, next: message.offset + 1))
+        case .partitionEnd(let partition, let next):
+            run(phase.referenceRead(partition, next: next, partitionEnd: true))
+        case .error(let error):
+            logger.warning("reference consumer: \(error)")
+        case .partitionsAssigned, .partitionsRevoked:
+            break
+        }
+    }
+
+    /// Runs what the phase machine decided.
+    func run(_ action: WorkerPhase.Action) {
+        switch action {
+        case .none:
+            break
+        case .startServing:
+            reference.requestFullRebuild()
+            logger.info("reference data restored", metadata: [
+                "instruments": "\(reference.data.catalog.count)", "markets": "\(reference.data.markets.underlyings.count)",
+                "parameter_sets": "\(reference.data.parameterSets.count)",
+            ])
+        case .reportReferenceTimeout(let afterMs, let behind):
+            logger.error("reference restore timed out", metadata: [
+                "after_ms": "\(afterMs)", "partitions": "\(behind.map(\.description).joined(separator: ","))"])
+            metrics.restoreTimeout(kind: "reference")
+        }
+    }
+
+    /// Reports restores that take longer than `restore_timeout_ms` (once each): an error log and
+    /// `margin_restore_timeouts_total{kind}`. The restore goes on; the instance stays not ready.
+    func reportRestoreTimeouts(now: Int64) {
+        let timeout = configuration.restoreTimeoutMs
+        run(phase.checkTimeout(now: now, timeoutMs: timeout))
+        for partition in accounts.partitions {
+            guard accounts.withShard(partition, { $0.restoreTimedOut(now: now, timeoutMs: timeout) }) == true,
+                  let shard = accounts[partition] else { continue }
+            logger.error("shard restore timed out", metadata: [
+                "partition": "\(partition)", "position": "\(shard.nextOffset)", "target": "\(shard.restoreTarget)",
+                "after_ms": "\(now - shard.assignedAtMs)"])
+            metrics.restoreTimeout(kind: "accounts")
+        }
+    }
+}

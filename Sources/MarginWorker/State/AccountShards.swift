@@ -1,0 +1,118 @@
+import MarginCore
+
+/// The accounts of this instance's partitions: one ``AccountShard`` per assigned partition, the
+/// version rule, and the exposure index (underlying → the accounts whose valuation reads it).
+/// Every change to an account goes through here, so the index always matches the entries.
+struct AccountShards: Sendable {
+    private(set) var shards: [Int32: AccountShard] = [:]
+    private var exposed: [String: Set<AccountKey>] = [:]
+
+    subscript(partition: Int32) -> AccountShard? { shards[partition] }
+    subscript(key: AccountKey) -> AccountEntry? { shards[key.partition]?.accounts[key.id] }
+
+    var partitions: [Int32] { shards.keys.sorted() }
+    var accountCount: Int { shards.values.reduce(0) { $0 + $1.accounts.count } }
+    /// Every account's key.
+    var allKeys: [AccountKey] {
+        shards.values.flatMap { shard in shard.accounts.keys.map { AccountKey(partition: shard.partition, id: $0) } }
+    }
+
+    /// The accounts whose valuation reads `underlying`.
+    func keys(exposedTo underlying: String) -> Set<AccountKey> { exposed[underlying] ?? [] }
+
+    /// The account with this id in any shard.
+    func find(id: String) -> (key: AccountKey, entry: AccountEntry)? {
+        for shard in shards.values { if let entry = shard.accounts[id] { return (AccountKey(partition: shard.partition, id: id), entry) } }
+        return nil
+    }
+
+    // MARK: Shards
+
+    mutating func assign(_ partition: Int32, restoreTarget: Int64, now: Int64) {
+        if shards[partition] != nil { _ = revoke(partition) }
+        shards[partition] = AccountShard(partition: partition, restoreTarget: restoreTarget, assignedAtMs: now)
+    }
+
+    /// Removes a shard and its accounts from the index; the shard as it was, or nil if not held.
+    mutating func revoke(_ partition: Int32) -> AccountShard? {
+        guard let shard = shards.removeValue(forKey: partition) else { return nil }
+        for (id, entry) in shard.accounts { unindex(AccountKey(partition: partition, id: id), entry) }
+        return shard
+    }
+
+    /// Moves a shard's consumed position; true when its restore completes (see ``AccountShard/advance(to:)``).
+    mutating func advance(_ partition: Int32, to next: Int64) -> Bool {
+        shards[partition]?.advance(to: next) ?? false
+    }
+
+    mutating func withShard<T>(_ partition: Int32, _ body: (inout AccountShard) -> T) -> T? {
+        guard shards[partition] != nil else { return nil }
+        return body(&shards[partition]!)
+    }
+
+    // MARK: Accounts
+
+    /// The outcome of storing an account record.
+    enum Stored: Equatable {
+        case stored
+        /// The version held is the same or newer (a replay or out-of-order record): nothing changed.
+        case notNewer
+        /// The partition is not (or no longer) this instance's.
+        case notOwned
+    }
+
+    /// Stores a new version of an account (the version rule: only a higher version replaces the
+    /// held one), compiled by `compile` and indexed under `markets`; keeps what was published for it.
+    mutating func store(_ account: Account, at key: AccountKey, markets: Set<String>, compile: (inout AccountEntry) -> Void) -> Stored {
+        guard shards[key.partition] != nil else { return .notOwned }
+        let held = self[key]
+        if let held {
+            guard held.account.version < account.version else { return .notNewer }
+            unindex(key, held)
+        }
+        // What was published and observed for the account stays; its exposure is compiled anew.
+        var entry = held ?? AccountEntry(account: account)
+        entry.account = account
+        entry.exposure = nil
+        compile(&entry)
+        entry.indexedMarkets = markets.sorted()
+        index(key, entry)
+        shards[key.partition]!.accounts[key.id] = entry
+        return .stored
+    }
+
+    /// Removes an account (a tombstone of its key).
+    mutating func remove(_ key: AccountKey) {
+        guard let entry = shards[key.partition]?.accounts.removeValue(forKey: key.id) else { return }
+        unindex(key, entry)
+    }
+
+    /// Changes an account's entry in place (not its account or index); false if it is not held.
+    @discardableResult
+    mutating func update(_ key: AccountKey, _ body: (inout AccountEntry) -> Void) -> Bool {
+        guard shards[key.partition]?.accounts[key.id] != nil else { return false }
+        body(&shards[key.partition]!.accounts[key.id]!)
+        return true
+    }
+
+    /// Recompiles an account and re-indexes it under `markets` (the catalog or parameters changed).
+    mutating func recompile(_ key: AccountKey, markets: Set<String>, compile: (inout AccountEntry) -> Void) {
+        guard var entry = self[key] else { return }
+        unindex(key, entry)
+        compile(&entry)
+        entry.indexedMarkets = markets.sorted()
+        index(key, entry)
+        shards[key.partition]!.accounts[key.id] = entry
+    }
+
+    private mutating func index(_ key: AccountKey, _ entry: AccountEntry) {
+        for underlying in entry.indexedMarkets { exposed[underlying, default: []].insert(key) }
+    }
+
+    private mutating func unindex(_ key: AccountKey, _ entry: AccountEntry) {
+        for underlying in entry.indexedMarkets {
+            exposed[underlying]?.remove(key)
+            if exposed[underlying]?.isEmpty == true { exposed[underlying] = nil }
+        }
+    }
+}
