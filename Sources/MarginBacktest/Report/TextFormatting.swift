@@ -1,3 +1,4 @@
+import MarginCore
 /// Number and text formatting for the table and the HTML report, without Foundation (and so
 /// without locale: always `.` as the decimal separator and ASCII digits).
 enum TextFormatting {
@@ -54,19 +55,5 @@ enum TextFormatting {
     }
 
     /// Escapes text for HTML element content and attribute values (`&`, `<`, `>`, `"`, `'`).
-    static func html(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for ch in s {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(ch)
-            }
-        }
-        return out
-    }
+    static func html(_ s: String) -> String { HTMLEscaping.escape(s) }
 }

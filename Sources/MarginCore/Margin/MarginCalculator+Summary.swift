@@ -85,3 +85,19 @@ extension MarginCalculator {
         return totals
     }
 }
+
+extension MarginCalculator {
+    /// Where an account's figures come from, as ``explain(_:books:markets:)`` reports them: the
+    /// latest of its books' times (`as_of_ms`) and each unit's market snapshot time. With
+    /// ``summary(_:books:markets:)`` this is a summary result's content.
+    public func provenance(_ exposure: AccountExposure, books: [String: RiskBook]) throws(MarginError) -> (asOfMs: Int64, marketTimestamps: [String: Int64]) {
+        var asOf: Int64 = 0
+        var timestamps: [String: Int64] = [:]
+        for unit in exposure.units {
+            guard let book = books[unit.underlying] else { throw .missingMarket(underlying: unit.underlying) }
+            asOf = max(asOf, book.asOfMs)
+            timestamps[unit.underlying] = max(timestamps[unit.underlying] ?? .min, book.market.timestampMs)
+        }
+        return (asOf, timestamps)
+    }
+}

@@ -123,3 +123,27 @@ extension MarginResult {
         return p
     }
 }
+
+extension MarginSummary {
+    /// A summary result (`summary_only`): the figures without the explanation.
+    public func summaryProto(resultID: String, account: Account, parameters: RiskParameters, asOfMs: Int64,
+                             marketTimestamps: [String: Int64], health: HealthState) -> Margin_V1_MarginResult {
+        var p = Margin_V1_MarginResult()
+        p.resultID = resultID
+        p.accountID = account.id
+        p.accountVersion = account.version
+        p.parameterSetID = parameters.id
+        p.parameterSetVersion = parameters.version
+        p.valuationAsset = parameters.valuationAsset
+        p.asOfMs = asOfMs
+        p.grossEquity = grossEquity
+        p.equity = equity
+        p.initialEquity = initialEquity
+        p.maintenanceRequirement = maintenanceRequirement
+        p.initialRequirement = initialRequirement
+        p.health = health.proto
+        p.marketTimestamps = marketTimestamps
+        p.summaryOnly = true
+        return p
+    }
+}

@@ -746,6 +746,17 @@ public nonisolated struct Margin_V1_MarginResult: @unchecked Sendable {
   /// Clears the value of `liquidation`. Subsequent reads from it will return its default value.
   public mutating func clearLiquidation() {_uniqueStorage()._liquidation = nil}
 
+  /// True for a summary result: the figures (equities, requirements, health, market timestamps,
+  /// as_of_ms) without the explanation (risk_units, account_contingencies, equity_components and
+  /// risk_model are empty). Published only with `market_results: summary`, and only when a market
+  /// move changed MM or IM beyond publish_threshold with the account version and health unchanged;
+  /// every new version, health change and restore publishes the full result, and
+  /// GET /v1/accounts/{id} always explains. Its result_id differs from a full result's.
+  public var summaryOnly: Bool {
+    get {_storage._summaryOnly}
+    set {_uniqueStorage()._summaryOnly = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1768,7 +1779,7 @@ nonisolated extension Margin_V1_EquityComponent: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MarginResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}result_id\0\u{3}account_id\0\u{3}account_version\0\u{3}parameter_set_id\0\u{3}parameter_set_version\0\u{3}valuation_asset\0\u{3}as_of_ms\0\u{3}gross_equity\0\u{1}equity\0\u{3}initial_equity\0\u{3}maintenance_requirement\0\u{3}initial_requirement\0\u{1}health\0\u{3}risk_units\0\u{3}account_contingencies\0\u{3}equity_components\0\u{3}market_timestamps\0\u{3}risk_model\0\u{3}error_code\0\u{1}error\0\u{1}liquidation\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}result_id\0\u{3}account_id\0\u{3}account_version\0\u{3}parameter_set_id\0\u{3}parameter_set_version\0\u{3}valuation_asset\0\u{3}as_of_ms\0\u{3}gross_equity\0\u{1}equity\0\u{3}initial_equity\0\u{3}maintenance_requirement\0\u{3}initial_requirement\0\u{1}health\0\u{3}risk_units\0\u{3}account_contingencies\0\u{3}equity_components\0\u{3}market_timestamps\0\u{3}risk_model\0\u{3}error_code\0\u{1}error\0\u{1}liquidation\0\u{3}summary_only\0")
 
   fileprivate class _StorageClass {
     var _resultID: String = String()
@@ -1792,6 +1803,7 @@ nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtob
     var _errorCode: String = String()
     var _error: String = String()
     var _liquidation: Margin_V1_LiquidationStatus? = nil
+    var _summaryOnly: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1823,6 +1835,7 @@ nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtob
       _errorCode = source._errorCode
       _error = source._error
       _liquidation = source._liquidation
+      _summaryOnly = source._summaryOnly
     }
   }
 
@@ -1862,6 +1875,7 @@ nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtob
         case 19: try { try decoder.decodeSingularStringField(value: &_storage._errorCode) }()
         case 20: try { try decoder.decodeSingularStringField(value: &_storage._error) }()
         case 21: try { try decoder.decodeSingularMessageField(value: &_storage._liquidation) }()
+        case 22: try { try decoder.decodeSingularBoolField(value: &_storage._summaryOnly) }()
         default: break
         }
       }
@@ -1937,6 +1951,9 @@ nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtob
       try { if let v = _storage._liquidation {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 21)
       } }()
+      if _storage._summaryOnly != false {
+        try visitor.visitSingularBoolField(value: _storage._summaryOnly, fieldNumber: 22)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1967,6 +1984,7 @@ nonisolated extension Margin_V1_MarginResult: SwiftProtobuf.Message, SwiftProtob
         if _storage._errorCode != rhs_storage._errorCode {return false}
         if _storage._error != rhs_storage._error {return false}
         if _storage._liquidation != rhs_storage._liquidation {return false}
+        if _storage._summaryOnly != rhs_storage._summaryOnly {return false}
         return true
       }
       if !storagesAreEqual {return false}

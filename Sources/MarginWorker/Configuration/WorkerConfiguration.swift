@@ -37,6 +37,11 @@ public struct WorkerConfiguration: Sendable, Hashable {
     public var minimumConfidence = 0.5
     /// A result is published when health changes or MM/IM move by more than this fraction.
     public var publishThreshold = 0.01
+    /// What a market-driven republish (same account version and health, MM or IM moved beyond
+    /// `publish_threshold`) carries: `full`, the explained result like every other publication, or
+    /// `summary`, the figures without the explanation (`summary_only`; about a tenth of the cost,
+    /// see README *Scaling*). New versions, health changes and restores always publish in full.
+    public var marketResults = "full"
     /// Every account's result is republished this often (0 disables).
     public var refreshIntervalMs: Int64 = 60_000
     /// Outputs and consumed offsets in one Kafka transaction per batch.
@@ -86,6 +91,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
         .number("max_price", \.maxPrice),
         .number("minimum_confidence", \.minimumConfidence),
         .number("publish_threshold", \.publishThreshold),
+        .text("market_results", \.marketResults),
         .integer("refresh_interval_ms", \.refreshIntervalMs),
         .flag("transactional", \.transactional),
         .text("output_format", \.outputFormat),
@@ -148,6 +154,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
         if publishThreshold < 0 { try fail("publish_threshold", "must be ≥ 0") }
         if refreshIntervalMs < 0 { try fail("refresh_interval_ms", "must be ≥ 0") }
         if SchemaCoding.Format(rawValue: outputFormat) == nil { try fail("output_format", "must be protobuf or json") }
+        if !["full", "summary"].contains(marketResults) { try fail("market_results", "must be full or summary") }
         if httpPort < 0 || httpPort > 65_535 { try fail("http_port", "must lie in 0…65535") }
         if maxRequestBytes < 1_024 { try fail("max_request_bytes", "must be at least 1024") }
         try liquidation.validate()

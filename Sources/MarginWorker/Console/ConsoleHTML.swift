@@ -1,24 +1,11 @@
 import Foundation
+import MarginCore
 
 /// Small helpers of the console's server-rendered pages: escaping, number and time formatting,
 /// and the page shell (inline CSS only: no script, no external asset).
 enum ConsoleHTML {
     /// Escapes text for element content and double-quoted attributes.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { HTMLEscaping.escape(text) }
 
     /// A path segment, percent-encoded (`acct x/1` → `acct%20x%2F1`), for links to `/accounts/{id}`.
     static func pathSegment(_ text: String) -> String {

@@ -6,14 +6,17 @@ extension MarginEngine {
     /// An account that cannot be margined: counted by reason, logged, and published once per
     /// version and reason as a result with health `error` (never dropped silently).
     func recordError(_ key: AccountKey, _ error: MarginError, now: Int64) {
-        guard accounts.update(key, { entry in
+        guard let entry = accounts.update(key, { entry -> AccountEntry in
             entry.effectiveHealth = .error
             entry.summary = nil
-        }), let entry = accounts[key] else { return }
-        liquidation.observe(key, entry: entry, health: .error, summary: .unavailable)
+            return entry
+        }) else { return }
+        liquidation.observe(key, account: nil, health: .error, summary: .unavailable)
         guard accounts[key.partition]?.isServing == true else { return }
+        // Unchanged since it was published (or queued): nothing to build.
+        let id = errorResultID(entry.account, error)
+        if entry.published?.resultID == id || batch.pendingResults[key]?.resultID == id { return }
         let result = errorResult(entry.account, error)
-        if entry.published?.resultID == result.resultID || batch.pendingResults[key]?.resultID == result.resultID { return }
         metrics.accountError(reason: error.code)
         logger.warning("account cannot be margined", metadata: ["account": "\(key.id)", "version": "\(entry.account.version)",
                                                                "reason": "\(error.code)", "error": "\(error.description)"])
@@ -34,8 +37,13 @@ extension MarginEngine {
         result.health = .error
         result.errorCode = error.code
         result.error = error.description
-        result.resultID = DeterministicID.make("res", [account.id, String(account.version), result.parameterSetID,
-                                                       String(result.parameterSetVersion), "error", error.code, error.description])
+        result.resultID = errorResultID(account, error)
         return result
+    }
+
+    /// The id of an account's error result: it names the account version, the parameter set and the error.
+    func errorResultID(_ account: Account, _ error: MarginError) -> String {
+        DeterministicID.make("res", [account.id, String(account.version), parameters?.id ?? configuration.paramsID,
+                                     String(parameters?.version ?? 0), "error", error.code, error.description])
     }
 }

@@ -48,13 +48,7 @@ extension MarginEngine {
     }
 
     /// Accounts per health after the stale guard (accounts not margined yet are not counted).
-    func healthCounts() -> [HealthState: Int] {
-        var counts: [HealthState: Int] = [:]
-        for shard in accounts.shards.values {
-            for entry in shard.accounts.values { if let health = entry.effectiveHealth { counts[health, default: 0] += 1 } }
-        }
-        return counts
-    }
+    func healthCounts() -> [HealthState: Int] { accounts.healthCounts.filter { $0.value > 0 } }
 
     /// `margin_accounts{health}`, every state present (zeros included).
     func publishHealthCounts() {

@@ -74,12 +74,13 @@ public actor MarginEngine {
             for underlying in reference.data.markets.underlyings.keys { affected.formUnion(accounts.keys(exposedTo: underlying)) }
         }
         var force = false
+        var keys = Array(affected)
         if configuration.refreshIntervalMs > 0, now - lastRefreshMs >= configuration.refreshIntervalMs {
             lastRefreshMs = now
-            affected.formUnion(accounts.allKeys)
+            keys = accounts.allKeys
             force = true
         }
-        if !affected.isEmpty { timedRemargin(Array(affected), force: force) }
+        if !keys.isEmpty { timedRemargin(keys, force: force) }
         planLiquidations(now: now)
         publishHealthCounts()
     }
@@ -100,11 +101,13 @@ public actor MarginEngine {
             }
         case .underlyings(let dirty):
             logFailures(reference.rebuildBooks(dirty))
-            for underlying in dirty { affected.formUnion(accounts.keys(exposedTo: underlying)) }
+            for underlying in dirty {
+                // One market (the usual tick): its set as it is, without rehashing every key.
+                if affected.isEmpty { affected = accounts.keys(exposedTo: underlying) } else { affected.formUnion(accounts.keys(exposedTo: underlying)) }
+            }
             // Accounts waiting for one of these markets (or compiled against an older catalog) are compiled now.
-            for key in affected {
-                guard let entry = accounts[key], entry.exposure == nil || entry.exposure?.catalogRevision != reference.data.catalog.revision
-                else { continue }
+            let revision = reference.data.catalog.revision
+            for key in affected where accounts.read(key, { $0.exposure.map { $0.catalogRevision != revision } ?? true }) == true {
                 accounts.update(key, reference.compile)
             }
         }
@@ -151,9 +154,19 @@ public actor MarginEngine {
         logger.info("draining: no new inputs are processed")
     }
 
+    /// A result's deterministic id: account, version, parameter set, health and the market
+    /// snapshots it was computed from (a summary result's differs from the full one's), so that an
+    /// id names one content.
     static func resultID(_ account: Account, result: MarginResult) -> String {
-        var parts = [account.id, String(account.version), result.parameterSetId, String(result.parameterSetVersion), result.health.rawValue]
-        for (underlying, timestamp) in result.marketTimestamps.sorted(by: { $0.key < $1.key }) { parts.append("\(underlying)@\(timestamp)") }
+        resultID(account, parameterSet: (result.parameterSetId, result.parameterSetVersion), health: result.health,
+                 marketTimestamps: result.marketTimestamps, summaryOnly: false)
+    }
+
+    static func resultID(_ account: Account, parameterSet: (id: String, version: Int64), health: HealthState,
+                         marketTimestamps: [String: Int64], summaryOnly: Bool) -> String {
+        var parts = [account.id, String(account.version), parameterSet.id, String(parameterSet.version), health.rawValue]
+        for (underlying, timestamp) in marketTimestamps.sorted(by: { $0.key < $1.key }) { parts.append("\(underlying)@\(timestamp)") }
+        if summaryOnly { parts.append("summary") }
         return DeterministicID.make("res", parts)
     }
 }

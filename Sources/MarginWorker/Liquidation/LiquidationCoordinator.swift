@@ -48,11 +48,13 @@ struct LiquidationCoordinator: Sendable {
                           penaltyRate: settings.penaltyRate, impactCoefficient: settings.impactCoefficient)
     }
 
-    /// Called with every fresh margin of an account.
-    mutating func observe(_ key: AccountKey, entry: AccountEntry, health: HealthState, summary: MarginSummary) {
+    /// Called with every fresh margin of an account (`account` is needed, and given, only when it
+    /// is liquidatable or bankrupt).
+    mutating func observe(_ key: AccountKey, account: Account?, health: HealthState, summary: MarginSummary) {
         switch health {
         case .liquidatable, .bankrupt:
-            candidates[key] = (entry.account, summary)
+            assert(account != nil, "a liquidatable account is observed with its state")
+            candidates[key] = account.map { ($0, summary) }
             cancels.remove(key)
         case .healthy, .belowInitial:
             candidates[key] = nil

@@ -1,6 +1,7 @@
 import Foundation
 import KafkaClient
 import MarginCore
+import MarginSchema
 
 extension MarginEngine {
     /// Margins `keys` and queues the results that must be published: the summaries in parallel,
@@ -13,11 +14,12 @@ extension MarginEngine {
         let markets = reference.data.markets
         var work: [(AccountKey, AccountExposure)] = []
         let now = clock()
+        work.reserveCapacity(keys.count)
         for key in keys {
-            guard let entry = accounts[key] else { continue }
-            if let exposure = entry.exposure {
+            guard let (exposure, error) = accounts.read(key, { ($0.exposure, $0.error) }) else { continue }
+            if let exposure {
                 work.append((key, exposure))
-            } else if let error = entry.error {
+            } else if let error {
                 recordError(key, error, now: now)
             }
         }
@@ -28,8 +30,8 @@ extension MarginEngine {
                 return (item.0, .failure(error))
             }
         }
-        let policy = PublicationPolicy(threshold: configuration.publishThreshold)
-        var toPublish: [(key: AccountKey, account: Account, exposure: AccountExposure, health: HealthState)] = []
+        let policy = PublicationPolicy(threshold: configuration.publishThreshold, summarizeMarketMoves: configuration.marketResults == "summary")
+        var toPublish: [PendingResult] = []
         for (key, outcome) in summaries {
             let summary: MarginSummary
             switch outcome {
@@ -45,31 +47,58 @@ extension MarginEngine {
                 recordError(key, error, now: now)
                 continue
             }
-            let stale = accounts[key]?.indexedMarkets.contains(where: reference.isStale) ?? false
-            let health = stale ? HealthState.stale : summary.health
-            guard accounts.update(key, { entry in
+            let serving = accounts[key.partition]?.isServing == true
+            let reference = self.reference
+            // One in-place visit of the entry: the stale guard, the new figures, the publication rule.
+            let decision = accounts.update(key) { entry -> (publication: PublicationPolicy.Publication, health: HealthState, account: Account?, exposure: AccountExposure?) in
+                let health = entry.indexedMarkets.contains(where: reference.isStale) ? HealthState.stale : summary.health
                 entry.error = nil
                 entry.summary = summary
                 entry.effectiveHealth = health
-            }), let entry = accounts[key], let exposure = entry.exposure, accounts[key.partition]?.isServing == true else { continue }
-            if force || policy.shouldPublish(entry.published, version: entry.account.version, health: health, summary: summary) {
-                toPublish.append((key, entry.account, exposure, health))
+                guard serving else { return (.nothing, health, nil, nil) }
+                let publication = policy.publication(entry.published, version: entry.account.version, health: health, summary: summary, force: force)
+                let liquidatable = health == .liquidatable || health == .bankrupt
+                return (publication, health, publication != .nothing || liquidatable ? entry.account : nil, entry.exposure)
             }
-            liquidation.observe(key, entry: entry, health: health, summary: summary)
+            guard serving, let decision, let exposure = decision.exposure else { continue }
+            if decision.publication != .nothing, let account = decision.account {
+                toPublish.append(PendingResult(key: key, account: account, exposure: exposure, health: decision.health, summary: summary,
+                                               summaryOnly: decision.publication == .summary))
+            }
+            liquidation.observe(key, account: decision.account, health: decision.health, summary: summary)
         }
         queueResults(toPublish, calculator: calculator, now: now)
     }
 
-    /// Explains and encodes results in parallel, then queues them in order (a result identical to
-    /// the committed one is not queued again).
-    func queueResults(_ items: [(key: AccountKey, account: Account, exposure: AccountExposure, health: HealthState)],
-                      calculator: MarginCalculator, now: Int64) {
+    /// A result to publish: the account, its figures and whether a summary suffices.
+    struct PendingResult: Sendable {
+        var key: AccountKey
+        var account: Account
+        var exposure: AccountExposure
+        var health: HealthState
+        var summary: MarginSummary
+        var summaryOnly: Bool
+    }
+
+    /// Explains (or, for a summary result, dates) and encodes results in parallel, then queues
+    /// them in order (a result identical to the committed one is not queued again).
+    func queueResults(_ items: [PendingResult], calculator: MarginCalculator, now: Int64) {
         guard !items.isEmpty else { return }
         let books = reference.data.books
         let markets = reference.data.markets
         let encoder = self.encoder
         let encoded = Self.parallelMap(items) { item -> Result<(record: ProducerRecord, published: PublishedResult), MarginError> in
             do throws(MarginError) {
+                if item.summaryOnly {
+                    let (asOf, timestamps) = try calculator.provenance(item.exposure, books: books)
+                    let id = Self.resultID(item.account, parameterSet: (calculator.parameters.id, calculator.parameters.version), health: item.health,
+                                           marketTimestamps: timestamps, summaryOnly: true)
+                    let message = item.summary.summaryProto(resultID: id, account: item.account, parameters: calculator.parameters, asOfMs: asOf,
+                                                            marketTimestamps: timestamps, health: item.health)
+                    return .success((encoder.result(message, accountID: item.key.id),
+                                     PublishedResult(resultID: id, accountVersion: item.account.version, health: item.health,
+                                                     maintenance: item.summary.maintenanceRequirement, initial: item.summary.initialRequirement)))
+                }
                 var result = try calculator.explain(item.exposure, books: books, markets: markets)
                 if let field = result.firstNonFiniteField { return .failure(.numerical("\(field) is not finite")) }
                 result.health = item.health

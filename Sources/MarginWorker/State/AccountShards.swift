@@ -6,9 +6,18 @@ import MarginCore
 struct AccountShards: Sendable {
     private(set) var shards: [Int32: AccountShard] = [:]
     private var exposed: [String: Set<AccountKey>] = [:]
+    /// Accounts per health after the stale guard (accounts not margined yet are not counted),
+    /// kept as entries change so that no tick scans every account for the gauge.
+    private(set) var healthCounts: [HealthState: Int] = [:]
 
     subscript(partition: Int32) -> AccountShard? { shards[partition] }
     subscript(key: AccountKey) -> AccountEntry? { shards[key.partition]?.accounts[key.id] }
+
+    /// Reads from an account's entry in place (no copy of the entry); nil if it is not held.
+    func read<T>(_ key: AccountKey, _ body: (borrowing AccountEntry) -> T) -> T? {
+        guard let shard = shards[key.partition], let index = shard.accounts.index(forKey: key.id) else { return nil }
+        return body(shard.accounts.values[index])
+    }
 
     var partitions: [Int32] { shards.keys.sorted() }
     var accountCount: Int { shards.values.reduce(0) { $0 + $1.accounts.count } }
@@ -36,7 +45,10 @@ struct AccountShards: Sendable {
     /// Removes a shard and its accounts from the index; the shard as it was, or nil if not held.
     mutating func revoke(_ partition: Int32) -> AccountShard? {
         guard let shard = shards.removeValue(forKey: partition) else { return nil }
-        for (id, entry) in shard.accounts { unindex(AccountKey(partition: partition, id: id), entry) }
+        for (id, entry) in shard.accounts {
+            unindex(AccountKey(partition: partition, id: id), entry)
+            count(entry.effectiveHealth, -1)
+        }
         return shard
     }
 
@@ -85,14 +97,27 @@ struct AccountShards: Sendable {
     mutating func remove(_ key: AccountKey) {
         guard let entry = shards[key.partition]?.accounts.removeValue(forKey: key.id) else { return }
         unindex(key, entry)
+        count(entry.effectiveHealth, -1)
     }
 
-    /// Changes an account's entry in place (not its account or index); false if it is not held.
+    /// Changes an account's entry in place (not its account or index) and returns what `body`
+    /// returns; nil if it is not held.
     @discardableResult
-    mutating func update(_ key: AccountKey, _ body: (inout AccountEntry) -> Void) -> Bool {
-        guard shards[key.partition]?.accounts[key.id] != nil else { return false }
-        body(&shards[key.partition]!.accounts[key.id]!)
-        return true
+    mutating func update<T>(_ key: AccountKey, _ body: (inout AccountEntry) -> T) -> T? {
+        guard let index = shards[key.partition]?.accounts.index(forKey: key.id) else { return nil }
+        let before = shards[key.partition]!.accounts.values[index].effectiveHealth
+        let result = body(&shards[key.partition]!.accounts.values[index])
+        let after = shards[key.partition]!.accounts.values[index].effectiveHealth
+        if before != after {
+            count(before, -1)
+            count(after, 1)
+        }
+        return result
+    }
+
+    private mutating func count(_ health: HealthState?, _ delta: Int) {
+        guard let health else { return }
+        healthCounts[health, default: 0] += delta
     }
 
     /// Recompiles an account and re-indexes it under `markets` (the catalog or parameters changed).

@@ -35,7 +35,7 @@ struct LiquidationCoordinatorTests {
         store.compile(&entry)
         let exposure = try #require(entry.exposure)
         let summary = try #require(store.calculator).summary(exposure, books: store.data.books, markets: store.data.markets)
-        coordinator.observe(AccountKey(partition: partition, id: account.id), entry: entry, health: summary.health, summary: summary)
+        coordinator.observe(AccountKey(partition: partition, id: account.id), account: account, health: summary.health, summary: summary)
         return summary.health
     }
 
