@@ -27,8 +27,8 @@ enum EngineFixture {
     }
 
     /// An engine whose reference topics (``TestWorld`` instruments by default, `markets`, and
-    /// `parameters` on the params topic) are restored and its books built (one tick), with accounts
-    /// partition 0 assigned and restored at once, `accounts` read from it, and one more tick run.
+    /// `parameters` on the params topic) are restored (which builds the books), with accounts
+    /// partition 0 assigned and restored at once, `accounts` read from it, and one tick run.
     static func engine(configuration: WorkerConfiguration = WorkerConfiguration(), clock: @escaping @Sendable () -> Int64 = { now },
                        instruments: [Instrument] = TestWorld.instruments, markets: [UnderlyingMarket] = markets,
                        parameters: RiskParameters? = nil, accountsPartitionCount: Int? = nil,
@@ -47,8 +47,6 @@ enum EngineFixture {
         if let parameters {
             await engine.handleReference(.message(record(topics.params, parameters.id, SchemaCoding.encode(parameters.proto, format: .protobuf), offset: 0)))
         }
-        // As the service does: the first tick builds the books before the accounts topic is joined.
-        await engine.tick()
         if let accountsPartitionCount { await engine.setAccountsPartitionCount(accountsPartitionCount) }
         await engine.assignShards(ShardAssignment.restoring([TopicPartition(topic: topics.accounts, partition: 0)], to: { _ in 0 }))
         for (i, account) in accounts.enumerated() { await engine.handleAccounts(.message(accountRecord(account, offset: Int64(i)))) }

@@ -36,7 +36,10 @@ extension MarginEngine {
         case .none:
             break
         case .startServing:
+            // The books are built now, so that the first accounts compile against them.
             reference.requestFullRebuild()
+            let affected = rebuildBooks()
+            if !affected.isEmpty { timedRemargin(Array(affected), force: false) }
             logger.info("reference data restored", metadata: [
                 "instruments": "\(reference.data.catalog.count)", "markets": "\(reference.data.markets.underlyings.count)",
                 "parameter_sets": "\(reference.data.parameterSets.count)",

@@ -13,10 +13,16 @@ struct AccountShards: Sendable {
     subscript(partition: Int32) -> AccountShard? { shards[partition] }
     subscript(key: AccountKey) -> AccountEntry? { shards[key.partition]?.accounts[key.id] }
 
-    /// Reads from an account's entry in place (no copy of the entry); nil if it is not held.
-    func read<T>(_ key: AccountKey, _ body: (borrowing AccountEntry) -> T) -> T? {
-        guard let shard = shards[key.partition], let index = shard.accounts.index(forKey: key.id) else { return nil }
-        return body(shard.accounts.values[index])
+    /// Reads from an account's entry in place; nil if it is not held. (Mutating only to reach the
+    /// entry through the dictionaries' in-place accessors: a getter would copy the whole entry.)
+    mutating func read<T>(_ key: AccountKey, _ body: (borrowing AccountEntry) -> T) -> T? {
+        withEntry(key) { body($0) }
+    }
+
+    /// The entry of `key`, in place.
+    private mutating func withEntry<T>(_ key: AccountKey, _ body: (inout AccountEntry) -> T) -> T? {
+        guard let index = shards[key.partition]?.accounts.index(forKey: key.id) else { return nil }
+        return body(&shards[key.partition]!.accounts.values[index])
     }
 
     var partitions: [Int32] { shards.keys.sorted() }
@@ -104,10 +110,11 @@ struct AccountShards: Sendable {
     /// returns; nil if it is not held.
     @discardableResult
     mutating func update<T>(_ key: AccountKey, _ body: (inout AccountEntry) -> T) -> T? {
-        guard let index = shards[key.partition]?.accounts.index(forKey: key.id) else { return nil }
-        let before = shards[key.partition]!.accounts.values[index].effectiveHealth
-        let result = body(&shards[key.partition]!.accounts.values[index])
-        let after = shards[key.partition]!.accounts.values[index].effectiveHealth
+        guard let (result, before, after) = withEntry(key, { entry in
+            let before = entry.effectiveHealth
+            let result = body(&entry)
+            return (result, before, entry.effectiveHealth)
+        }) else { return nil }
         if before != after {
             count(before, -1)
             count(after, 1)
