@@ -71,21 +71,11 @@ extension CloseCost {
 extension MarginResult {
     /// The wire form, with a result id (deterministic ids are the worker's concern).
     public func proto(resultID: String = "") -> Margin_V1_MarginResult {
-        var p = Margin_V1_MarginResult()
-        p.resultID = resultID
-        p.accountID = accountId
-        p.accountVersion = accountVersion
-        p.parameterSetID = parameterSetId
-        p.parameterSetVersion = parameterSetVersion
-        p.valuationAsset = valuationAsset
-        p.asOfMs = asOfMs
-        p.grossEquity = grossEquity
-        p.equity = equity
-        p.initialEquity = initialEquity
-        p.maintenanceRequirement = maintenanceRequirement
-        p.initialRequirement = initialRequirement
-        p.health = health.proto
-        p.marketTimestamps = marketTimestamps
+        let figures = MarginSummary(grossEquity: grossEquity, equity: equity, initialEquity: initialEquity,
+                                    maintenanceRequirement: maintenanceRequirement, initialRequirement: initialRequirement, health: health)
+        var p = figures.figuresProto(resultID: resultID, accountID: accountId, accountVersion: accountVersion,
+                                     parameterSet: (parameterSetId, parameterSetVersion, valuationAsset), asOfMs: asOfMs,
+                                     marketTimestamps: marketTimestamps)
         p.accountContingencies = accountContingencies.map(\.proto)
         p.riskModel = riskModel.proto
         p.riskUnits = riskUnits.map { unit in
@@ -127,14 +117,24 @@ extension MarginResult {
 extension MarginSummary {
     /// A summary result (`summary_only`): the figures without the explanation.
     public func summaryProto(resultID: String, account: Account, parameters: RiskParameters, asOfMs: Int64,
-                             marketTimestamps: [String: Int64], health: HealthState) -> Margin_V1_MarginResult {
+                             marketTimestamps: [String: Int64]) -> Margin_V1_MarginResult {
+        var p = figuresProto(resultID: resultID, accountID: account.id, accountVersion: account.version,
+                             parameterSet: (parameters.id, parameters.version, parameters.valuationAsset), asOfMs: asOfMs,
+                             marketTimestamps: marketTimestamps)
+        p.summaryOnly = true
+        return p
+    }
+
+    /// What every result carries, explained or not: identity, provenance, equities, requirements, health.
+    func figuresProto(resultID: String, accountID: String, accountVersion: UInt64, parameterSet: (id: String, version: Int64, valuationAsset: String),
+                      asOfMs: Int64, marketTimestamps: [String: Int64]) -> Margin_V1_MarginResult {
         var p = Margin_V1_MarginResult()
         p.resultID = resultID
-        p.accountID = account.id
-        p.accountVersion = account.version
-        p.parameterSetID = parameters.id
-        p.parameterSetVersion = parameters.version
-        p.valuationAsset = parameters.valuationAsset
+        p.accountID = accountID
+        p.accountVersion = accountVersion
+        p.parameterSetID = parameterSet.id
+        p.parameterSetVersion = parameterSet.version
+        p.valuationAsset = parameterSet.valuationAsset
         p.asOfMs = asOfMs
         p.grossEquity = grossEquity
         p.equity = equity
@@ -143,7 +143,6 @@ extension MarginSummary {
         p.initialRequirement = initialRequirement
         p.health = health.proto
         p.marketTimestamps = marketTimestamps
-        p.summaryOnly = true
         return p
     }
 }

@@ -93,8 +93,10 @@ extension MarginEngine {
                     let (asOf, timestamps) = try calculator.provenance(item.exposure, books: books)
                     let id = Self.resultID(item.account, parameterSet: (calculator.parameters.id, calculator.parameters.version), health: item.health,
                                            marketTimestamps: timestamps, summaryOnly: true)
-                    let message = item.summary.summaryProto(resultID: id, account: item.account, parameters: calculator.parameters, asOfMs: asOf,
-                                                            marketTimestamps: timestamps, health: item.health)
+                    var figures = item.summary
+                    figures.health = item.health // after the stale guard
+                    let message = figures.summaryProto(resultID: id, account: item.account, parameters: calculator.parameters, asOfMs: asOf,
+                                                       marketTimestamps: timestamps)
                     return .success((encoder.result(message, accountID: item.key.id),
                                      PublishedResult(resultID: id, accountVersion: item.account.version, health: item.health,
                                                      maintenance: item.summary.maintenanceRequirement, initial: item.summary.initialRequirement)))
