@@ -23,7 +23,7 @@ extension MarginEngine {
                 answer = errorResult(entry.account, error)
             }
         }
-        answer.liquidation = liquidation.status(of: key, health: answer.health == .error ? .error : entry.effectiveHealth)
+        answer.liquidation = liquidation.status(of: key, health: answer.health == .error ? .error : entry.effectiveHealth).proto
         return answer
     }
 

@@ -1,5 +1,4 @@
 import MarginCore
-import MarginSchema
 
 /// Why a liquidatable account got no instruction in the last planning window.
 enum WaitingReason: Sendable, Hashable {
@@ -30,24 +29,25 @@ enum WaitingReason: Sendable, Hashable {
     static let allCodes = ["budget", "no_depth", "plan_error"]
 }
 
+/// Where an account stands in liquidation, as this instance sees it (`liquidation` of the
+/// `GET /v1/accounts/{id}` answer).
+enum LiquidationStatus: Equatable {
+    /// Not liquidatable.
+    case none
+    /// Liquidatable, planned at the next window.
+    case pending
+    /// A live instruction waits for fills or its deadline (`Int64.max`: none).
+    case outstanding(instructionID: String, deadlineMs: Int64)
+    /// Liquidatable and not instructed in the last window, for this reason.
+    case waiting(WaitingReason)
+}
+
 extension LiquidationCoordinator {
     /// Where an account stands: its live instruction, the reason it waits, or nothing.
-    func status(of key: AccountKey, health: HealthState?) -> Margin_V1_LiquidationStatus {
-        var status = Margin_V1_LiquidationStatus()
-        if let state = outstanding[key.id], state.isLive {
-            status.state = "outstanding"
-            status.instructionID = state.id
-            status.deadlineMs = state.deadlineMs == .max ? 0 : state.deadlineMs
-        } else if let reason = waiting[key] {
-            status.state = "waiting"
-            status.reason = reason.code
-            status.detail = reason.detail
-        } else if health == .liquidatable || health == .bankrupt {
-            status.state = "pending"
-        } else {
-            status.state = "none"
-        }
-        return status
+    func status(of key: AccountKey, health: HealthState?) -> LiquidationStatus {
+        if let state = outstanding[key.id], state.isLive { return .outstanding(instructionID: state.id, deadlineMs: state.deadlineMs) }
+        if let reason = waiting[key] { return .waiting(reason) }
+        return health == .liquidatable || health == .bankrupt ? .pending : .none
     }
 
     /// Waiting accounts per reason code (every code present, 0 when none).
