@@ -23,8 +23,8 @@ public enum KafkaConsumerEvent: Sendable {
 /// The bounded hand-over between the polling thread and the async consumer of events.
 ///
 /// State lives in a mutex; continuations are resumed outside it. Pushing never blocks: the
-/// polling thread applies back-pressure by pausing the assignment when ``count`` reaches
-/// ``capacity`` (see ``KafkaConsumer``).
+/// polling thread applies back-pressure by not polling while ``count`` is at ``capacity`` (see
+/// ``KafkaConsumer``).
 final class ConsumerEventBuffer: Sendable {
     private struct State {
         var events = Deque<KafkaConsumerEvent>()
@@ -37,6 +37,18 @@ final class ConsumerEventBuffer: Sendable {
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
+    }
+
+    /// Waits (on the polling thread) until at most `target` events are buffered, the buffer is
+    /// finished, or `timeoutMs` has passed.
+    func waitUntilDrained(to target: Int, timeoutMs: Int) {
+        var waited = 0
+        while waited < timeoutMs {
+            let (count, finished) = state.withLock { ($0.events.count, $0.finished) }
+            if count <= target || finished { return }
+            usleep(1_000)
+            waited += 1
+        }
     }
 
     /// Adds an event (never blocks). Returns false once finished.

@@ -47,31 +47,18 @@ public final class KafkaConsumer: Sendable {
 
     // MARK: Polling thread
 
-    /// One turn of the polling thread. It always polls (so rebalance callbacks, logs and
-    /// statistics are served); when the buffer is full it pauses the assignment instead of
-    /// fetching more, and resumes it once the buffer has drained to half.
+    /// One turn of the polling thread. Back-pressure: while the buffer is full it stops taking
+    /// records from librdkafka (whose own queue then fills and stops fetching, see
+    /// `queued.max.messages.kbytes`) until the buffer has drained to half, waiting at most 100 ms
+    /// per turn. It never pauses partitions for this: a paused partition loses what librdkafka
+    /// prefetched, and 2.0.2 fetches again only about a second after the resume — a cap of one
+    /// buffer per second on a consumer that outruns its application. Rebalance callbacks, logs
+    /// and statistics are served once polling resumes (within `max.poll.interval.ms` unless the
+    /// application stops reading events).
     private static func pollOnce(handle: RdKafkaHandle, buffer: ConsumerEventBuffer) {
-        let count = buffer.count
-        let context = handle.context
-        let change: Bool? = context.flow.withLock { flow in
-            if !flow.backPressured && count >= buffer.capacity {
-                flow.backPressured = true
-                return true
-            }
-            if flow.backPressured && count <= buffer.capacity / 2 {
-                flow.backPressured = false
-                return false
-            }
-            return nil
-        }
-        if let pause = change {
-            let userPaused = context.flow.withLock { $0.userPaused }
-            let partitions = currentAssignment(handle.pointer).filter { !userPaused.contains($0) }
-            if !partitions.isEmpty {
-                TopicPartitionList.with(partitions.map { ($0, nil) }) { list in
-                    _ = pause ? rd_kafka_pause_partitions(handle.pointer, list) : rd_kafka_resume_partitions(handle.pointer, list)
-                }
-            }
+        if buffer.count >= buffer.capacity {
+            buffer.waitUntilDrained(to: buffer.capacity / 2, timeoutMs: 100)
+            return
         }
         guard let message = rd_kafka_consumer_poll(handle.pointer, 100) else { return }
         let event = event(from: message)
@@ -174,17 +161,14 @@ public final class KafkaConsumer: Sendable {
 
     /// Stops fetching `partitions` until ``resume(_:)``.
     public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
-        handle.context.flow.withLock { $0.userPaused.formUnion(partitions) }
+        handle.context.pausedByApplication.withLock { $0.formUnion(partitions) }
         try flowControl(partitions, pause: true)
     }
 
-    /// Resumes fetching `partitions` (deferred while the event buffer is full).
+    /// Resumes fetching `partitions`.
     public func resume(_ partitions: [TopicPartition]) throws(KafkaError) {
-        let backPressured = handle.context.flow.withLock { flow -> Bool in
-            flow.userPaused.subtract(partitions)
-            return flow.backPressured
-        }
-        if !backPressured { try flowControl(partitions, pause: false) }
+        handle.context.pausedByApplication.withLock { $0.subtract(partitions) }
+        try flowControl(partitions, pause: false)
     }
 
     private func flowControl(_ partitions: [TopicPartition], pause: Bool) throws(KafkaError) {
@@ -333,8 +317,8 @@ private func kafkaRebalanceCallback(_ rk: OpaquePointer?, _ error: rd_kafka_resp
         } else {
             rd_kafka_assign(rk, partitions)
         }
-        let (backPressured, userPaused) = context.flow.withLock { ($0.backPressured, $0.userPaused) }
-        let toPause = changed.filter { backPressured || userPaused.contains($0) }
+        let userPaused = context.pausedByApplication.withLock { $0 }
+        let toPause = changed.filter { userPaused.contains($0) }
         if !toPause.isEmpty {
             TopicPartitionList.with(toPause.map { ($0, nil) }) { _ = rd_kafka_pause_partitions(rk, $0) }
         }
