@@ -29,6 +29,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Market ticks timed by the worker benchmark.")
     var ticks: Int = 20
 
+    @Flag(help: "Measure growth instead: positions per account, options per underlying and FHS scenarios, three sizes each.")
+    var growth = false
+
     @Flag(name: .customLong("through-kafka"), help: "With --worker: run the real worker service through Kafka (embedded mock cluster, or --brokers).")
     var throughKafka = false
 
@@ -46,7 +49,10 @@ struct BenchCommand: AsyncParsableCommand {
             try await runWorker()
             return
         }
-
+        if growth {
+            try runGrowth()
+            return
+        }
         let parameters = SyntheticBook.parameters()
         let (market, catalog) = SyntheticBook.market(strikesPerExpiry: strikes)
         let markets = MarketState([market])
