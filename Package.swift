@@ -178,7 +178,7 @@ let package = Package(
         // `swift package --disable-sandbox benchmark`: the hot paths under ordo-one/benchmark.
         .executableTarget(
             name: "MarginBenchmarks",
-            dependencies: ["MarginCore", "MarginTesting", .product(name: "Benchmark", package: "benchmark")],
+            dependencies: ["MarginCore", "MarginTesting", "MarginSchema", "MarginDemo", .product(name: "Benchmark", package: "benchmark")],
             path: "Benchmarks/MarginBenchmarks",
             swiftSettings: strictSwift,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
