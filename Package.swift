@@ -170,6 +170,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strictSwift
@@ -177,7 +178,7 @@ let package = Package(
         // `swift package --disable-sandbox benchmark`: the hot paths under ordo-one/benchmark.
         .executableTarget(
             name: "MarginBenchmarks",
-            dependencies: ["MarginCore", "MarginTesting", .product(name: "Benchmark", package: "benchmark")],
+            dependencies: ["MarginCore", "MarginTesting", "MarginSchema", "MarginDemo", .product(name: "Benchmark", package: "benchmark")],
             path: "Benchmarks/MarginBenchmarks",
             swiftSettings: strictSwift,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -1,6 +1,10 @@
 import Benchmark
+import Foundation
 import MarginCore
+import MarginDemo
+import MarginSchema
 import MarginTesting
+import Synchronization
 
 /// The engine's hot paths on the deterministic synthetic book of `SyntheticBook` (BTC at 60,000,
 /// 5 expiries × 40 strikes, calls and puts, 10-position accounts from seed 42), measured with
@@ -70,6 +74,32 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // Allocations per re-margin of the worker's accounts (the demo generator on the 2020 Deribit
+    // chain, `deribit-like`): the summary every exposed account gets on a tick, and a published
+    // result (summary, explanation, protobuf message and its encoding, as the worker queues it).
+    // One account per iteration, cycling through 1,000: the percentiles are over accounts.
+    let demo = DemoWorkload.shared
+    Benchmark("Empty iteration (the harness's own allocations per iteration)") { benchmark in
+        for index in benchmark.scaledIterations { blackHole(index) }
+    }
+
+    Benchmark("Demo account: margin summary, one account (cycling through \(demo.exposures.count))") { benchmark in
+        for _ in benchmark.scaledIterations {
+            let exposure = demo.next()
+            blackHole(try demo.calculator.summary(exposure, books: demo.books, markets: demo.markets))
+        }
+    }
+
+    Benchmark("Demo account: published result (summary, explain, protobuf encode), one account (cycling through \(demo.exposures.count))") { benchmark in
+        for _ in benchmark.scaledIterations {
+            let exposure = demo.next()
+            let summary = try demo.calculator.summary(exposure, books: demo.books, markets: demo.markets)
+            var result = try demo.calculator.explain(exposure, books: demo.books, markets: demo.markets)
+            result.health = summary.health
+            blackHole(SchemaCoding.encode(result.proto(resultID: "r"), format: .protobuf))
+        }
+    }
+
     Benchmark("SVI fit, one smile of \(workload.smile.count) strikes") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try SVIFit.fit(points: workload.smile, timeToExpiry: 0.1))
@@ -123,5 +153,41 @@ struct Workload: Sendable {
             let k = -0.6 + 1.2 * Double(index) / 39
             return (k, (truth.totalVariance(atLogMoneyness: k) / 0.1).squareRoot())
         }
+    }
+}
+
+/// The worker's accounts as `margin-engine bench --worker` and the demo generate them: 1,000 accounts
+/// (seed 42) on the demo market, compiled as the engine compiles them.
+struct DemoWorkload: Sendable {
+    static let shared = try! DemoWorkload()
+
+    let calculator: MarginCalculator
+    let markets: MarketState
+    let books: [String: RiskBook]
+    let exposures: [AccountExposure]
+    private let cursor = Cursor()
+
+    final class Cursor: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    /// The next account, round-robin.
+    func next() -> AccountExposure {
+        exposures[cursor.value.add(1, ordering: .relaxed).oldValue % exposures.count]
+    }
+
+    init() throws {
+        let market = try DemoMarket()
+        let parameters = try RiskPresets.load("deribit-like")
+        calculator = MarginCalculator(parameters: parameters)
+        let catalog = InstrumentCatalog(market.instruments)
+        markets = MarketState([market.snapshot(at: market.startMs, path: CrashPath()), market.stablecoin(at: market.startMs)])
+        var books: [String: RiskBook] = [:]
+        for underlying in Set(market.instruments.map(\.underlying)) where parameters.riskUnits[underlying] != nil {
+            books[underlying] = try calculator.riskBook(for: underlying, catalog: catalog, markets: markets, asOfMs: market.startMs)
+        }
+        self.books = books
+        let accounts = try AccountGenerator(seed: 42).generate(count: 1_000, market: market, calculator: calculator)
+        exposures = try accounts.map { try AccountExposure(account: $0, catalog: catalog, books: books, parameters: parameters) }
     }
 }

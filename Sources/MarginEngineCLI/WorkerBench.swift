@@ -20,6 +20,7 @@ enum WorkerBench {
     struct Figures {
         var accounts: Int
         var partitions: Int
+        var marketResults: String
         var meanPositions: Double
         var ingestSeconds: Double
         var tickSeconds: [Double]
@@ -32,7 +33,7 @@ enum WorkerBench {
             let sorted = tickSeconds.sorted()
             func quantile(_ q: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((q * Double(sorted.count - 1)).rounded()))] * 1e3 }
             return [
-                "accounts": accounts, "partitions": partitions, "mean_positions": meanPositions,
+                "accounts": accounts, "partitions": partitions, "market_results": marketResults, "mean_positions": meanPositions,
                 "ingest_accounts_per_second": Double(accounts) / ingestSeconds, "ingest_seconds": ingestSeconds,
                 "tick_ms_p50": quantile(0.5), "tick_ms_p99": quantile(0.99), "ticks": tickSeconds.count,
                 "remargin_pass_ms_p50": remarginPassP50Ms, "remargin_pass_ms_p99": remarginPassP99Ms,
@@ -42,7 +43,7 @@ enum WorkerBench {
         }
     }
 
-    static func run(accounts count: Int, partitions: Int = 8, ticks: Int = 20) async throws -> Figures {
+    static func run(accounts count: Int, partitions: Int = 8, ticks: Int = 20, marketResults: String = "full") async throws -> Figures {
         let market = try DemoMarket()
         let parameters = try RiskPresets.load("deribit-like")
         let accounts = try AccountGenerator(seed: 42).generate(count: count, market: market, calculator: MarginCalculator(parameters: parameters))
@@ -50,6 +51,7 @@ enum WorkerBench {
         configuration.refreshIntervalMs = 0
         configuration.staleAfterMs = 3_600_000
         configuration.instanceID = "bench"
+        configuration.marketResults = marketResults
         var logger = Logger(label: "worker-bench")
         logger.logLevel = .error
         let published = Atomic<Int>(0)
@@ -81,6 +83,8 @@ enum WorkerBench {
         for message in instruments { await engine.handleReference(.message(message)) }
         await engine.handleReference(.message(snapshot(1, at: market.startMs)))
         await engine.handleReference(.message(usdc))
+        // As the service does before it joins the accounts group: a tick builds the markets' books.
+        await engine.tick()
 
         // The accounts topic's records, by partition, as a consumer would deliver them.
         var byPartition: [[KafkaMessage]] = Array(repeating: [], count: partitions)
@@ -117,7 +121,7 @@ enum WorkerBench {
             results += published.load(ordering: .relaxed) - before
         }
         let status = await engine.status()
-        return Figures(accounts: count, partitions: partitions,
+        return Figures(accounts: count, partitions: partitions, marketResults: marketResults,
                        meanPositions: Double(accounts.reduce(0) { $0 + $1.positions.count }) / Double(max(1, count)),
                        ingestSeconds: seconds(ingest), tickSeconds: tickSeconds,
                        remarginPassP50Ms: status.latencyP50Ms, remarginPassP99Ms: status.latencyP99Ms,
