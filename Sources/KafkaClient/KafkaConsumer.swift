@@ -47,18 +47,16 @@ public final class KafkaConsumer: Sendable {
 
     // MARK: Polling thread
 
-    /// One turn of the polling thread. Back-pressure: while the buffer is full it stops taking
-    /// records from librdkafka (whose own queue then fills and stops fetching, see
-    /// `queued.max.messages.kbytes`) until the buffer has drained to half, waiting at most 100 ms
-    /// per turn. It never pauses partitions for this: a paused partition loses what librdkafka
-    /// prefetched, and 2.0.2 fetches again only about a second after the resume — a cap of one
-    /// buffer per second on a consumer that outruns its application. Rebalance callbacks, logs
-    /// and statistics are served once polling resumes (within `max.poll.interval.ms` unless the
-    /// application stops reading events).
+    /// One turn of the polling thread. Back-pressure: while the buffer is full it waits (up to
+    /// 100 ms) for it to drain to half before polling again, so librdkafka's own queue fills and
+    /// stops fetching. It never pauses partitions for this: a paused partition loses what
+    /// librdkafka prefetched, and 2.0.2 fetches again only about a second after the resume — a cap
+    /// of one buffer per second on a consumer that outruns its application. A stalled application
+    /// still gets one poll per 100 ms (rebalances, logs and statistics are served), so its buffer
+    /// grows past the capacity by at most ten events a second.
     private static func pollOnce(handle: RdKafkaHandle, buffer: ConsumerEventBuffer) {
         if buffer.count >= buffer.capacity {
             buffer.waitUntilDrained(to: buffer.capacity / 2, timeoutMs: 100)
-            return
         }
         guard let message = rd_kafka_consumer_poll(handle.pointer, 100) else { return }
         let event = event(from: message)

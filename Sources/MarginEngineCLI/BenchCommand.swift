@@ -97,9 +97,14 @@ struct BenchCommand: AsyncParsableCommand {
         let fhsSummaryNsPerColumn = fhs.nsPerAccount / Double(fhs.bookColumns)
         let gridSummaryNsPerColumn = summaryNs / Double(scenarioCount)
 
+        // The worker's engine in-process at a small size, so that one run shows the kernels and the
+        // worker (`--worker` measures larger sizes and `--through-kafka`).
+        let worker = try await WorkerBench.run(accounts: 10_000, ticks: 5)
+
         let machine = Self.machine()
         if json {
             print(jsonLine([
+                "worker": worker.json,
                 "risk_array_ns_per_option_scenario": buildNs,
                 "risk_array_book_ms": buildSeconds * 1e3,
                 "risk_array_c_ns_per_option_scenario": cBuildNs,
@@ -134,6 +139,9 @@ struct BenchCommand: AsyncParsableCommand {
             print("full margin summary (contingencies, equity, health): \(Self.format(summaryNs, 1)) ns per account")
             print("FHS: \(fhs.scenarios) joint scenarios (\(fhs.columns) columns per option): book rebuild \(Self.format(fhs.bookMs, 2)) ms (\(fhs.options) options), margin summary \(Self.format(fhs.nsPerAccount, 0)) ns per 10-position, 2-underlying account")
             print("FHS per column: build \(Self.format(fhsBuildNsPerColumn, 2)) ns per option-column (\(Self.format(fhsBuildNsPerColumn / buildNs, 2))× the grid's), summary \(Self.format(fhsSummaryNsPerColumn, 2)) ns per account-column (\(Self.format(fhsSummaryNsPerColumn / gridSummaryNsPerColumn, 2))× the grid's)")
+            let w = worker.json
+            func figure(_ key: String) -> String { Self.format((w[key] as? Double) ?? 0, 0) }
+            print("worker in-process, 10,000 demo accounts: ingest \(figure("ingest_accounts_per_second")) accounts/s; BTC tick → results handed over p50 \(figure("tick_ms_p50")) ms, p99 \(figure("tick_ms_p99")) ms (bench --worker for more)")
         }
     }
 

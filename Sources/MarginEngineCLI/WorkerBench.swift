@@ -30,8 +30,7 @@ enum WorkerBench {
         var rssBytesPerAccount: Double
 
         var json: [String: Any] {
-            let sorted = tickSeconds.sorted()
-            func quantile(_ q: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((q * Double(sorted.count - 1)).rounded()))] * 1e3 }
+            func quantile(_ q: Double) -> Double { WorkerBench.quantileMs(tickSeconds, q) }
             return [
                 "accounts": accounts, "partitions": partitions, "market_results": marketResults, "mean_positions": meanPositions,
                 "ingest_accounts_per_second": Double(accounts) / ingestSeconds, "ingest_seconds": ingestSeconds,
@@ -127,6 +126,12 @@ enum WorkerBench {
                        remarginPassP50Ms: status.latencyP50Ms, remarginPassP99Ms: status.latencyP99Ms,
                        resultsPerTick: Double(results) / Double(ticks),
                        rssBytesPerAccount: Double(max(0, rssAfter - rssBefore)) / Double(max(1, count)))
+    }
+
+    /// The `q` quantile (nearest rank) of durations in seconds, in milliseconds; 0 without samples.
+    static func quantileMs(_ seconds: [Double], _ q: Double) -> Double {
+        let sorted = seconds.sorted()
+        return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((q * Double(sorted.count - 1)).rounded()))] * 1e3
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -45,10 +45,7 @@ enum WorkerKafkaBench {
         var complete: Bool
 
         var json: [String: Any] {
-            func quantile(_ values: [Double], _ q: Double) -> Double {
-                let sorted = values.sorted()
-                return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((q * Double(sorted.count - 1)).rounded()))] * 1e3
-            }
+            func quantile(_ values: [Double], _ q: Double) -> Double { WorkerBench.quantileMs(values, q) }
             return [
                 "accounts": accounts, "partitions": partitions, "broker": broker, "mean_positions": meanPositions,
                 "account_record_bytes": accountRecordBytes,
