@@ -69,8 +69,7 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
     /// (the worker restores its in-memory shards that way).
     public var assignmentStartOffset: KafkaOffset?
     /// Events buffered between the polling thread and the consumer of ``KafkaConsumer/events``;
-    /// when full the polling thread waits for it to drain (back-pressure), polling once per 100 ms
-    /// meanwhile so that rebalances and statistics are served.
+    /// when full the polling thread waits (back-pressure) instead of growing memory.
     public var bufferCapacity: Int
     /// Deliver ``KafkaConsumerEvent/partitionEnd(_:nextOffset:)`` when a partition's end is reached
     /// (`enable.partition.eof`): how a reader knows it has caught up on a topic written

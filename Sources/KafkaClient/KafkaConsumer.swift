@@ -47,16 +47,31 @@ public final class KafkaConsumer: Sendable {
 
     // MARK: Polling thread
 
-    /// One turn of the polling thread. Back-pressure: while the buffer is full it waits (up to
-    /// 100 ms) for it to drain to half before polling again, so librdkafka's own queue fills and
-    /// stops fetching. It never pauses partitions for this: a paused partition loses what
-    /// librdkafka prefetched, and 2.0.2 fetches again only about a second after the resume — a cap
-    /// of one buffer per second on a consumer that outruns its application. A stalled application
-    /// still gets one poll per 100 ms (rebalances, logs and statistics are served), so its buffer
-    /// grows past the capacity by at most ten events a second.
+    /// One turn of the polling thread. It always polls (so rebalance callbacks, logs and
+    /// statistics are served); when the buffer is full it pauses the assignment instead of
+    /// fetching more, and resumes it once the buffer has drained to half.
     private static func pollOnce(handle: RdKafkaHandle, buffer: ConsumerEventBuffer) {
-        if buffer.count >= buffer.capacity {
-            buffer.waitUntilDrained(to: buffer.capacity / 2, timeoutMs: 100)
+        let count = buffer.count
+        let context = handle.context
+        let change: Bool? = context.flow.withLock { flow in
+            if !flow.backPressured && count >= buffer.capacity {
+                flow.backPressured = true
+                return true
+            }
+            if flow.backPressured && count <= buffer.capacity / 2 {
+                flow.backPressured = false
+                return false
+            }
+            return nil
+        }
+        if let pause = change {
+            let userPaused = context.flow.withLock { $0.userPaused }
+            let partitions = currentAssignment(handle.pointer).filter { !userPaused.contains($0) }
+            if !partitions.isEmpty {
+                TopicPartitionList.with(partitions.map { ($0, nil) }) { list in
+                    _ = pause ? rd_kafka_pause_partitions(handle.pointer, list) : rd_kafka_resume_partitions(handle.pointer, list)
+                }
+            }
         }
         guard let message = rd_kafka_consumer_poll(handle.pointer, 100) else { return }
         let event = event(from: message)
@@ -159,14 +174,17 @@ public final class KafkaConsumer: Sendable {
 
     /// Stops fetching `partitions` until ``resume(_:)``.
     public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
-        handle.context.pausedByApplication.withLock { $0.formUnion(partitions) }
+        handle.context.flow.withLock { $0.userPaused.formUnion(partitions) }
         try flowControl(partitions, pause: true)
     }
 
-    /// Resumes fetching `partitions`.
+    /// Resumes fetching `partitions` (deferred while the event buffer is full).
     public func resume(_ partitions: [TopicPartition]) throws(KafkaError) {
-        handle.context.pausedByApplication.withLock { $0.subtract(partitions) }
-        try flowControl(partitions, pause: false)
+        let backPressured = handle.context.flow.withLock { flow -> Bool in
+            flow.userPaused.subtract(partitions)
+            return flow.backPressured
+        }
+        if !backPressured { try flowControl(partitions, pause: false) }
     }
 
     private func flowControl(_ partitions: [TopicPartition], pause: Bool) throws(KafkaError) {
@@ -315,8 +333,8 @@ private func kafkaRebalanceCallback(_ rk: OpaquePointer?, _ error: rd_kafka_resp
         } else {
             rd_kafka_assign(rk, partitions)
         }
-        let userPaused = context.pausedByApplication.withLock { $0 }
-        let toPause = changed.filter { userPaused.contains($0) }
+        let (backPressured, userPaused) = context.flow.withLock { ($0.backPressured, $0.userPaused) }
+        let toPause = changed.filter { backPressured || userPaused.contains($0) }
         if !toPause.isEmpty {
             TopicPartitionList.with(toPause.map { ($0, nil) }) { _ = rd_kafka_pause_partitions(rk, $0) }
         }

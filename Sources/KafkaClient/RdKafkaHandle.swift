@@ -13,8 +13,9 @@ final class KafkaCallbackContext: Sendable {
     /// Failures of records sent without awaiting their delivery, reported by the next flush.
     let deliveryFailures = Mutex<[KafkaError]>([])
     let statistics: KafkaStatisticsRecorder
-    /// Consumer flow control: partitions paused by the application (kept paused across reassignment).
-    let pausedByApplication = Mutex<Set<TopicPartition>>([])
+    /// Consumer flow control: partitions paused by the application, and whether the polling
+    /// thread has paused the assignment because the event buffer is full.
+    let flow = Mutex<(userPaused: Set<TopicPartition>, backPressured: Bool)>(([], false))
     /// Offset newly assigned partitions start at (nil: committed).
     let assignmentStartOffset: KafkaOffset?
 

@@ -95,8 +95,7 @@ public actor MarginEngine {
         case .everything:
             logFailures(reference.rebuildBooks(Array(reference.data.markets.underlyings.keys)))
             for key in accounts.allKeys {
-                guard let entry = accounts[key] else { continue }
-                accounts.recompile(key, markets: reference.marketsRead(by: entry.account), compile: reference.compile)
+                accounts.recompile(key, markets: reference.marketsRead(by:), compile: reference.compile)
                 affected.insert(key)
             }
         case .underlyings(let dirty):

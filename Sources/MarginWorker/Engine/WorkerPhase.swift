@@ -67,7 +67,8 @@ struct WorkerPhase: Sendable {
     }
 
     private mutating func checkRestored() -> Action {
-        guard state == .restoringReference, !targets.isEmpty, behind.isEmpty else { return .none }
+        guard state == .restoringReference, !targets.isEmpty,
+              targets.allSatisfy({ (positions[$0.key] ?? 0) >= $0.value }) else { return .none }
         state = .serving
         return .startServing
     }

@@ -29,6 +29,9 @@ extension MarginEngine {
         }
         let policy = PublicationPolicy(threshold: configuration.publishThreshold, summarizeMarketMoves: configuration.marketResults == "summary")
         var toPublish: [PendingResult] = []
+        // Read once per pass, not per account (each would copy the store or a shard).
+        let stale = reference.stale
+        let serving = Set(accounts.shards.values.filter(\.isServing).map(\.partition))
         for (key, outcome) in summaries {
             let summary: MarginSummary
             switch outcome {
@@ -44,11 +47,10 @@ extension MarginEngine {
                 recordError(key, error, now: now)
                 continue
             }
-            let serving = accounts[key.partition]?.isServing == true
-            let reference = self.reference
+            let serving = serving.contains(key.partition)
             // One in-place visit of the entry: the stale guard, the new figures, the publication rule.
             let decision = accounts.update(key) { entry -> (publication: PublicationPolicy.Publication, health: HealthState, account: Account?, exposure: AccountExposure?) in
-                let health = entry.indexedMarkets.contains(where: reference.isStale) ? HealthState.stale : summary.health
+                let health = entry.indexedMarkets.contains { stale[$0] != nil } ? HealthState.stale : summary.health
                 entry.error = nil
                 entry.summary = summary
                 entry.effectiveHealth = health

@@ -42,7 +42,7 @@ extension MarginEngine {
             case .failure(let error):
                 recordError(item.key, error, now: now)
             case .success(let output):
-                let held = accounts[item.key]?.published
+                let held = accounts.read(item.key) { $0.published } ?? nil
                 if held?.resultID == output.published.resultID && !batch.pendingResults.keys.contains(item.key) { continue }
                 batch.records.append(output.record)
                 batch.pendingResults[item.key] = output.published

@@ -52,7 +52,7 @@ struct AccountShards: Sendable {
     mutating func revoke(_ partition: Int32) -> AccountShard? {
         guard let shard = shards.removeValue(forKey: partition) else { return nil }
         for (id, entry) in shard.accounts {
-            unindex(AccountKey(partition: partition, id: id), entry)
+            unindex(AccountKey(partition: partition, id: id), entry.indexedMarkets)
             count(entry.effectiveHealth, -1)
         }
         return shard
@@ -86,7 +86,7 @@ struct AccountShards: Sendable {
         let held = self[key]
         if let held {
             guard held.account.version < account.version else { return .notNewer }
-            unindex(key, held)
+            unindex(key, held.indexedMarkets)
         }
         // What was published and observed for the account stays; its exposure is compiled anew.
         var entry = held ?? AccountEntry(account: account)
@@ -94,7 +94,7 @@ struct AccountShards: Sendable {
         entry.exposure = nil
         compile(&entry)
         entry.indexedMarkets = markets.sorted()
-        index(key, entry)
+        index(key, entry.indexedMarkets)
         shards[key.partition]!.accounts[key.id] = entry
         return .stored
     }
@@ -102,7 +102,7 @@ struct AccountShards: Sendable {
     /// Removes an account (a tombstone of its key).
     mutating func remove(_ key: AccountKey) {
         guard let entry = shards[key.partition]?.accounts.removeValue(forKey: key.id) else { return }
-        unindex(key, entry)
+        unindex(key, entry.indexedMarkets)
         count(entry.effectiveHealth, -1)
     }
 
@@ -127,22 +127,25 @@ struct AccountShards: Sendable {
         healthCounts[health, default: 0] += delta
     }
 
-    /// Recompiles an account and re-indexes it under `markets` (the catalog or parameters changed).
-    mutating func recompile(_ key: AccountKey, markets: Set<String>, compile: (inout AccountEntry) -> Void) {
-        guard var entry = self[key] else { return }
-        unindex(key, entry)
-        compile(&entry)
-        entry.indexedMarkets = markets.sorted()
-        index(key, entry)
-        shards[key.partition]!.accounts[key.id] = entry
+    /// Recompiles an account and re-indexes it under the markets it reads now (the catalog or
+    /// parameters changed).
+    mutating func recompile(_ key: AccountKey, markets: (Account) -> Set<String>, compile: (inout AccountEntry) -> Void) {
+        guard let indexed = withEntry(key, { entry -> (old: [String], new: [String]) in
+            let old = entry.indexedMarkets
+            compile(&entry)
+            entry.indexedMarkets = markets(entry.account).sorted()
+            return (old, entry.indexedMarkets)
+        }) else { return }
+        unindex(key, indexed.old)
+        index(key, indexed.new)
     }
 
-    private mutating func index(_ key: AccountKey, _ entry: AccountEntry) {
-        for underlying in entry.indexedMarkets { exposed[underlying, default: []].insert(key) }
+    private mutating func index(_ key: AccountKey, _ markets: [String]) {
+        for underlying in markets { exposed[underlying, default: []].insert(key) }
     }
 
-    private mutating func unindex(_ key: AccountKey, _ entry: AccountEntry) {
-        for underlying in entry.indexedMarkets {
+    private mutating func unindex(_ key: AccountKey, _ markets: [String]) {
+        for underlying in markets {
             exposed[underlying]?.remove(key)
             if exposed[underlying]?.isEmpty == true { exposed[underlying] = nil }
         }
