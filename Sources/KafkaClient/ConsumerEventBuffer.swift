@@ -23,8 +23,8 @@ public enum KafkaConsumerEvent: Sendable {
 /// The bounded hand-over between the polling thread and the async consumer of events.
 ///
 /// State lives in a mutex; continuations are resumed outside it. Pushing never blocks: the
-/// polling thread applies back-pressure by not polling while ``count`` is at ``capacity`` (see
-/// ``KafkaConsumer``).
+/// polling thread applies back-pressure by pausing the assignment when ``count`` stays at
+/// ``capacity`` (see ``KafkaConsumer``).
 final class ConsumerEventBuffer: Sendable {
     private struct State {
         var events = Deque<KafkaConsumerEvent>()

@@ -69,7 +69,8 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
     /// (the worker restores its in-memory shards that way).
     public var assignmentStartOffset: KafkaOffset?
     /// Events buffered between the polling thread and the consumer of ``KafkaConsumer/events``;
-    /// when full the polling thread waits (back-pressure) instead of growing memory.
+    /// when full the polling thread gives the application up to 100 ms to drain it, then pauses
+    /// the assignment (back-pressure) instead of growing memory.
     public var bufferCapacity: Int
     /// Deliver ``KafkaConsumerEvent/partitionEnd(_:nextOffset:)`` when a partition's end is reached
     /// (`enable.partition.eof`): how a reader knows it has caught up on a topic written

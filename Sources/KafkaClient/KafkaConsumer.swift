@@ -48,9 +48,16 @@ public final class KafkaConsumer: Sendable {
     // MARK: Polling thread
 
     /// One turn of the polling thread. It always polls (so rebalance callbacks, logs and
-    /// statistics are served); when the buffer is full it pauses the assignment instead of
-    /// fetching more, and resumes it once the buffer has drained to half.
+    /// statistics are served); when the buffer is full it first gives the application up to
+    /// 100 ms to drain it to half, and only if it has not pauses the assignment instead of
+    /// fetching more, resuming it once the buffer has drained to half. The grace keeps a consumer
+    /// that outruns a fast application from pausing at every full buffer: librdkafka 2.0.2 drops a
+    /// paused partition's prefetched records and fetches again only about a second after the
+    /// resume, which capped the worker's restore at one buffer per second.
     private static func pollOnce(handle: RdKafkaHandle, buffer: ConsumerEventBuffer) {
+        if buffer.count >= buffer.capacity {
+            buffer.waitUntilDrained(to: buffer.capacity / 2, timeoutMs: 100)
+        }
         let count = buffer.count
         let context = handle.context
         let change: Bool? = context.flow.withLock { flow in
