@@ -204,7 +204,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MarginBacktestTests",
-            dependencies: ["MarginBacktest", "MarginCore", "MarginTesting"],
+            dependencies: ["MarginBacktest", "MarginCore", "MarginSchema", "MarginTesting"],
             swiftSettings: strictSwift
         ),
         .testTarget(

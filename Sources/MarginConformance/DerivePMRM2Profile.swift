@@ -95,12 +95,6 @@ public enum DerivePMRM2Profile {
     }
 
     /// The outcome of one case: nil when every field agrees, else the first differing field.
-    public struct Mismatch: Sendable {
-        public var field: String
-        public var expected: Double
-        public var actual: Double?
-        public var error: String?
-    }
 
     /// Relative tolerance 1e-8, absolute 1e-6 near zero.
     public static func agrees(_ actual: Double, _ expected: Double) -> Bool {
@@ -109,16 +103,16 @@ public enum DerivePMRM2Profile {
     }
 
     /// Compares every expected field of `testCase` and returns the first mismatch, if any.
-    public static func check(_ testCase: DerivePMRM2Case) -> Mismatch? {
+    public static func check(_ testCase: DerivePMRM2Case) -> ConformanceMismatch? {
         let values: [String: Double]
         do {
             values = try evaluate(testCase)
         } catch {
-            return Mismatch(field: "margin", expected: .nan, actual: nil, error: error.description)
+            return ConformanceMismatch(field: "margin", expected: .nan, actual: nil, error: error.description)
         }
         for (field, expected) in testCase.expected {
-            guard let actual = values[field] else { return Mismatch(field: field, expected: expected, actual: nil, error: "not computed") }
-            if !agrees(actual, expected) { return Mismatch(field: field, expected: expected, actual: actual, error: nil) }
+            guard let actual = values[field] else { return ConformanceMismatch(field: field, expected: expected, actual: nil, error: "not computed") }
+            if !agrees(actual, expected) { return ConformanceMismatch(field: field, expected: expected, actual: actual, error: nil) }
         }
         return nil
     }

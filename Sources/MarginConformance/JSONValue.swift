@@ -36,10 +36,18 @@ struct JSONValue: @unchecked Sendable {
         return array.enumerated().map { JSONValue(raw: $1, path: "\(path)[\($0)]") }
     }
 
+    /// The number (a decimal string counts); refuses missing, non-numeric and non-finite values.
     func double() throws(ConformanceError) -> Double {
-        if let number = raw as? NSNumber, !(raw is Bool) || true { return number.doubleValue }
-        if let text = raw as? String, let value = Double(text.trimmingCharacters(in: .whitespaces)) { return value }
-        throw .malformed(path: path, reason: raw == nil ? "missing" : "not a number")
+        let value: Double
+        if let number = raw as? NSNumber {
+            value = number.doubleValue
+        } else if let text = raw as? String, let parsed = Double(text.trimmingCharacters(in: .whitespaces)) {
+            value = parsed
+        } else {
+            throw .malformed(path: path, reason: raw == nil ? "missing" : "not a number")
+        }
+        guard value.isFinite else { throw .malformed(path: path, reason: "not a finite number") }
+        return value
     }
 
     func double(default value: Double) throws(ConformanceError) -> Double {

@@ -7,7 +7,7 @@ struct ConformanceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conformance",
         abstract: "Check the engine against published reference models.",
-        subcommands: [DerivePMRM2Command.self, DeribitChainCommand.self]
+        subcommands: [DerivePMRM2Command.self, DeribitPMECommand.self, DeribitChainCommand.self]
     )
 }
 
@@ -42,11 +42,7 @@ struct DerivePMRM2Command: ParsableCommand {
                 let testCase = try DerivePMRM2Case(name: file, data: data)
                 if let mismatch = DerivePMRM2Profile.check(testCase) {
                     failed += 1
-                    if let error = mismatch.error {
-                        print("FAIL \(file): \(mismatch.field): \(error)")
-                    } else {
-                        print("FAIL \(file): \(mismatch.field): expected \(mismatch.expected), got \(mismatch.actual.map { "\($0)" } ?? "nothing")")
-                    }
+                    print("FAIL \(file): \(mismatch.description)")
                 } else {
                     passed += 1
                 }
@@ -56,6 +52,47 @@ struct DerivePMRM2Command: ParsableCommand {
             }
         }
         print("\(passed) passed, \(failed) failed")
+        if failed > 0 { throw ExitCode(1) }
+    }
+}
+
+/// `margin-engine conformance deribit-pme FILE...`.
+struct DeribitPMECommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deribit-pme",
+        abstract: "Recompute Deribit private/pme/simulate responses: every risk-vector entry, the worst case and its bucket, roll and delta shock, RMM, MM and IM.",
+        discussion: """
+            Reads the JSON Deribit publishes ({jsonrpc, result} or a bare result). Compares at 1e-9 absolute; \
+            mmp_margin, open_orders_margin and spot_margin are taken as published. Prints one line per file and \
+            `N passed, M failed`; exits 0 when all pass, 1 when one disagrees, 2 on input the command cannot read.
+            """
+    )
+
+    @Argument(help: "Response files (JSON).")
+    var files: [String]
+
+    func run() throws {
+        var passed = 0, failed = 0, unreadable = 0
+        for path in files {
+            let name = (path as NSString).lastPathComponent
+            let testCase: DeribitPMECase
+            do {
+                testCase = try DeribitPMECase(name: name, data: readInputFile(path, what: "response"))
+            } catch {
+                unreadable += 1
+                FileHandleOutput.standardError("error: \(name): \(error)\n")
+                continue
+            }
+            if let mismatch = testCase.check() {
+                failed += 1
+                print("FAIL \(name): \(mismatch.description)")
+            } else {
+                passed += 1
+                print("PASS \(name): \(testCase.comparedCount) values agree (\(testCase.runs.map(\.currency).joined(separator: ", ")))")
+            }
+        }
+        print("\(passed) passed, \(failed + unreadable) failed")
+        if unreadable > 0 { throw ExitCode(2) }
         if failed > 0 { throw ExitCode(1) }
     }
 }

@@ -37,6 +37,9 @@ struct MarginCommand: ParsableCommand {
     @Option(name: .long, help: "Output format: json or table.")
     var format: Format = .json
 
+    @Option(name: .long, help: "Pre-trade check: an order (margin.v1.OpenOrder, protobuf JSON, inline or a file) added to the account's open orders; prints whether it fits in IM.")
+    var order: String?
+
     func run() throws {
         do {
             let accountState = try SchemaCoding.decode(Margin_V1_AccountState.self, from: readInputFile(account, what: "account"), format: .json)
@@ -50,8 +53,22 @@ struct MarginCommand: ParsableCommand {
             }
             let (markets, catalog) = try MarketState.from(proto: marketData)
             let asOfMs = asOf ?? markets.underlyings.values.map(\.timestampMs).max() ?? 0
-            let result = try MarginCalculator(parameters: parameters).margin(
-                account: Account(proto: accountState), catalog: catalog, markets: markets, asOfMs: asOfMs)
+            let calculator = MarginCalculator(parameters: parameters)
+            if let order {
+                let text = order.trimmingCharacters(in: .whitespaces).hasPrefix("{") ? Data(order.utf8) : readInputFile(order, what: "order")
+                let openOrder = try OpenOrder(proto: SchemaCoding.decode(Margin_V1_OpenOrder.self, from: text, format: .json), field: "order")
+                let check = try calculator.preTrade(account: try Account(proto: accountState), order: openOrder, catalog: catalog,
+                                                    markets: markets, asOfMs: asOfMs)
+                switch format {
+                case .json:
+                    FileHandleOutput.standardOutput(String(decoding: SchemaCoding.encode(check.proto, format: .json, pretty: true), as: UTF8.self) + "\n")
+                case .table:
+                    FileHandleOutput.standardOutput(MarginTable.render(check))
+                }
+                return
+            }
+            let result = try calculator.margin(
+                account: try Account(proto: accountState), catalog: catalog, markets: markets, asOfMs: asOfMs)
             switch format {
             case .json:
                 let data = SchemaCoding.encode(result.proto(), format: .json, pretty: true)
@@ -67,6 +84,15 @@ struct MarginCommand: ParsableCommand {
 
 /// Human rendering of a margin result.
 enum MarginTable {
+    /// The pre-trade answer, then the margin with the order.
+    static func render(_ check: PreTradeCheck) -> String {
+        func f(_ v: Double) -> String { String(format: "%.2f", v) }
+        var out = "pre-trade: the order \(check.fits ? "fits" : "does NOT fit") in initial margin\n"
+        out += "  initial requirement \(f(check.before.initialRequirement)) → \(f(check.after.initialRequirement)) (order IM \(f(check.orderInitialMargin)))\n"
+        out += "  initial equity \(f(check.after.initialEquity)), surplus after \(f(check.after.initialSurplus))\n\n"
+        return out + render(check.after)
+    }
+
     static func render(_ r: MarginResult) -> String {
         func f(_ v: Double) -> String { String(format: "%.2f", v) }
         func row(_ label: String, _ value: String) -> String { label.padding(toLength: max(34, label.count + 2), withPad: " ", startingAt: 0) + value + "\n" }
@@ -85,6 +111,11 @@ enum MarginTable {
             out += row("  MM = \(unit.maintenanceFactor) × loss + contingencies", f(unit.maintenanceRequirement))
             out += row("  IM = \(unit.initialFactor) × loss + contingencies", f(unit.initialRequirement))
             if unit.basisContingency != 0 { out += row("  basis contingency", f(unit.basisContingency)) }
+            if let adjustment = unit.adjustment {
+                let changed = zip(unit.scenarioPnLs, unit.unadjustedScenarioPnLs).filter { $0 != $1 }.count
+                out += row("  extended dampener", "\(f(adjustment.tailDampener))  (tail losses count beyond it)")
+                out += row("  gain credit", "\(adjustment.gainFraction) × gains, cap \(adjustment.gainCap.isFinite ? f(adjustment.gainCap) : "none")  (\(changed) scenario(s) adjusted)")
+            }
             for charge in unit.contingencies {
                 out += row("  \(charge.name) MM / IM", "\(f(charge.maintenance)) / \(f(charge.initial))  (\(charge.detail))")
             }
@@ -138,6 +169,7 @@ enum MarginTable {
         if m.gridJoint != m.gridSum || m.decorrelation != 1 {
             out += row("  grid (joint scenarios)", f(m.gridJoint))
             out += row("  grid = \(m.decorrelation)·sum + \(1 - m.decorrelation)·joint", f(m.gridLoss))
+            out += row("  correlation contingency (in the grid)", f(m.correlationContingency))
         }
         if let h = m.historical {
             let level = String(format: "%.1f%%", h.confidence * 100)

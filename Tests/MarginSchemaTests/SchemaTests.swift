@@ -14,7 +14,7 @@ struct SchemaTests {
         #expect(parameters.riskUnits["ETH"] != nil)
     }
 
-    @Test("Deribit-like preset: ±16% in 9 points × up/none/down, tails −66%..+500% vol up dampened")
+    @Test("Deribit-like preset: ±16% in 9 points × up/none/down, 8 extended moves −66%..+500% on vol up, delta-one at the edge")
     func deribitPresetShape() throws {
         let unit = try #require(try RiskPresets.load("deribit-like").riskUnits["BTC"])
         let regular = unit.scenarios.filter { $0.kind == .regular }
@@ -22,10 +22,33 @@ struct SchemaTests {
         #expect(Set(regular.map(\.spotShock)).count == 9)
         #expect(abs((regular.map(\.spotShock).max() ?? 0) - 1.16) < 1e-12)
         let tails = unit.scenarios.filter { $0.kind == .tail }
-        #expect(tails.allSatisfy { $0.volatilityShock == .up && $0.dampening < 1 })
+        #expect(tails.count == 8 && tails.allSatisfy { $0.volatilityShock == .up && $0.dampening == 1 })
         #expect(abs((tails.map(\.spotShock).min() ?? 0) - 0.34) < 1e-12 && abs((tails.map(\.spotShock).max() ?? 0) - 6) < 1e-12)
         #expect(unit.volatilityShock.rangeUp == 0.5 && unit.volatilityShock.rangeDown == 0.25)
-        #expect(unit.maintenanceFactor == 0.8)
+        #expect(unit.maintenanceFactor == 0.8 && unit.deltaOneInTail == .standardRangeEdge && unit.extendedDampener == 25_000)
+        #expect(unit.rollShock == RollShockRule(annualisedMoveRisk: 0.1, minimumAnnualisedMove: 0.01))
+        #expect(unit.shortOptionContingency == nil && unit.deltaOneContingency == nil)
+    }
+
+    @Test("Deribit-like: a long and a short linear BTC perpetual each cost 8–25 % of notional in MM, bound at the ±16 % edge")
+    func deltaOneCapitalEfficiency() throws {
+        let parameters = try RiskPresets.load("deribit-like")
+        let calculator = MarginCalculator(parameters: parameters)
+        var (market, catalog) = SyntheticBook.market(underlying: "BTC", index: 50_000, strikesPerExpiry: 4)
+        market.perpetualMark = 50_000
+        let markets = MarketState([market, UnderlyingMarket(underlying: "USDC", timestampMs: market.timestampMs, indexPrice: 1)])
+        var fractions: [Double] = []
+        for quantity in [1.0, -1.0] {
+            let account = Account(id: "perp", balances: ["USDC": 1_000_000],
+                                  positions: [Position(instrument: "BTC-PERPETUAL", quantity: quantity, averageEntryPrice: 50_000)])
+            let result = try calculator.margin(account: account, catalog: catalog, markets: markets, asOfMs: market.timestampMs)
+            fractions.append(result.maintenanceRequirement / 50_000)
+            #expect(result.riskUnits[0].bindingLabel.contains(quantity > 0 ? "spot -16%" : "spot +16%"))
+            #expect(result.riskUnits[0].bindingLabel.contains("standard-range edge"))
+            #expect(result.riskUnits[0].contingencies.contains { $0.name == "roll_shock" })
+        }
+        #expect(fractions.allSatisfy { $0 >= 0.08 && $0 <= 0.25 }, "\(fractions)")
+        #expect(fractions[1] <= 1.5 * fractions[0])
     }
 
     @Test("PMRM_2 preset: 23 regular scenarios, dampened tails, two skews")
@@ -51,7 +74,7 @@ struct SchemaTests {
         }
         let account = SyntheticBook.accounts(count: 1, positions: 4, catalog: catalog, seed: 1)[0]
         let json = SchemaCoding.encode(account.proto, format: .json)
-        #expect(Account(proto: try SchemaCoding.decode(Margin_V1_AccountState.self, from: json, format: .json)) == account)
+        #expect(try Account(proto: SchemaCoding.decode(Margin_V1_AccountState.self, from: json, format: .json)) == account)
     }
 
     @Test("Malformed, unknown-field and invalid messages are refused with a reason")

@@ -15,14 +15,14 @@ struct LiquidationBudgetShareTests {
     static let now: Int64 = 1_700_000_000_000
 
     /// An engine fed directly (no broker) holding one leveraged ETH account (300 perpetuals at 3,000
-    /// with 250,000 USDC) on accounts partition 0, after ETH fell to 2,600.
+    /// with 200,000 USDC) on accounts partition 0, after ETH fell to 2,600.
     static func engine(_ configure: (inout WorkerConfiguration) -> Void, ethBook: Bool = true,
                        partitions: Int? = nil) async throws -> MarginEngine {
         var configuration = WorkerConfiguration()
         configure(&configuration)
         var eth = TestWorld.eth(index: 2_600, at: now)
         if !ethBook { eth.books = [:] }
-        let account = Account(id: "big", version: 1, balances: ["USDC": 250_000],
+        let account = Account(id: "big", version: 1, balances: ["USDC": 200_000],
                               positions: [Position(instrument: "ETH-PERPETUAL", quantity: 300, averageEntryPrice: 3_000)])
         return await EngineFixture.engine(configuration: configuration, markets: [TestWorld.btc(index: 60_000, at: now), eth, TestWorld.usdc(at: now)],
                                           accountsPartitionCount: partitions, accounts: [account])

@@ -100,6 +100,43 @@ struct WorkerHTTPTests {
         }
     }
 
+    @Test("Pre-trade: a held account plus one order — fits or not, the order's IM; bad orders are 400, unknown accounts 404")
+    func preTrade() async throws {
+        let (engine, configuration) = try await Self.engine()
+        let app = buildApplication(engine: engine, configuration: configuration, logger: WorkerHarness.logger)
+        @Sendable func order(_ quantity: Double) -> ByteBuffer {
+            ByteBuffer(string: #"{"order_id":"o1","instrument":"ETH-PERPETUAL","side":"ORDER_SIDE_BUY","quantity":\#(quantity),"limit_price":3000}"#)
+        }
+        try await app.test(.router) { client in
+            var small = Margin_V1_PreTradeCheck()
+            try await client.execute(uri: "/v1/accounts/e0/pre-trade", method: .post, body: order(0.1)) { response in
+                #expect(response.status == .ok)
+                small = try SchemaCoding.decode(Margin_V1_PreTradeCheck.self, from: Data(response.body.readableBytesView), format: .json)
+            }
+            #expect(small.accountID == "e0" && small.fits && small.orderInitialMargin > 0)
+            #expect(small.after.initialRequirement > small.before.initialRequirement)
+            #expect(small.after.maintenanceRequirement == small.before.maintenanceRequirement)
+            #expect(small.after.accountContingencies.contains { $0.name == "open_orders_margin" })
+            try await client.execute(uri: "/v1/accounts/e0/pre-trade", method: .post, body: order(100_000)) { response in
+                #expect(response.status == .ok)
+                let check = try SchemaCoding.decode(Margin_V1_PreTradeCheck.self, from: Data(response.body.readableBytesView), format: .json)
+                #expect(!check.fits)
+            }
+            try await client.execute(uri: "/v1/accounts/e0/pre-trade", method: .post, body: order(-1)) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("open_orders[0].quantity"))
+            }
+            try await client.execute(uri: "/v1/accounts/e0/pre-trade", method: .post,
+                                     body: ByteBuffer(string: #"{"instrument":"ETH-PERPETUAL","quantity":1,"limit_price":3000}"#)) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("order.side"))
+            }
+            try await client.execute(uri: "/v1/accounts/nobody/pre-trade", method: .post, body: order(1)) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+
     @Test("The /v1 routes require the bearer token when one is configured")
     func bearerToken() async throws {
         let (engine, configuration) = try await Self.engine(token: "s3cret")

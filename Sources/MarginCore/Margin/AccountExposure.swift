@@ -56,8 +56,25 @@ public final class AccountExposure: Sendable {
     /// The futures, perpetuals and spot assets the account uses (options resolve through their book's slot).
     let instruments: [String: Instrument]
 
+    /// One side of one group of the account's open orders, filled: the account as it would be,
+    /// compiled like the account itself (``Account/filling(_:catalog:valuationAsset:)``).
+    struct OrderFill: Sendable {
+        /// `open_orders_margin` (orders that are not MMP quotes) or `mmp_margin` (MMP quotes, each
+        /// up to its quote size).
+        var group: String
+        var side: OpenOrder.Side
+        var orderCount: Int
+        var contracts: Double
+        var exposure: AccountExposure
+    }
+    /// The filled sides of the account's open orders (empty without orders).
+    let orderFills: [OrderFill]
+
     /// The underlyings whose markets this account's margin depends on.
-    public var underlyings: [String] { units.map(\.underlying) }
+    public var underlyings: [String] {
+        guard !orderFills.isEmpty else { return units.map(\.underlying) }
+        return Array(Set(units.map(\.underlying) + orderFills.flatMap(\.exposure.underlyings))).sorted()
+    }
 
     /// A unit's option holdings (indices are those of ``optionHoldings``).
     func options(of unit: borrowing UnitExposure) -> ArraySlice<OptionHolding> { optionHoldings[unit.options] }
@@ -158,6 +175,19 @@ public final class AccountExposure: Sendable {
         self.linkedAssets = linked
         self.balances = account.balances.filter { $0.value != 0 }.map { ($0.key, $0.value) }
         self.instruments = used
+        var fills: [OrderFill] = []
+        for (group, mmp) in [("open_orders_margin", false), ("mmp_margin", true)] {
+            for side in OpenOrder.Side.allCases {
+                let orders = account.openOrders.filter { ($0.mmpQuoteSize != nil) == mmp && $0.side == side }
+                let quantities = orders.map { (order: $0, quantity: $0.fillableQuantity) }
+                let contracts = quantities.reduce(0) { $0 + $1.quantity }
+                guard contracts > 0 else { continue }
+                let filled = try account.filling(quantities, catalog: catalog, valuationAsset: parameters.valuationAsset)
+                fills.append(OrderFill(group: group, side: side, orderCount: orders.count, contracts: contracts,
+                                       exposure: try AccountExposure(account: filled, catalog: catalog, books: books, parameters: parameters)))
+            }
+        }
+        self.orderFills = fills
     }
 
     /// Σ over strikes of max(0, shorts − longs) in underlying units, for holdings sorted by slot

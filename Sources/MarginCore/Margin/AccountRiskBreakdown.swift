@@ -59,4 +59,9 @@ public struct AccountRiskBreakdown: Sendable, Hashable {
     public var historical: Historical?
     public var riskLoss: Double
     public var binding: Binding
+
+    /// Deribit's correlation contingency in this model: the part of the cross-underlying offset
+    /// the grid does not credit, `gridLoss − gridJoint = d·(gridSum − gridJoint)` (0 for one
+    /// underlying or d = 0). It is inside `gridLoss`, not added to it.
+    public var correlationContingency: Double { max(0, gridLoss - gridJoint) }
 }

@@ -31,8 +31,9 @@ extension MarginCalculator {
     /// options' gross notional per expiry at min(perpetual, expiry) confidence), then the liquidity
     /// and concentration add-ons. Returns the sums; `details` receives each charge when explaining.
     func contingencies(_ unit: borrowing AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook,
-                       deltaOneContractNotional: Double, confidence: inout ConfidenceTally,
+                       legs: DeltaOneLegs, factors: (maintenance: Double, initial: Double), confidence: inout ConfidenceTally,
                        details: UnsafeMutablePointer<UnitEvaluation>?) throws(MarginError) -> (maintenance: Double, initial: Double) {
+        let deltaOneContractNotional = legs.contractNotional
         let index = book.market.indexPrice
         if confidence.rule != nil {
             let perpetualConfidence = unit.holdsPerpetual ? min(book.market.indexConfidence, book.market.perpetualConfidence) : book.market.indexConfidence
@@ -63,6 +64,22 @@ extension MarginCalculator {
                 detail: "\(formatAmount(unit.nakedShortUnits)) naked short units × index \(formatAmount(index))")
         percent(book.parameters.deltaOneContingency, on: deltaOneContractNotional, name: "delta_one_notional",
                 detail: "futures and perpetuals notional \(formatAmount(deltaOneContractNotional))")
+        /// A risk-matrix term (roll or delta shock): charged through the unit's factors, like the worst case.
+        func riskMatrix(_ amount: Double, name: String, detail: @autoclosure () -> String) {
+            guard amount > 0 else { return }
+            maintenance += factors.maintenance * amount
+            initial += factors.initial * amount
+            details?.pointee.contingencies.append(ContingencyCharge(
+                name: name, maintenance: factors.maintenance * amount, initial: factors.initial * amount, detail: detail()))
+        }
+        riskMatrix(legs.rollShock, name: "roll_shock",
+                   detail: "\(formatAmount(legs.rollShock)) = Σ |size| × index × max(annualised move × years, minimum): \(legs.rollParts.joined(separator: " + "))")
+        if let rule = book.parameters.deltaShock {
+            let delta = deltaNotional(unit, of: exposure, book: book, legs: legs)
+            let charge = rule.charge(deltaNotional: delta) / book.valuationPrice
+            riskMatrix(charge, name: "delta_shock",
+                       detail: "net delta \(formatAmount(delta)) USD beyond \(formatAmount(rule.liquidityThreshold)): \(formatAmount(charge)) (max shock \(formatAmount(rule.maxShock)))")
+        }
         if confidence.charge > 0 {
             initial += confidence.charge
             details?.pointee.contingencies.append(ContingencyCharge(
@@ -80,5 +97,19 @@ extension MarginCalculator {
             }
         }
         return (maintenance, initial)
+    }
+
+    /// The unit's net delta notional in USD: futures, perpetuals and linked balances at their
+    /// scenario notional, options at their Black-76 deltas (``RiskBook/slotDeltas``), at the index.
+    func deltaNotional(_ unit: borrowing AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook,
+                       legs: DeltaOneLegs) -> Double {
+        var optionUnits = 0.0
+        let deltas = book.slotDeltas
+        if !deltas.isEmpty {
+            exposure.withOptions(of: unit) { holdings in
+                for holding in holdings { optionUnits += holding.quantity * deltas[holding.slot] }
+            }
+        }
+        return legs.notional * book.valuationPrice + optionUnits * book.market.indexPrice
     }
 }

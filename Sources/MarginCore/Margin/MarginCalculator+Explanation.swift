@@ -52,6 +52,12 @@ extension MarginCalculator {
         let gross = balances.grossValue + positionsValue
         let equity = gross - balances.maintenanceHaircut
         let initialEquity = gross - balances.initialHaircut
+        if !exposure.orderFills.isEmpty {
+            let orders = try orderMargin(exposure, initialRequirement: initial, initialEquity: initialEquity, books: books, markets: markets,
+                                         explain: true)
+            initial += orders.total
+            accountContingencies += orders.charges
+        }
         return MarginResult(
             accountId: exposure.account.id, accountVersion: exposure.account.version,
             parameterSetId: parameters.id, parameterSetVersion: parameters.version,
@@ -74,14 +80,16 @@ extension MarginCalculator {
         } ?? []
         let label: String
         if let binding = evaluation.bindingScenario {
-            label = book.scenarios[binding].label
+            label = book.columnLabel(binding)
         } else if evaluation.risk.worstLoss > 0 {
             label = "basis contingency"
         } else {
             label = "no loss"
         }
         return RiskUnitMargin(
-            underlying: unit.underlying, scenarioPnLs: evaluation.scenarioPnLs, basisContingency: evaluation.risk.basis,
+            underlying: unit.underlying, scenarioPnLs: evaluation.scenarioPnLs,
+            unadjustedScenarioPnLs: evaluation.unadjustedScenarioPnLs, adjustment: book.adjustment.isIdentity ? nil : book.adjustment,
+            basisContingency: evaluation.risk.basis,
             bindingScenario: evaluation.bindingScenario, bindingLabel: label, worstLoss: evaluation.risk.worstLoss,
             allocatedLoss: evaluation.risk.allocatedLoss,
             maintenanceFactor: evaluation.risk.maintenanceFactor, initialFactor: evaluation.risk.initialFactor,
@@ -95,14 +103,14 @@ extension MarginCalculator {
 
     /// Each position's PnL (valuation units, negative = loss) in one column of the unit's book: per
     /// expiry, the bucket's static-discount factor at that column and the skew sign flip; delta-one
-    /// positions and linked balances move by `notional × (shock − 1) × dampening`. The parts add up
-    /// to the unit's PnL in that column.
+    /// positions and linked balances move as ``RiskBook/deltaOneMoves(column:)`` says. The parts add
+    /// up to the unit's PnL in that column before the extended dampener and the gain credit.
     func columnContributions(_ unit: AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook, column: Int,
                              linkedValues: [(asset: String, amount: Double, value: Double)]) -> [PositionContribution] {
         var contributions: [PositionContribution] = []
         let positions = exposure.account.positions
         let scenario = book.scenarios[column]
-        let move = (scenario.spotShock - 1) * scenario.dampening
+        let moves = book.deltaOneMoves(column: column)
         let holdings = Array(exposure.options(of: unit))
         RiskBook.forEachExpiryRun(holdings, expiry: { book.expiryIndex(ofSlot: $0) }) { run, groupIndex in
             var shocked = 0.0, current = 0.0
@@ -123,11 +131,13 @@ extension MarginCalculator {
         for positionIndex in exposure.deltaOne(of: unit) {
             let position = positions[positionIndex]
             guard let instrument = exposure.instruments[position.instrument],
-                  let (notional, _, _) = try? deltaOne(position, instrument: instrument, book: book) else { continue }
-            contributions.append(PositionContribution(name: instrument.name, quantity: position.quantity, pnl: notional * move))
+                  let (notional, value, _) = try? deltaOne(position, instrument: instrument, book: book) else { continue }
+            let pnl = notional * moves.notional + (book.valuationFollowsUnderlying ? value * moves.value : 0)
+            contributions.append(PositionContribution(name: instrument.name, quantity: position.quantity, pnl: pnl))
         }
         for linked in linkedValues {
-            contributions.append(PositionContribution(name: linked.asset, quantity: linked.amount, pnl: linked.value * move))
+            let pnl = linked.value * moves.notional + (book.valuationFollowsUnderlying ? linked.value * moves.value : 0)
+            contributions.append(PositionContribution(name: linked.asset, quantity: linked.amount, pnl: pnl))
         }
         return contributions
     }

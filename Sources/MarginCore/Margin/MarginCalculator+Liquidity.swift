@@ -126,7 +126,8 @@ extension MarginCalculator {
     }
 
     /// An option position's own worst grid loss (≥ 0): `−min_s q·(v_s − v_0)·dampening_s`, skew
-    /// scenarios counted as losses whatever their sign; no static discount.
+    /// scenarios counted as losses whatever their sign, after the book's extended dampener; no
+    /// static discount.
     func optionStandaloneLoss(slot: Int, quantity: Double, book: RiskBook) -> Double {
         let current = book.currentValue(slot: slot)
         var worst = 0.0
@@ -134,17 +135,19 @@ extension MarginCalculator {
             let scenario = book.scenarios[column]
             var pnl = quantity * (book.scenarioValue(slot: slot, scenario: column) - current) * scenario.dampening
             if scenario.volatilityShock.isSkew { pnl = -abs(pnl) }
-            worst = min(worst, pnl)
+            worst = min(worst, book.adjustment.adjusted(pnl, tail: scenario.kind == .tail))
         }
         return -worst
     }
 
-    /// A future's or perpetual's own worst grid loss (≥ 0): `−min_s notional·(G_s − 1)·dampening_s`.
+    /// A future's or perpetual's own worst grid loss (≥ 0): `−min_s notional·move_s` with the
+    /// book's delta-one moves (``RiskBook/deltaOneMoves(column:)``, dampening included), after the
+    /// book's extended dampener.
     func deltaOneStandaloneLoss(notional: Double, book: RiskBook) -> Double {
         var worst = 0.0
         for column in 0..<book.gridScenarioCount {
-            let scenario = book.scenarios[column]
-            worst = min(worst, notional * (scenario.spotShock - 1) * scenario.dampening)
+            let pnl = notional * book.deltaOneMoves(column: column).notional
+            worst = min(worst, book.adjustment.adjusted(pnl, tail: book.scenarios[column].kind == .tail))
         }
         return -worst
     }

@@ -26,6 +26,8 @@ extension MarginCalculator {
     struct UnitEvaluation {
         var risk = UnitRisk()
         var scenarioPnLs: [Double] = []
+        /// The scenario PnLs before the extended dampener and the gain credit (empty when neither applies).
+        var unadjustedScenarioPnLs: [Double] = []
         var bindingScenario: Int?
         var contingencies: [ContingencyCharge] = []
         /// Linked balances' value (already in the balance valuation), in total and per asset.
@@ -74,19 +76,19 @@ extension MarginCalculator {
                   details: UnsafeMutablePointer<UnitEvaluation>?) throws(MarginError) -> UnitRisk {
         var confidence = ConfidenceTally(rule: parameters.confidenceContingency, explain: details != nil)
         let legs = try deltaOneLegs(unit, of: exposure, book: book, markets: markets, confidence: &confidence, details: details)
-        let scenarios = aggregateScenarios(unit, of: exposure, book: book, deltaOneNotional: legs.notional, joint: joint, layout: layout,
-                                           details: details)
-        let charges = try contingencies(unit, of: exposure, book: book, deltaOneContractNotional: legs.contractNotional,
-                                        confidence: &confidence, details: details)
+        let scenarios = aggregateScenarios(unit, of: exposure, book: book, deltaOneNotional: legs.notional,
+                                           deltaOneValue: legs.value + legs.linkedValue, joint: joint, layout: layout, details: details)
         var risk = UnitRisk()
+        risk.maintenanceFactor = book.parameters.maintenanceFactor
+        risk.initialFactor = book.parameters.initialFactor + pegAddOn
+        let charges = try contingencies(unit, of: exposure, book: book, legs: legs, factors: (risk.maintenanceFactor, risk.initialFactor),
+                                        confidence: &confidence, details: details)
         risk.positionsValue = legs.value + scenarios.optionValue
         risk.basis = scenarios.basis
         risk.hasJointScenarios = book.scenarioCount > book.gridScenarioCount
         risk.worstLoss = max(0, -scenarios.worst)
         risk.maintenanceContingency = charges.maintenance
         risk.initialContingency = charges.initial
-        risk.maintenanceFactor = book.parameters.maintenanceFactor
-        risk.initialFactor = book.parameters.initialFactor + pegAddOn
         risk.allocatedLoss = risk.worstLoss
         risk.maintenanceRequirement = risk.maintenanceFactor * risk.worstLoss + charges.maintenance
         risk.initialRequirement = risk.initialFactor * risk.worstLoss + charges.initial
@@ -101,6 +103,12 @@ extension MarginCalculator {
         var value = 0.0
         /// Gross contract notional of the futures and perpetuals (valuation units), for contingencies.
         var contractNotional = 0.0
+        /// Linked balances' value (valuation units; it moves only in a coin-margined book).
+        var linkedValue = 0.0
+        /// Roll-shock charge of the futures and perpetuals (valuation units; 0 without the rule).
+        var rollShock = 0.0
+        /// Each leg's part of the roll shock, when explaining.
+        var rollParts: [String] = []
     }
 
     /// Values the unit's delta-one legs and linked balances; tallies each leg's oracle-confidence
@@ -110,16 +118,30 @@ extension MarginCalculator {
         var legs = DeltaOneLegs()
         let index = book.market.indexPrice
         let indexConfidence = book.market.indexConfidence
+        let roll = book.parameters.rollShock
         for positionIndex in exposure.deltaOne(of: unit) {
             let position = exposure.account.positions[positionIndex]
             guard let instrument = exposure.instruments[position.instrument] else { throw .unknownInstrument(position.instrument) }
-            let (notional, value, _) = try deltaOne(position, instrument: instrument, book: book)
+            let (notional, value, mark) = try deltaOne(position, instrument: instrument, book: book)
             legs.notional += notional
             legs.value += value
             let contractNotional = instrument.settlement == .linear
                 ? abs(position.quantity) * instrument.contractSize * index
                 : abs(position.quantity) * instrument.contractSize / book.valuationPrice
             legs.contractNotional += contractNotional
+            if let roll {
+                // Size in underlying units at the current mark, valued at the index (RollShockRule).
+                let units = instrument.settlement == .linear
+                    ? abs(position.quantity) * instrument.contractSize
+                    : abs(position.quantity) * instrument.contractSize / mark
+                let years = instrument.kind.expiryMs.map { VolatilitySurface.yearFraction(from: book.asOfMs, to: $0) } ?? 0
+                let rate = roll.rate(yearsToExpiry: years)
+                let charge = units * index / book.valuationPrice * rate
+                legs.rollShock += charge
+                if details != nil {
+                    legs.rollParts.append("\(instrument.name) \(formatAmount(units)) × \(formatAmount(index)) × \(formatAmount(rate))")
+                }
+            }
             if confidence.rule != nil {
                 var level = min(indexConfidence, book.market.perpetualConfidence)
                 if case .future(let expiryMs) = instrument.kind {
@@ -133,6 +155,7 @@ extension MarginCalculator {
             let price = try assetPrice(asset, exposure: exposure, markets: markets).price
             let value = amount * price / book.valuationPrice
             legs.notional += value
+            legs.linkedValue += value
             if let details {
                 details.pointee.linkedValue += value
                 details.pointee.linkedValues.append((asset, amount, value))
@@ -146,11 +169,17 @@ extension MarginCalculator {
     /// wins ties); adds the columns into `joint`; records the scenario PnLs and the binding
     /// scenario when explaining.
     func aggregateScenarios(_ unit: borrowing AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook,
-                            deltaOneNotional: Double, joint: UnsafeMutableBufferPointer<Double>?, layout: AccountRiskLayout,
+                            deltaOneNotional: Double, deltaOneValue: Double, joint: UnsafeMutableBufferPointer<Double>?,
+                            layout: AccountRiskLayout,
                             details: UnsafeMutablePointer<UnitEvaluation>?) -> (optionValue: Double, basis: Double, worst: Double) {
         let (optionValue, basis, worstIndex, worst) = book.withAggregationScratch { total, bucket in
             let (value, basisValue) = exposure.withOptions(of: unit) { holdings in
-                ScenarioAggregation.aggregate(book: book, holdings: holdings, deltaOneNotional: deltaOneNotional, total: total, bucket: bucket)
+                ScenarioAggregation.aggregate(book: book, holdings: holdings, deltaOneNotional: deltaOneNotional, deltaOneValue: deltaOneValue,
+                                              total: total, bucket: bucket)
+            }
+            if !book.adjustedColumns.isEmpty {
+                if details != nil { details?.pointee.unadjustedScenarioPnLs = Array(total[0..<book.gridScenarioCount]) }
+                ScenarioAggregation.adjust(total, book: book)
             }
             let (minimum, minimumIndex) = ScenarioAggregation.worst(total, count: book.gridScenarioCount, floor: basisValue)
             if let joint { layout.accumulate(total, of: book, into: joint) }

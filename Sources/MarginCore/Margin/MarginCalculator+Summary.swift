@@ -37,11 +37,15 @@ extension MarginCalculator {
         let gross = balances.grossValue + totals.positionsValue
         let equity = gross - balances.maintenanceHaircut
         let initialEquity = gross - balances.initialHaircut
+        var initial = totals.initial
+        if !exposure.orderFills.isEmpty {
+            initial += try orderMargin(exposure, initialRequirement: initial, initialEquity: initialEquity, books: books, markets: markets,
+                                       explain: false).total
+        }
         return MarginSummary(
             grossEquity: gross, equity: equity, initialEquity: initialEquity,
-            maintenanceRequirement: totals.maintenance, initialRequirement: totals.initial,
-            health: MarginSummary.health(equity: equity, initialEquity: initialEquity, maintenance: totals.maintenance,
-                                         initial: totals.initial)
+            maintenanceRequirement: totals.maintenance, initialRequirement: initial,
+            health: MarginSummary.health(equity: equity, initialEquity: initialEquity, maintenance: totals.maintenance, initial: initial)
         )
     }
 

@@ -34,8 +34,15 @@ public struct MarginCalculator: Sendable {
         return try RiskBook(
             market: market, instruments: catalog, parameters: unit, parameterSetId: parameters.id,
             parameterSetVersion: parameters.version, valuationPrice: valuationPrice(in: markets), asOfMs: asOfMs,
-            reusing: previous
+            valuationFollowsUnderlying: valuationFollows(underlying, catalog: catalog), reusing: previous
         )
+    }
+
+    /// Whether the valuation asset is `underlying` itself, or a spot asset on it: a coin-margined
+    /// set, whose amounts are coins and whose scenarios move the valuation asset with the unit.
+    public func valuationFollows(_ underlying: String, catalog: InstrumentCatalog) -> Bool {
+        let asset = parameters.valuationAsset
+        return asset == underlying || catalog[asset]?.underlying == underlying
     }
 
     /// One-shot margin of an account (what-if): builds the books it needs, then explains.
@@ -43,8 +50,8 @@ public struct MarginCalculator: Sendable {
         try parameters.validate()
         var books: [String: RiskBook] = [:]
         var underlyings = Set<String>()
-        for position in account.positions where position.quantity != 0 {
-            guard let instrument = catalog[position.instrument] else { throw .unknownInstrument(position.instrument) }
+        for name in account.positions.filter({ $0.quantity != 0 }).map(\.instrument) + account.openOrders.map(\.instrument) {
+            guard let instrument = catalog[name] else { throw .unknownInstrument(name) }
             underlyings.insert(instrument.underlying)
         }
         for (asset, amount) in account.balances where amount != 0 && asset != parameters.valuationAsset {

@@ -50,8 +50,14 @@ public struct PositionContribution: Sendable, Hashable {
 /// are positive amounts in valuation units.
 public struct RiskUnitMargin: Sendable, Hashable {
     public var underlying: String
-    /// PnL under each scenario of the parameter set, after dampening and static discounting.
+    /// PnL under each scenario of the parameter set, after dampening and static discounting, and
+    /// after the extended dampener and the gain credit (``ScenarioVectorAdjustment``) where they apply.
     public var scenarioPnLs: [Double]
+    /// The same before the extended dampener and the gain credit (Deribit's pre-aggregated vector);
+    /// empty when neither applies to the unit.
+    public var unadjustedScenarioPnLs: [Double] = []
+    /// The extended dampener and gain credit behind `scenarioPnLs` (nil when neither applies).
+    public var adjustment: ScenarioVectorAdjustment? = nil
     /// The basis-contingency pseudo-scenario (≤ 0; 0 when the rule is off).
     public var basisContingency: Double
     /// Index of the binding scenario, or nil when the basis contingency binds (or nothing loses).

@@ -59,9 +59,12 @@ enum ScenarioAggregation {
     /// - Parameters:
     ///   - holdings: option holdings sorted by slot (grouped by expiry).
     ///   - deltaOneNotional: notional of futures, perpetuals and linked balances (valuation units).
+    ///   - deltaOneValue: their current value (valuation units); it moves only in a coin-margined
+    ///     book (``RiskBook/valuationFollowsUnderlying``).
     ///   - bucket: scratch of `book.stride` doubles.
     static func aggregate(book: RiskBook, holdings: UnsafeBufferPointer<AccountExposure.OptionHolding>, deltaOneNotional: Double,
-                          total: UnsafeMutableBufferPointer<Double>, bucket: UnsafeMutableBufferPointer<Double>) -> (value: Double, basis: Double) {
+                          deltaOneValue: Double = 0, total: UnsafeMutableBufferPointer<Double>,
+                          bucket: UnsafeMutableBufferPointer<Double>) -> (value: Double, basis: Double) {
         let lanes = DoubleLanes.scalarCount
         let chunks = book.paddedScenarioCount / lanes
         let rowChunks = book.stride / lanes
@@ -72,17 +75,21 @@ enum ScenarioAggregation {
         var basis = 0.0
         let totalBase = total.baseAddress!
         let bucketBase = bucket.baseAddress!
-        book.spotMoves.withUnsafeBufferPointer { moves in
+        book.deltaOneMoves.withUnsafeBufferPointer { moves in
+        book.valueMoves.withUnsafeBufferPointer { valueMoves in
         book.dampenings.withUnsafeBufferPointer { damps in
         book.skewFlags.withUnsafeBufferPointer { skews in
         book.slotExpiry.withUnsafeBufferPointer { slotExpiry in
         book.expiryFactors.withUnsafeBufferPointer { factors in
         book.withRows { rows in
-            let movesBase = moves.baseAddress!, dampsBase = damps.baseAddress!, skewsBase = skews.baseAddress!
+            let movesBase = moves.baseAddress!, valueMovesBase = valueMoves.baseAddress!
+            let dampsBase = damps.baseAddress!, skewsBase = skews.baseAddress!
             let rowBase = rows.baseAddress!
             let basisUpColumn = book.basisUpColumn, basisDownColumn = book.basisDownColumn
-            // Delta-one exposure: notional × (shock − 1) × dampening.
+            // Delta-one exposure: (notional × move + value × value move) × dampening (``RiskBook/deltaOneMoves``).
             let notional = DoubleLanes(repeating: deltaOneNotional)
+            let coinMargined = book.valuationFollowsUnderlying && deltaOneValue != 0
+            let value = DoubleLanes(repeating: deltaOneValue)
             let perExpiry = hasStaticDiscount || hasBasis || book.hasSkewScenarios
             if !perExpiry {
                 // Linear case: one bucket of all holdings, then one fused pass
@@ -95,14 +102,17 @@ enum ScenarioAggregation {
                 let mtmLanes = DoubleLanes(repeating: mtm)
                 for chunk in 0..<chunks {
                     let offset = chunk * lanes
-                    let shocked = load(bucketBase + offset).addingProduct(notional, load(movesBase + offset))
+                    var shocked = load(bucketBase + offset).addingProduct(notional, load(movesBase + offset))
+                    if coinMargined { shocked = shocked.addingProduct(value, load(valueMovesBase + offset)) }
                     store((shocked - mtmLanes) * load(dampsBase + offset), totalBase + offset)
                 }
                 return
             }
             for chunk in 0..<chunks {
                 let offset = chunk * lanes
-                store(notional * load(movesBase + offset) * load(dampsBase + offset), totalBase + offset)
+                var move = notional * load(movesBase + offset)
+                if coinMargined { move = move.addingProduct(value, load(valueMovesBase + offset)) }
+                store(move * load(dampsBase + offset), totalBase + offset)
             }
             // Per expiry: static discounting, skew sign and basis act on each expiry's bucket.
             RiskBook.forEachExpiryRun(holdings, expiry: { slotExpiry[$0] }) { run, group in
@@ -131,7 +141,16 @@ enum ScenarioAggregation {
         }
         }
         }
+        }
         return (optionValue, basis)
+    }
+
+    /// Applies the book's ``RiskBook/adjustment`` (extended dampener, gain credit) to the grid
+    /// columns it acts on, in place.
+    @inline(__always)
+    static func adjust(_ total: UnsafeMutableBufferPointer<Double>, book: RiskBook) {
+        let adjustment = book.adjustment
+        for (column, tail) in book.adjustedColumns { total[column] = adjustment.adjusted(total[column], tail: tail) }
     }
 
     /// The smallest of `total[0..<count]` and `floor`, and the index of its first occurrence in

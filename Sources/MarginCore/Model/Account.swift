@@ -29,15 +29,20 @@ public struct Account: Sendable, Hashable {
     public var version: UInt64
     public var balances: [String: Double]
     public var positions: [Position]
+    /// Orders resting in the book: they count in initial margin only (``OpenOrder``).
+    public var openOrders: [OpenOrder]
 
-    public init(id: String, version: UInt64 = 0, balances: [String: Double] = [:], positions: [Position] = []) {
+    public init(id: String, version: UInt64 = 0, balances: [String: Double] = [:], positions: [Position] = [],
+                openOrders: [OpenOrder] = []) {
         self.id = id
         self.version = version
         self.balances = balances
         self.positions = positions
+        self.openOrders = openOrders
     }
 
-    /// Rejects non-finite or out-of-bounds amounts (``InputBounds``), duplicate positions, unknown
+    /// Rejects non-finite or out-of-bounds amounts (``InputBounds``), duplicate positions, malformed
+    /// orders (``OpenOrder/validate(field:instruments:bounds:)``), unknown
     /// instruments and inverse futures or perpetuals without a positive entry price.
     public func validate(instruments: InstrumentCatalog, bounds: InputBounds = .standard) throws(MarginError) {
         guard !id.isEmpty else { throw .invalidInput(field: "account.id", reason: "must not be empty") }
@@ -67,6 +72,9 @@ public struct Account: Sendable, Hashable {
             case .option:
                 break
             }
+        }
+        for (index, order) in openOrders.enumerated() {
+            try order.validate(field: "account \(id).open_orders[\(index)]", instruments: instruments, bounds: bounds)
         }
     }
 }
@@ -124,6 +132,10 @@ extension Account {
         var result: Set<String> = [valuationAsset]
         for position in positions where position.quantity != 0 {
             if let instrument = catalog[position.instrument] { result.insert(instrument.underlying) }
+        }
+        for order in openOrders {
+            // An inverse fill pays or realises in the underlying coin, valued at the same market.
+            if let instrument = catalog[order.instrument] { result.insert(instrument.underlying) }
         }
         for (asset, amount) in balances where amount != 0 && asset != valuationAsset {
             result.insert(asset)

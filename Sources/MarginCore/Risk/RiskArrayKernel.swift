@@ -11,12 +11,14 @@ enum RiskArrayKernel {
     }
 
     /// One column to compute for every option of an expiry: the shocked forward and its log, the
-    /// volatility variant, and the factor converting a linear USD value into valuation units for
-    /// inverse options (`S·G / (F_c · valuationPrice)`).
+    /// volatility variant, and the factors converting a linear USD value into valuation units:
+    /// `linearScale` = `1/V` and for inverse options `inverseScale` = `S·G / (F_c · valuationPrice · V)`,
+    /// with `V` the valuation asset's own shock in the column (`G` in a coin-margined set, else 1).
     struct Column {
         var forward: Double
         var logForward: Double
         var variant: VolatilityVariant
+        var linearScale: Double = 1
         var inverseScale: Double
         /// Multiplier of the variant's volatility (1 except in historical scenarios whose source
         /// has implied-volatility history).
@@ -24,7 +26,8 @@ enum RiskArrayKernel {
     }
 
     static func fill(rows: UnsafeMutableBufferPointer<Double>, stride: Int, terms: [RiskBook.SlotTerms], volatilities: [Double],
-                     groups: [RiskBook.ExpiryGroup], parameters: RiskUnitParameters, indexPrice: Double, valuationPrice: Double) {
+                     groups: [RiskBook.ExpiryGroup], parameters: RiskUnitParameters, indexPrice: Double, valuationPrice: Double,
+                     valuationFollowsUnderlying: Bool = false) {
         // Column shocks: the scenarios, then current, basis up, basis down.
         var shocks: [(spot: Double, variant: VolatilityVariant, volatilityScale: Double)] = parameters.scenarios.map { scenario in
             let variant: VolatilityVariant
@@ -49,9 +52,10 @@ enum RiskArrayKernel {
             let variable = group.forward - group.forwardFixedPortion
             for (index, shock) in shocks.enumerated() {
                 let forward = group.forwardFixedPortion + variable * shock.spot
+                let valuationShock = valuationFollowsUnderlying ? shock.spot : 1
                 columns[index] = Column(
-                    forward: forward, logForward: CMath.log(forward), variant: shock.variant,
-                    inverseScale: indexPrice * shock.spot / (forward * valuationPrice), volatilityScale: shock.volatilityScale
+                    forward: forward, logForward: CMath.log(forward), variant: shock.variant, linearScale: 1 / valuationShock,
+                    inverseScale: indexPrice * shock.spot / (forward * valuationPrice * valuationShock), volatilityScale: shock.volatilityScale
                 )
             }
             let rootT = group.timeToExpiry.squareRoot()
@@ -175,7 +179,7 @@ enum RiskArrayKernel {
         let denominator: DoubleLanes = u1 * u2
         let standardised: DoubleLanes = o.sign * numerator / denominator
         let clampedPrice = VectorMath.maximum(standardised, DoubleLanes.zero)
-        var conversion = DoubleLanes(repeating: 1)
+        var conversion = DoubleLanes(repeating: column.linearScale)
         conversion.replace(with: DoubleLanes(repeating: column.inverseScale), where: o.inverse .> 0)
         return clampedPrice * o.scale * conversion
     }

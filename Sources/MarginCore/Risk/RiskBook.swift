@@ -98,10 +98,24 @@ public final class RiskBook: Sendable {
     public var basisDownColumn: Int { scenarioCount + 2 }
     /// Scenario lanes padded to the SIMD width.
     let paddedScenarioCount: Int
-    /// `spotShock − 1` per padded scenario lane (0 in padding).
-    let spotMoves: [Double]
+    /// Whether the valuation asset is this underlying (a coin-margined set): every column's value
+    /// is then divided by its own spot shock, as a coin-settled venue's risk vectors are.
+    public let valuationFollowsUnderlying: Bool
+    /// How a delta-one exposure moves per padded scenario lane (0 in padding):
+    /// `PnL = (notional × deltaOneMoves + value × valueMoves) × dampening`, with `G` the lane's
+    /// delta-one shock (``RiskUnitParameters/deltaOneShock(_:range:)``) and `V` the valuation
+    /// asset's own shock (`G` when ``valuationFollowsUnderlying``, else 1): `(G − 1)/V` and `1/V − 1`.
+    let deltaOneMoves: [Double]
+    let valueMoves: [Double]
     /// Dampening per padded scenario lane (0 in padding).
     let dampenings: [Double]
+    /// The grid columns the ``adjustment`` acts on, and whether each is a tail scenario.
+    let adjustedColumns: [(column: Int, tail: Bool)]
+    /// The extended dampener and gain credit in valuation units.
+    public let adjustment: ScenarioVectorAdjustment
+    /// Black-76 delta per option slot (underlying units per contract), when the unit has a
+    /// ``DeltaShockRule``; empty otherwise.
+    let slotDeltas: [Double]
     /// 1 for skew scenarios, 0 otherwise, per padded lane.
     let skewFlags: [Double]
     /// Whether any scenario is a skew scenario (whose per-expiry losses count whatever their sign).
@@ -117,7 +131,7 @@ public final class RiskBook: Sendable {
     public init(
         market: UnderlyingMarket, instruments catalog: InstrumentCatalog, parameters: RiskUnitParameters,
         parameterSetId: String, parameterSetVersion: Int64, valuationPrice: Double, asOfMs: Int64,
-        reusing previous: RiskBook? = nil
+        valuationFollowsUnderlying: Bool = false, reusing previous: RiskBook? = nil
     ) throws(MarginError) {
         try market.validate()
         _ = try valuationPrice.requirePositive("valuation asset price")
@@ -139,18 +153,34 @@ public final class RiskBook: Sendable {
         self.stride = (scenarioCount + 3 + rowQuantum - 1) / rowQuantum * rowQuantum
         self.paddedScenarioCount = (scenarioCount + lanes - 1) / lanes * lanes
 
-        var spotMoves = [Double](repeating: 0, count: paddedScenarioCount)
+        self.valuationFollowsUnderlying = valuationFollowsUnderlying
+        var deltaOneMoves = [Double](repeating: 0, count: paddedScenarioCount)
+        var valueMoves = [Double](repeating: 0, count: paddedScenarioCount)
         var dampenings = [Double](repeating: 0, count: paddedScenarioCount)
         var skewFlags = [Double](repeating: 0, count: paddedScenarioCount)
+        let range = parameters.regularRange
         for (index, scenario) in parameters.scenarios.enumerated() {
-            spotMoves[index] = scenario.spotShock - 1
+            let shock = parameters.deltaOneShock(scenario, range: range)
+            let valuationShock = valuationFollowsUnderlying ? shock : 1
+            deltaOneMoves[index] = (shock - 1) / valuationShock
+            valueMoves[index] = 1 / valuationShock - 1
             dampenings[index] = scenario.dampening
             skewFlags[index] = scenario.volatilityShock.isSkew ? 1 : 0
         }
-        self.spotMoves = spotMoves
+        self.deltaOneMoves = deltaOneMoves
+        self.valueMoves = valueMoves
         self.dampenings = dampenings
         self.skewFlags = skewFlags
         self.hasSkewScenarios = skewFlags.contains(1)
+        let adjustment = ScenarioVectorAdjustment(unit: parameters, valuationPrice: valuationPrice)
+        self.adjustment = adjustment
+        let gridCount = parameters.scenarios.firstIndex { $0.kind == .historical } ?? scenarioCount
+        self.adjustedColumns = adjustment.isIdentity ? [] : (0..<gridCount).compactMap { column in
+            let tail = parameters.scenarios[column].kind == .tail
+            // Without gain credit only the tail columns change (by the dampener).
+            guard tail || adjustment.gainFraction != 1 || adjustment.gainCap != .infinity else { return nil }
+            return (column, tail)
+        }
 
         let reusable = previous.flatMap { $0.catalogRevision == catalog.revision && $0.underlying == market.underlying ? $0 : nil }
         let options = reusable?.instruments ?? catalog.options(on: market.underlying)
@@ -198,10 +228,23 @@ public final class RiskBook: Sendable {
         values.withUnsafeMutableBufferPointer { buffer in
             RiskArrayKernel.fill(
                 rows: buffer, stride: stride, terms: terms, volatilities: markVolatilities,
-                groups: groups, parameters: parameters, indexPrice: market.indexPrice, valuationPrice: valuationPrice
+                groups: groups, parameters: parameters, indexPrice: market.indexPrice, valuationPrice: valuationPrice,
+                valuationFollowsUnderlying: valuationFollowsUnderlying
             )
         }
         self.values = values
+        self.slotDeltas = parameters.deltaShock == nil ? [] : (0..<options.count).map { slot in
+            Self.forwardDelta(terms: terms[slot], volatility: markVolatilities[slot], group: groups[slotExpiry[slot]])
+        }
+    }
+
+    /// An option's Black-76 forward delta in underlying units per contract (discounted; the same
+    /// for linear and inverse settlement: the USD value's sensitivity to the underlying).
+    static func forwardDelta(terms: SlotTerms, volatility: Double, group: ExpiryGroup) -> Double {
+        let valuation = Black76.valuation(Black76Inputs(
+            forward: group.forward, strike: terms.strike, timeToExpiry: group.timeToExpiry, volatility: volatility,
+            rate: group.rate, right: terms.sign > 0 ? .call : .put))
+        return valuation.delta * terms.contractSize
     }
 
     static func expiryGroup(expiryMs: Int64, surface: VolatilitySurface, parameters: RiskUnitParameters,
@@ -248,6 +291,30 @@ public final class RiskBook: Sendable {
         let lo = expiries[upper - 1], hi = expiries[upper]
         let weight = Double(expiryMs - lo.expiryMs) / Double(hi.expiryMs - lo.expiryMs)
         return (lo.rate + (hi.rate - lo.rate) * weight, min(confidence(lo), confidence(hi)))
+    }
+
+    /// How a delta-one exposure moves in `column`, dampening included: its PnL is
+    /// `notional × moves.notional + value × moves.value` (valuation units; ``deltaOneMoves``).
+    public func deltaOneMoves(column: Int) -> (notional: Double, value: Double) {
+        (deltaOneMoves[column] * dampenings[column], valueMoves[column] * dampenings[column])
+    }
+
+    /// What a grid column is, for people: the scenario's label, marked when it is an edge of the
+    /// standard range, and for a tail scenario whose delta-one exposures sit at an edge, that edge.
+    public func columnLabel(_ column: Int) -> String {
+        let scenario = scenarios[column]
+        let range = parameters.regularRange
+        switch scenario.kind {
+        case .regular where !scenario.volatilityShock.isSkew && scenario.spotShock != 1
+            && (scenario.spotShock == range.lowest || scenario.spotShock == range.highest):
+            return "\(scenario.label) (standard-range edge)"
+        case .tail:
+            let shock = parameters.deltaOneShock(scenario, range: range)
+            guard shock != scenario.spotShock else { return "\(scenario.label) (extended)" }
+            return "\(scenario.label) (extended; delta-one at the \(Scenario(spotShock: shock, volatilityShock: .none).spotMoveText) edge)"
+        default:
+            return scenario.label
+        }
     }
 
     /// The slot of an option instrument, if the book holds it.

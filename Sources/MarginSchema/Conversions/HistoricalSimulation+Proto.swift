@@ -55,6 +55,7 @@ extension AccountRiskBreakdown {
         p.gridJoint = gridJoint
         p.decorrelation = decorrelation
         p.gridLoss = gridLoss
+        p.correlationContingency = correlationContingency
         p.riskLoss = riskLoss
         p.binding = binding.rawValue
         if let h = historical {

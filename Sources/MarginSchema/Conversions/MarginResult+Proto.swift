@@ -82,6 +82,12 @@ extension MarginResult {
             var u = Margin_V1_RiskUnitMargin()
             u.underlying = unit.underlying
             u.scenarioPnls = unit.scenarioPnLs
+            u.unadjustedScenarioPnls = unit.unadjustedScenarioPnLs
+            if let adjustment = unit.adjustment {
+                u.extendedDampener = adjustment.tailDampener
+                u.gainCreditFraction = adjustment.gainFraction
+                if adjustment.gainCap.isFinite { u.gainCreditCap = adjustment.gainCap }
+            }
             u.basisContingency = unit.basisContingency
             if let binding = unit.bindingScenario { u.bindingScenario = Int32(binding) }
             u.bindingLabel = unit.bindingLabel
@@ -143,6 +149,19 @@ extension MarginSummary {
         p.initialRequirement = initialRequirement
         p.health = health.proto
         p.marketTimestamps = marketTimestamps
+        return p
+    }
+}
+
+extension PreTradeCheck {
+    /// The wire form (`margin.v1.PreTradeCheck`).
+    public var proto: Margin_V1_PreTradeCheck {
+        var p = Margin_V1_PreTradeCheck()
+        p.accountID = after.accountId
+        p.fits = fits
+        p.orderInitialMargin = orderInitialMargin
+        p.before = before.proto()
+        p.after = after.proto()
         return p
     }
 }

@@ -53,7 +53,16 @@ extension RiskParameters {
                     ? try LiquidityCostModel(proto: u.liquidityCost, field: "params.risk_units[\(underlying)].liquidity_cost") : nil,
                 liquidityAddOn: u.hasLiquidityAddOn ? LiquidityAddOnRule(proto: u.liquidityAddOn) : nil,
                 concentrationAddOn: u.hasConcentrationAddOn
-                    ? try ConcentrationAddOnRule(proto: u.concentrationAddOn, field: "params.risk_units[\(underlying)].concentration_add_on") : nil)
+                    ? try ConcentrationAddOnRule(proto: u.concentrationAddOn, field: "params.risk_units[\(underlying)].concentration_add_on") : nil,
+                deltaOneInTail: try DeltaOneTailTreatment(proto: u.deltaOneInTail, field: "params.risk_units[\(underlying)].delta_one_in_tail"),
+                extendedDampener: u.extendedDampener,
+                gainCredit: u.hasGainCredit
+                    ? GainCreditRule(pnlOffset: u.gainCredit.pnlOffset,
+                                     maxOffsetablePnl: u.gainCredit.hasMaxOffsetablePnl ? u.gainCredit.maxOffsetablePnl : nil) : nil,
+                rollShock: u.hasRollShock
+                    ? RollShockRule(annualisedMoveRisk: u.rollShock.annualisedMoveRisk, minimumAnnualisedMove: u.rollShock.minAnnualisedMove) : nil,
+                deltaShock: u.hasDeltaShock
+                    ? DeltaShockRule(maxShock: u.deltaShock.maxDeltaShock, liquidityThreshold: u.deltaShock.liquidityThreshold) : nil)
         }
         var collateral: [String: CollateralParameters] = [:]
         for (asset, c) in p.collateral {
@@ -69,5 +78,22 @@ extension RiskParameters {
                   historicalSimulation: p.hasHistoricalSimulation ? try HistoricalScenarioSet(proto: p.historicalSimulation) : nil,
                   provenance: p.provenance)
         try validate()
+    }
+}
+
+extension DeltaOneTailTreatment {
+    init(proto: Margin_V1_DeltaOneTail, field: String) throws(MarginError) {
+        switch proto {
+        case .shocked: self = .shocked
+        case .standardRangeEdge: self = .standardRangeEdge
+        case .UNRECOGNIZED(let value): throw .invalidInput(field: field, reason: "unknown value \(value)")
+        }
+    }
+
+    var proto: Margin_V1_DeltaOneTail {
+        switch self {
+        case .shocked: return .shocked
+        case .standardRangeEdge: return .standardRangeEdge
+        }
     }
 }

@@ -98,6 +98,20 @@ extension RiskUnitParameters {
         }
         p.maintenanceFactor = maintenanceFactor
         p.initialFactor = initialFactor
+        p.deltaOneInTail = deltaOneInTail.proto
+        p.extendedDampener = extendedDampener
+        if let credit = gainCredit {
+            p.gainCredit.pnlOffset = credit.pnlOffset
+            if let cap = credit.maxOffsetablePnl { p.gainCredit.maxOffsetablePnl = cap }
+        }
+        if let roll = rollShock {
+            p.rollShock.annualisedMoveRisk = roll.annualisedMoveRisk
+            p.rollShock.minAnnualisedMove = roll.minimumAnnualisedMove
+        }
+        if let delta = deltaShock {
+            p.deltaShock.maxDeltaShock = delta.maxShock
+            p.deltaShock.liquidityThreshold = delta.liquidityThreshold
+        }
         if let model = liquidityCost { p.liquidityCost = model.proto }
         if let rule = liquidityAddOn { p.liquidityAddOn = rule.proto }
         if let rule = concentrationAddOn { p.concentrationAddOn = rule.proto }

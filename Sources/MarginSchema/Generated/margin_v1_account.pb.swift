@@ -22,6 +22,44 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+public nonisolated enum Margin_V1_OrderSide: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+  case buy // = 1
+  case sell // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .buy
+    case 2: self = .sell
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .buy: return 1
+    case .sell: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Margin_V1_OrderSide] = [
+    .unspecified,
+    .buy,
+    .sell,
+  ]
+
+}
+
 /// One open position. quantity > 0 is long, < 0 short, in contracts.
 public nonisolated struct Margin_V1_Position: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -45,6 +83,45 @@ public nonisolated struct Margin_V1_Position: Sendable {
   public init() {}
 }
 
+/// An order resting in the book. Open orders count in initial margin only: IM adds the margin of
+/// filling the worse side (every buy, or every sell) at the limit prices (open_orders_margin), and
+/// for market-maker-protection quotes the margin of filling the worse side up to each quote's
+/// mmp_quote_size (mmp_margin).
+public nonisolated struct Margin_V1_OpenOrder: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var orderID: String = String()
+
+  public var instrument: String = String()
+
+  public var side: Margin_V1_OrderSide = .unspecified
+
+  /// Contracts still open, > 0.
+  public var quantity: Double = 0
+
+  /// Limit price in the instrument's quote units (as Position.average_entry_price; the premium per
+  /// contract for options), > 0.
+  public var limitPrice: Double = 0
+
+  /// Present for an MMP quote: the contracts that can fill before protection pulls the quotes.
+  public var mmpQuoteSize: Double {
+    get {_mmpQuoteSize ?? 0}
+    set {_mmpQuoteSize = newValue}
+  }
+  /// Returns true if `mmpQuoteSize` has been explicitly set.
+  public var hasMmpQuoteSize: Bool {self._mmpQuoteSize != nil}
+  /// Clears the value of `mmpQuoteSize`. Subsequent reads from it will return its default value.
+  public mutating func clearMmpQuoteSize() {self._mmpQuoteSize = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _mmpQuoteSize: Double? = nil
+}
+
 /// The full state of one account. Topic margin.accounts.v1, key = account_id, compacted.
 public nonisolated struct Margin_V1_AccountState: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -64,6 +141,9 @@ public nonisolated struct Margin_V1_AccountState: Sendable {
   /// When the venue produced this state (Unix ms), informational.
   public var updatedAtMs: Int64 = 0
 
+  /// Orders resting in the book (initial margin only).
+  public var openOrders: [Margin_V1_OpenOrder] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -72,6 +152,10 @@ public nonisolated struct Margin_V1_AccountState: Sendable {
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "margin.v1"
+
+nonisolated extension Margin_V1_OrderSide: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ORDER_SIDE_UNSPECIFIED\0\u{1}ORDER_SIDE_BUY\0\u{1}ORDER_SIDE_SELL\0")
+}
 
 nonisolated extension Margin_V1_Position: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Position"
@@ -118,9 +202,68 @@ nonisolated extension Margin_V1_Position: SwiftProtobuf.Message, SwiftProtobuf._
   }
 }
 
+nonisolated extension Margin_V1_OpenOrder: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OpenOrder"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}order_id\0\u{1}instrument\0\u{1}side\0\u{1}quantity\0\u{3}limit_price\0\u{3}mmp_quote_size\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.orderID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.instrument) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.side) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.quantity) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.limitPrice) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self._mmpQuoteSize) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.orderID.isEmpty {
+      try visitor.visitSingularStringField(value: self.orderID, fieldNumber: 1)
+    }
+    if !self.instrument.isEmpty {
+      try visitor.visitSingularStringField(value: self.instrument, fieldNumber: 2)
+    }
+    if self.side != .unspecified {
+      try visitor.visitSingularEnumField(value: self.side, fieldNumber: 3)
+    }
+    if self.quantity.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.quantity, fieldNumber: 4)
+    }
+    if self.limitPrice.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.limitPrice, fieldNumber: 5)
+    }
+    try { if let v = self._mmpQuoteSize {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 6)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Margin_V1_OpenOrder, rhs: Margin_V1_OpenOrder) -> Bool {
+    if lhs.orderID != rhs.orderID {return false}
+    if lhs.instrument != rhs.instrument {return false}
+    if lhs.side != rhs.side {return false}
+    if lhs.quantity != rhs.quantity {return false}
+    if lhs.limitPrice != rhs.limitPrice {return false}
+    if lhs._mmpQuoteSize != rhs._mmpQuoteSize {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Margin_V1_AccountState: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AccountState"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}account_id\0\u{1}version\0\u{1}balances\0\u{1}positions\0\u{3}updated_at_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}account_id\0\u{1}version\0\u{1}balances\0\u{1}positions\0\u{3}updated_at_ms\0\u{3}open_orders\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -133,6 +276,7 @@ nonisolated extension Margin_V1_AccountState: SwiftProtobuf.Message, SwiftProtob
       case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: &self.balances) }()
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.positions) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.updatedAtMs) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.openOrders) }()
       default: break
       }
     }
@@ -154,6 +298,9 @@ nonisolated extension Margin_V1_AccountState: SwiftProtobuf.Message, SwiftProtob
     if self.updatedAtMs != 0 {
       try visitor.visitSingularInt64Field(value: self.updatedAtMs, fieldNumber: 5)
     }
+    if !self.openOrders.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.openOrders, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -163,6 +310,7 @@ nonisolated extension Margin_V1_AccountState: SwiftProtobuf.Message, SwiftProtob
     if lhs.balances != rhs.balances {return false}
     if lhs.positions != rhs.positions {return false}
     if lhs.updatedAtMs != rhs.updatedAtMs {return false}
+    if lhs.openOrders != rhs.openOrders {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -116,6 +116,45 @@ public nonisolated enum Margin_V1_ScenarioKind: SwiftProtobuf.Enum, Swift.CaseIt
 
 }
 
+/// How futures, perpetuals and risk-linked balances move in tail (extended) scenarios.
+public nonisolated enum Margin_V1_DeltaOneTail: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// Revalued at the tail scenario's own spot move (as Derive PMRM_2 does).
+  case shocked // = 0
+
+  /// Valued at the nearest edge of the regular range (Deribit: the extended table is for options).
+  case standardRangeEdge // = 1
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .shocked
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .shocked
+    case 1: self = .standardRangeEdge
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .shocked: return 0
+    case .standardRangeEdge: return 1
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Margin_V1_DeltaOneTail] = [
+    .shocked,
+    .standardRangeEdge,
+  ]
+
+}
+
 /// One point of the scenario grid.
 public nonisolated struct Margin_V1_Scenario: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -679,11 +718,113 @@ public nonisolated struct Margin_V1_RiskUnitParameters: @unchecked Sendable {
   /// Clears the value of `concentrationAddOn`. Subsequent reads from it will return its default value.
   public mutating func clearConcentrationAddOn() {_uniqueStorage()._concentrationAddOn = nil}
 
+  public var deltaOneInTail: Margin_V1_DeltaOneTail {
+    get {_storage._deltaOneInTail}
+    set {_uniqueStorage()._deltaOneInTail = newValue}
+  }
+
+  /// Deribit's extended_dampener (USD): a tail scenario's loss counts only beyond it,
+  /// min(0, pnl + dampener). 0 = off.
+  public var extendedDampener: Double {
+    get {_storage._extendedDampener}
+    set {_uniqueStorage()._extendedDampener = newValue}
+  }
+
+  /// Absent = gains offset other underlyings' losses in full.
+  public var gainCredit: Margin_V1_GainCreditRule {
+    get {_storage._gainCredit ?? Margin_V1_GainCreditRule()}
+    set {_uniqueStorage()._gainCredit = newValue}
+  }
+  /// Returns true if `gainCredit` has been explicitly set.
+  public var hasGainCredit: Bool {_storage._gainCredit != nil}
+  /// Clears the value of `gainCredit`. Subsequent reads from it will return its default value.
+  public mutating func clearGainCredit() {_uniqueStorage()._gainCredit = nil}
+
+  /// Absent = no roll shock.
+  public var rollShock: Margin_V1_RollShockRule {
+    get {_storage._rollShock ?? Margin_V1_RollShockRule()}
+    set {_uniqueStorage()._rollShock = newValue}
+  }
+  /// Returns true if `rollShock` has been explicitly set.
+  public var hasRollShock: Bool {_storage._rollShock != nil}
+  /// Clears the value of `rollShock`. Subsequent reads from it will return its default value.
+  public mutating func clearRollShock() {_uniqueStorage()._rollShock = nil}
+
+  /// Absent = no delta shock.
+  public var deltaShock: Margin_V1_DeltaShockRule {
+    get {_storage._deltaShock ?? Margin_V1_DeltaShockRule()}
+    set {_uniqueStorage()._deltaShock = newValue}
+  }
+  /// Returns true if `deltaShock` has been explicitly set.
+  public var hasDeltaShock: Bool {_storage._deltaShock != nil}
+  /// Clears the value of `deltaShock`. Subsequent reads from it will return its default value.
+  public mutating func clearDeltaShock() {_uniqueStorage()._deltaShock = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// Deribit's pnl_offset / max_offsetable_pnl: a unit's gain in a scenario counts as
+/// min(pnl_offset x gain, max_offsetable_pnl) where units combine.
+public nonisolated struct Margin_V1_GainCreditRule: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// In [0, 1].
+  public var pnlOffset: Double = 0
+
+  /// USD; absent = no cap.
+  public var maxOffsetablePnl: Double {
+    get {_maxOffsetablePnl ?? 0}
+    set {_maxOffsetablePnl = newValue}
+  }
+  /// Returns true if `maxOffsetablePnl` has been explicitly set.
+  public var hasMaxOffsetablePnl: Bool {self._maxOffsetablePnl != nil}
+  /// Clears the value of `maxOffsetablePnl`. Subsequent reads from it will return its default value.
+  public mutating func clearMaxOffsetablePnl() {self._maxOffsetablePnl = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _maxOffsetablePnl: Double? = nil
+}
+
+/// Deribit's roll shock, part of the risk-matrix margin: sum over futures and perpetuals of
+/// |size in underlying units| x index x max(annualised_move_risk x years to expiry, min_annualised_move).
+public nonisolated struct Margin_V1_RollShockRule: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var annualisedMoveRisk: Double = 0
+
+  public var minAnnualisedMove: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Deribit's delta shock, part of the risk-matrix margin: with D the net delta notional (USD) and
+/// T the threshold, |D| x max_delta_shock x clamp((|D| - T) / T, 0, 1).
+public nonisolated struct Margin_V1_DeltaShockRule: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var maxDeltaShock: Double = 0
+
+  /// USD, > 0.
+  public var liquidityThreshold: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// A complete, versioned parameter set.
@@ -867,6 +1008,10 @@ nonisolated extension Margin_V1_VolatilityShock: SwiftProtobuf._ProtoNameProvidi
 
 nonisolated extension Margin_V1_ScenarioKind: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SCENARIO_KIND_UNSPECIFIED\0\u{1}SCENARIO_KIND_REGULAR\0\u{1}SCENARIO_KIND_TAIL\0\u{1}SCENARIO_KIND_SKEW\0")
+}
+
+nonisolated extension Margin_V1_DeltaOneTail: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0DELTA_ONE_TAIL_SHOCKED\0\u{1}DELTA_ONE_TAIL_STANDARD_RANGE_EDGE\0")
 }
 
 nonisolated extension Margin_V1_Scenario: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1501,7 +1646,7 @@ nonisolated extension Margin_V1_ConcentrationAddOnRule: SwiftProtobuf.Message, S
 
 nonisolated extension Margin_V1_RiskUnitParameters: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RiskUnitParameters"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scenarios\0\u{3}volatility_shock\0\u{3}skew_shock\0\u{1}smile\0\u{3}static_discount\0\u{3}basis_contingency\0\u{3}short_option_contingency\0\u{3}delta_one_contingency\0\u{3}maintenance_factor\0\u{3}initial_factor\0\u{3}liquidity_cost\0\u{3}liquidity_add_on\0\u{3}concentration_add_on\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scenarios\0\u{3}volatility_shock\0\u{3}skew_shock\0\u{1}smile\0\u{3}static_discount\0\u{3}basis_contingency\0\u{3}short_option_contingency\0\u{3}delta_one_contingency\0\u{3}maintenance_factor\0\u{3}initial_factor\0\u{3}liquidity_cost\0\u{3}liquidity_add_on\0\u{3}concentration_add_on\0\u{3}delta_one_in_tail\0\u{3}extended_dampener\0\u{3}gain_credit\0\u{3}roll_shock\0\u{3}delta_shock\0")
 
   fileprivate class _StorageClass {
     var _scenarios: [Margin_V1_Scenario] = []
@@ -1517,6 +1662,11 @@ nonisolated extension Margin_V1_RiskUnitParameters: SwiftProtobuf.Message, Swift
     var _liquidityCost: Margin_V1_LiquidityCostModel? = nil
     var _liquidityAddOn: Margin_V1_LiquidityAddOnRule? = nil
     var _concentrationAddOn: Margin_V1_ConcentrationAddOnRule? = nil
+    var _deltaOneInTail: Margin_V1_DeltaOneTail = .shocked
+    var _extendedDampener: Double = 0
+    var _gainCredit: Margin_V1_GainCreditRule? = nil
+    var _rollShock: Margin_V1_RollShockRule? = nil
+    var _deltaShock: Margin_V1_DeltaShockRule? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1540,6 +1690,11 @@ nonisolated extension Margin_V1_RiskUnitParameters: SwiftProtobuf.Message, Swift
       _liquidityCost = source._liquidityCost
       _liquidityAddOn = source._liquidityAddOn
       _concentrationAddOn = source._concentrationAddOn
+      _deltaOneInTail = source._deltaOneInTail
+      _extendedDampener = source._extendedDampener
+      _gainCredit = source._gainCredit
+      _rollShock = source._rollShock
+      _deltaShock = source._deltaShock
     }
   }
 
@@ -1571,6 +1726,11 @@ nonisolated extension Margin_V1_RiskUnitParameters: SwiftProtobuf.Message, Swift
         case 11: try { try decoder.decodeSingularMessageField(value: &_storage._liquidityCost) }()
         case 12: try { try decoder.decodeSingularMessageField(value: &_storage._liquidityAddOn) }()
         case 13: try { try decoder.decodeSingularMessageField(value: &_storage._concentrationAddOn) }()
+        case 14: try { try decoder.decodeSingularEnumField(value: &_storage._deltaOneInTail) }()
+        case 15: try { try decoder.decodeSingularDoubleField(value: &_storage._extendedDampener) }()
+        case 16: try { try decoder.decodeSingularMessageField(value: &_storage._gainCredit) }()
+        case 17: try { try decoder.decodeSingularMessageField(value: &_storage._rollShock) }()
+        case 18: try { try decoder.decodeSingularMessageField(value: &_storage._deltaShock) }()
         default: break
         }
       }
@@ -1622,6 +1782,21 @@ nonisolated extension Margin_V1_RiskUnitParameters: SwiftProtobuf.Message, Swift
       try { if let v = _storage._concentrationAddOn {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
       } }()
+      if _storage._deltaOneInTail != .shocked {
+        try visitor.visitSingularEnumField(value: _storage._deltaOneInTail, fieldNumber: 14)
+      }
+      if _storage._extendedDampener.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._extendedDampener, fieldNumber: 15)
+      }
+      try { if let v = _storage._gainCredit {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
+      } }()
+      try { if let v = _storage._rollShock {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+      } }()
+      try { if let v = _storage._deltaShock {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1644,10 +1819,124 @@ nonisolated extension Margin_V1_RiskUnitParameters: SwiftProtobuf.Message, Swift
         if _storage._liquidityCost != rhs_storage._liquidityCost {return false}
         if _storage._liquidityAddOn != rhs_storage._liquidityAddOn {return false}
         if _storage._concentrationAddOn != rhs_storage._concentrationAddOn {return false}
+        if _storage._deltaOneInTail != rhs_storage._deltaOneInTail {return false}
+        if _storage._extendedDampener != rhs_storage._extendedDampener {return false}
+        if _storage._gainCredit != rhs_storage._gainCredit {return false}
+        if _storage._rollShock != rhs_storage._rollShock {return false}
+        if _storage._deltaShock != rhs_storage._deltaShock {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Margin_V1_GainCreditRule: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GainCreditRule"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}pnl_offset\0\u{3}max_offsetable_pnl\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularDoubleField(value: &self.pnlOffset) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self._maxOffsetablePnl) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.pnlOffset.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.pnlOffset, fieldNumber: 1)
+    }
+    try { if let v = self._maxOffsetablePnl {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Margin_V1_GainCreditRule, rhs: Margin_V1_GainCreditRule) -> Bool {
+    if lhs.pnlOffset != rhs.pnlOffset {return false}
+    if lhs._maxOffsetablePnl != rhs._maxOffsetablePnl {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Margin_V1_RollShockRule: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RollShockRule"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}annualised_move_risk\0\u{3}min_annualised_move\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularDoubleField(value: &self.annualisedMoveRisk) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.minAnnualisedMove) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.annualisedMoveRisk.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.annualisedMoveRisk, fieldNumber: 1)
+    }
+    if self.minAnnualisedMove.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.minAnnualisedMove, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Margin_V1_RollShockRule, rhs: Margin_V1_RollShockRule) -> Bool {
+    if lhs.annualisedMoveRisk != rhs.annualisedMoveRisk {return false}
+    if lhs.minAnnualisedMove != rhs.minAnnualisedMove {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Margin_V1_DeltaShockRule: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DeltaShockRule"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_delta_shock\0\u{3}liquidity_threshold\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularDoubleField(value: &self.maxDeltaShock) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.liquidityThreshold) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.maxDeltaShock.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.maxDeltaShock, fieldNumber: 1)
+    }
+    if self.liquidityThreshold.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.liquidityThreshold, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Margin_V1_DeltaShockRule, rhs: Margin_V1_DeltaShockRule) -> Bool {
+    if lhs.maxDeltaShock != rhs.maxDeltaShock {return false}
+    if lhs.liquidityThreshold != rhs.liquidityThreshold {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

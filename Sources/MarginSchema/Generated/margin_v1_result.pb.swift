@@ -306,6 +306,43 @@ public nonisolated struct Margin_V1_RiskUnitMargin: @unchecked Sendable {
     set {_uniqueStorage()._liquidityAddOns = newValue}
   }
 
+  /// scenario_pnls before the extended dampener and the gain credit (Deribit's pre-aggregated
+  /// vector); empty when neither applies to the underlying.
+  public var unadjustedScenarioPnls: [Double] {
+    get {_storage._unadjustedScenarioPnls}
+    set {_uniqueStorage()._unadjustedScenarioPnls = newValue}
+  }
+
+  /// The adjustment behind scenario_pnls (valuation units): tail losses count beyond
+  /// extended_dampener; gains count as min(gain_credit_fraction x gain, gain_credit_cap) (cap
+  /// absent: none). All absent when neither rule applies.
+  public var extendedDampener: Double {
+    get {_storage._extendedDampener ?? 0}
+    set {_uniqueStorage()._extendedDampener = newValue}
+  }
+  /// Returns true if `extendedDampener` has been explicitly set.
+  public var hasExtendedDampener: Bool {_storage._extendedDampener != nil}
+  /// Clears the value of `extendedDampener`. Subsequent reads from it will return its default value.
+  public mutating func clearExtendedDampener() {_uniqueStorage()._extendedDampener = nil}
+
+  public var gainCreditFraction: Double {
+    get {_storage._gainCreditFraction ?? 0}
+    set {_uniqueStorage()._gainCreditFraction = newValue}
+  }
+  /// Returns true if `gainCreditFraction` has been explicitly set.
+  public var hasGainCreditFraction: Bool {_storage._gainCreditFraction != nil}
+  /// Clears the value of `gainCreditFraction`. Subsequent reads from it will return its default value.
+  public mutating func clearGainCreditFraction() {_uniqueStorage()._gainCreditFraction = nil}
+
+  public var gainCreditCap: Double {
+    get {_storage._gainCreditCap ?? 0}
+    set {_uniqueStorage()._gainCreditCap = newValue}
+  }
+  /// Returns true if `gainCreditCap` has been explicitly set.
+  public var hasGainCreditCap: Bool {_storage._gainCreditCap != nil}
+  /// Clears the value of `gainCreditCap`. Subsequent reads from it will return its default value.
+  public mutating func clearGainCreditCap() {_uniqueStorage()._gainCreditCap = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -534,6 +571,13 @@ public nonisolated struct Margin_V1_RiskModelBreakdown: @unchecked Sendable {
     set {_uniqueStorage()._binding = newValue}
   }
 
+  /// Deribit's correlation contingency in this model: grid_loss - grid_joint, the part of the
+  /// cross-underlying offset the grid does not credit (inside grid_loss, not added to it).
+  public var correlationContingency: Double {
+    get {_storage._correlationContingency}
+    set {_uniqueStorage()._correlationContingency = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -619,6 +663,47 @@ public nonisolated struct Margin_V1_EquityComponent: Sendable {
 }
 
 /// The margin of one account with its explanation. Topic margin.results.v1, key = account_id.
+/// The pre-trade question: does the account still meet initial margin with one more order resting?
+/// POST /v1/accounts/{id}/pre-trade and `margin --order`.
+public nonisolated struct Margin_V1_PreTradeCheck: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var accountID: String = String()
+
+  /// Initial equity >= initial requirement with the order.
+  public var fits: Bool = false
+
+  /// How much the initial requirement rises with the order (valuation units).
+  public var orderInitialMargin: Double = 0
+
+  public var before: Margin_V1_MarginResult {
+    get {_before ?? Margin_V1_MarginResult()}
+    set {_before = newValue}
+  }
+  /// Returns true if `before` has been explicitly set.
+  public var hasBefore: Bool {self._before != nil}
+  /// Clears the value of `before`. Subsequent reads from it will return its default value.
+  public mutating func clearBefore() {self._before = nil}
+
+  public var after: Margin_V1_MarginResult {
+    get {_after ?? Margin_V1_MarginResult()}
+    set {_after = newValue}
+  }
+  /// Returns true if `after` has been explicitly set.
+  public var hasAfter: Bool {self._after != nil}
+  /// Clears the value of `after`. Subsequent reads from it will return its default value.
+  public mutating func clearAfter() {self._after = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _before: Margin_V1_MarginResult? = nil
+  fileprivate var _after: Margin_V1_MarginResult? = nil
+}
+
 public nonisolated struct Margin_V1_MarginResult: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1036,7 +1121,7 @@ nonisolated extension Margin_V1_PositionContribution: SwiftProtobuf.Message, Swi
 
 nonisolated extension Margin_V1_RiskUnitMargin: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RiskUnitMargin"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}underlying\0\u{3}scenario_pnls\0\u{3}basis_contingency\0\u{3}binding_scenario\0\u{3}binding_label\0\u{3}worst_loss\0\u{3}maintenance_factor\0\u{3}initial_factor\0\u{1}contingencies\0\u{3}maintenance_requirement\0\u{3}initial_requirement\0\u{3}mark_to_market\0\u{1}contributions\0\u{3}index_price\0\u{3}market_timestamp_ms\0\u{3}allocated_loss\0\u{3}liquidity_add_ons\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}underlying\0\u{3}scenario_pnls\0\u{3}basis_contingency\0\u{3}binding_scenario\0\u{3}binding_label\0\u{3}worst_loss\0\u{3}maintenance_factor\0\u{3}initial_factor\0\u{1}contingencies\0\u{3}maintenance_requirement\0\u{3}initial_requirement\0\u{3}mark_to_market\0\u{1}contributions\0\u{3}index_price\0\u{3}market_timestamp_ms\0\u{3}allocated_loss\0\u{3}liquidity_add_ons\0\u{3}unadjusted_scenario_pnls\0\u{3}extended_dampener\0\u{3}gain_credit_fraction\0\u{3}gain_credit_cap\0")
 
   fileprivate class _StorageClass {
     var _underlying: String = String()
@@ -1056,6 +1141,10 @@ nonisolated extension Margin_V1_RiskUnitMargin: SwiftProtobuf.Message, SwiftProt
     var _marketTimestampMs: Int64 = 0
     var _allocatedLoss: Double = 0
     var _liquidityAddOns: [Margin_V1_LiquidityAddOn] = []
+    var _unadjustedScenarioPnls: [Double] = []
+    var _extendedDampener: Double? = nil
+    var _gainCreditFraction: Double? = nil
+    var _gainCreditCap: Double? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1083,6 +1172,10 @@ nonisolated extension Margin_V1_RiskUnitMargin: SwiftProtobuf.Message, SwiftProt
       _marketTimestampMs = source._marketTimestampMs
       _allocatedLoss = source._allocatedLoss
       _liquidityAddOns = source._liquidityAddOns
+      _unadjustedScenarioPnls = source._unadjustedScenarioPnls
+      _extendedDampener = source._extendedDampener
+      _gainCreditFraction = source._gainCreditFraction
+      _gainCreditCap = source._gainCreditCap
     }
   }
 
@@ -1118,6 +1211,10 @@ nonisolated extension Margin_V1_RiskUnitMargin: SwiftProtobuf.Message, SwiftProt
         case 15: try { try decoder.decodeSingularInt64Field(value: &_storage._marketTimestampMs) }()
         case 16: try { try decoder.decodeSingularDoubleField(value: &_storage._allocatedLoss) }()
         case 17: try { try decoder.decodeRepeatedMessageField(value: &_storage._liquidityAddOns) }()
+        case 18: try { try decoder.decodeRepeatedDoubleField(value: &_storage._unadjustedScenarioPnls) }()
+        case 19: try { try decoder.decodeSingularDoubleField(value: &_storage._extendedDampener) }()
+        case 20: try { try decoder.decodeSingularDoubleField(value: &_storage._gainCreditFraction) }()
+        case 21: try { try decoder.decodeSingularDoubleField(value: &_storage._gainCreditCap) }()
         default: break
         }
       }
@@ -1181,6 +1278,18 @@ nonisolated extension Margin_V1_RiskUnitMargin: SwiftProtobuf.Message, SwiftProt
       if !_storage._liquidityAddOns.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._liquidityAddOns, fieldNumber: 17)
       }
+      if !_storage._unadjustedScenarioPnls.isEmpty {
+        try visitor.visitPackedDoubleField(value: _storage._unadjustedScenarioPnls, fieldNumber: 18)
+      }
+      try { if let v = _storage._extendedDampener {
+        try visitor.visitSingularDoubleField(value: v, fieldNumber: 19)
+      } }()
+      try { if let v = _storage._gainCreditFraction {
+        try visitor.visitSingularDoubleField(value: v, fieldNumber: 20)
+      } }()
+      try { if let v = _storage._gainCreditCap {
+        try visitor.visitSingularDoubleField(value: v, fieldNumber: 21)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1207,6 +1316,10 @@ nonisolated extension Margin_V1_RiskUnitMargin: SwiftProtobuf.Message, SwiftProt
         if _storage._marketTimestampMs != rhs_storage._marketTimestampMs {return false}
         if _storage._allocatedLoss != rhs_storage._allocatedLoss {return false}
         if _storage._liquidityAddOns != rhs_storage._liquidityAddOns {return false}
+        if _storage._unadjustedScenarioPnls != rhs_storage._unadjustedScenarioPnls {return false}
+        if _storage._extendedDampener != rhs_storage._extendedDampener {return false}
+        if _storage._gainCreditFraction != rhs_storage._gainCreditFraction {return false}
+        if _storage._gainCreditCap != rhs_storage._gainCreditCap {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1487,7 +1600,7 @@ nonisolated extension Margin_V1_CloseCost: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Margin_V1_RiskModelBreakdown: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RiskModelBreakdown"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}grid_sum\0\u{3}grid_joint\0\u{1}decorrelation\0\u{3}grid_loss\0\u{1}historical\0\u{3}risk_loss\0\u{1}binding\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}grid_sum\0\u{3}grid_joint\0\u{1}decorrelation\0\u{3}grid_loss\0\u{1}historical\0\u{3}risk_loss\0\u{1}binding\0\u{3}correlation_contingency\0")
 
   fileprivate class _StorageClass {
     var _gridSum: Double = 0
@@ -1497,6 +1610,7 @@ nonisolated extension Margin_V1_RiskModelBreakdown: SwiftProtobuf.Message, Swift
     var _historical: Margin_V1_HistoricalComponent? = nil
     var _riskLoss: Double = 0
     var _binding: String = String()
+    var _correlationContingency: Double = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1514,6 +1628,7 @@ nonisolated extension Margin_V1_RiskModelBreakdown: SwiftProtobuf.Message, Swift
       _historical = source._historical
       _riskLoss = source._riskLoss
       _binding = source._binding
+      _correlationContingency = source._correlationContingency
     }
   }
 
@@ -1539,6 +1654,7 @@ nonisolated extension Margin_V1_RiskModelBreakdown: SwiftProtobuf.Message, Swift
         case 5: try { try decoder.decodeSingularMessageField(value: &_storage._historical) }()
         case 6: try { try decoder.decodeSingularDoubleField(value: &_storage._riskLoss) }()
         case 7: try { try decoder.decodeSingularStringField(value: &_storage._binding) }()
+        case 8: try { try decoder.decodeSingularDoubleField(value: &_storage._correlationContingency) }()
         default: break
         }
       }
@@ -1572,6 +1688,9 @@ nonisolated extension Margin_V1_RiskModelBreakdown: SwiftProtobuf.Message, Swift
       if !_storage._binding.isEmpty {
         try visitor.visitSingularStringField(value: _storage._binding, fieldNumber: 7)
       }
+      if _storage._correlationContingency.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._correlationContingency, fieldNumber: 8)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1588,6 +1707,7 @@ nonisolated extension Margin_V1_RiskModelBreakdown: SwiftProtobuf.Message, Swift
         if _storage._historical != rhs_storage._historical {return false}
         if _storage._riskLoss != rhs_storage._riskLoss {return false}
         if _storage._binding != rhs_storage._binding {return false}
+        if _storage._correlationContingency != rhs_storage._correlationContingency {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1772,6 +1892,60 @@ nonisolated extension Margin_V1_EquityComponent: SwiftProtobuf.Message, SwiftPro
     if lhs.value != rhs.value {return false}
     if lhs.maintenanceHaircut != rhs.maintenanceHaircut {return false}
     if lhs.initialHaircut != rhs.initialHaircut {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Margin_V1_PreTradeCheck: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PreTradeCheck"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}account_id\0\u{1}fits\0\u{3}order_initial_margin\0\u{1}before\0\u{1}after\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.accountID) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.fits) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.orderInitialMargin) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._before) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._after) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.accountID.isEmpty {
+      try visitor.visitSingularStringField(value: self.accountID, fieldNumber: 1)
+    }
+    if self.fits != false {
+      try visitor.visitSingularBoolField(value: self.fits, fieldNumber: 2)
+    }
+    if self.orderInitialMargin.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.orderInitialMargin, fieldNumber: 3)
+    }
+    try { if let v = self._before {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._after {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Margin_V1_PreTradeCheck, rhs: Margin_V1_PreTradeCheck) -> Bool {
+    if lhs.accountID != rhs.accountID {return false}
+    if lhs.fits != rhs.fits {return false}
+    if lhs.orderInitialMargin != rhs.orderInitialMargin {return false}
+    if lhs._before != rhs._before {return false}
+    if lhs._after != rhs._after {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -57,7 +57,8 @@ extension MarginEngine {
         }
         var labels: [String: [String]] = [:]
         for unit in result?.riskUnits ?? [] {
-            labels[unit.underlying] = parameters?.riskUnit(for: unit.underlying)?.scenarios.map(\.label) ?? []
+            // The same labels the explanation names the binding column with.
+            labels[unit.underlying] = reference.data.books[unit.underlying].map { book in (0..<book.gridScenarioCount).map(book.columnLabel) } ?? []
         }
         return ConsoleAccount(id: id, version: entry.account.version, partition: partition, result: result,
                               blockedReason: result == nil ? (blocked ?? "not margined yet") : nil, scenarioLabels: labels,

@@ -36,6 +36,19 @@ extension MarginEngine {
         return try calculator.margin(account: account, catalog: data.catalog, markets: data.markets, asOfMs: asOf).proto()
     }
 
+    /// The pre-trade question for a held account: its margin as it stands and with `order` resting
+    /// too, against the live markets (nothing is stored). Nil when this instance does not hold it.
+    public func preTrade(accountID: String, order: OpenOrder) throws(MarginError) -> Margin_V1_PreTradeCheck? {
+        guard let calculator else { throw .missingParameters(underlying: configuration.paramsID) }
+        guard let (_, entry) = accounts.find(id: accountID) else { return nil }
+        let data = reference.data
+        var with = entry.account
+        with.openOrders.append(order)
+        try with.validate(instruments: data.catalog, bounds: configuration.inputBounds)
+        let asOf = data.markets.underlyings.values.map(\.timestampMs).max() ?? clock()
+        return try calculator.preTrade(account: entry.account, order: order, catalog: data.catalog, markets: data.markets, asOfMs: asOf).proto
+    }
+
     /// Counts for the status line and tests.
     public func status() -> WorkerStatus {
         WorkerStatus(referenceReady: referenceReady, shards: accounts.partitions,

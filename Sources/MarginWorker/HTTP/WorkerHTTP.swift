@@ -48,7 +48,8 @@ func json(_ data: Data, status: HTTPResponse.Status = .ok) -> Response {
 }
 
 /// Builds the worker's HTTP application (separate from `@main` so tests run the same app):
-/// `/health`, `/ready`, `/metrics`, `GET /v1/accounts/{id}`, `POST /v1/what-if`, and the risk
+/// `/health`, `/ready`, `/metrics`, `GET /v1/accounts/{id}`, `POST /v1/accounts/{id}/pre-trade`,
+/// `POST /v1/what-if`, and the risk
 /// console (`GET /`, `GET /accounts/{id}`).
 public func buildApplication(engine: MarginEngine, configuration: WorkerConfiguration, logger: Logger) -> some ApplicationProtocol {
     let router = Router()
@@ -82,6 +83,29 @@ public func buildApplication(engine: MarginEngine, configuration: WorkerConfigur
         }
         return json(SchemaCoding.encode(result, format: .json))
     }
+    v1.post("accounts/:id/pre-trade") { request, context -> Response in
+        guard let raw = context.parameters.get("id"), let id = raw.removingPercentEncoding, !id.isEmpty else {
+            return BearerTokenMiddleware<BasicRequestContext>.error(.badRequest, "missing or malformed account id")
+        }
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: configuration.maxRequestBytes)
+        } catch {
+            return BearerTokenMiddleware<BasicRequestContext>.error(.contentTooLarge, "body larger than \(configuration.maxRequestBytes) bytes")
+        }
+        do {
+            let proto = try SchemaCoding.decode(Margin_V1_OpenOrder.self, from: Data(body.readableBytesView), format: .json)
+            guard let check = try await engine.preTrade(accountID: id, order: OpenOrder(proto: proto, field: "order")) else {
+                return BearerTokenMiddleware<BasicRequestContext>.error(.notFound, "account \(id) is not held by this instance")
+            }
+            return json(SchemaCoding.encode(check, format: .json))
+        } catch let error as MarginError {
+            return BearerTokenMiddleware<BasicRequestContext>.error(.badRequest, error.description)
+        } catch {
+            return BearerTokenMiddleware<BasicRequestContext>.error(.badRequest, "\(error)")
+        }
+    }
     v1.post("what-if") { request, _ -> Response in
         var request = request
         let body: ByteBuffer
@@ -92,7 +116,7 @@ public func buildApplication(engine: MarginEngine, configuration: WorkerConfigur
         }
         do {
             let state = try SchemaCoding.decode(Margin_V1_AccountState.self, from: Data(body.readableBytesView), format: .json)
-            let result = try await engine.whatIf(Account(proto: state))
+            let result = try await engine.whatIf(try Account(proto: state))
             return json(SchemaCoding.encode(result, format: .json))
         } catch let error as MarginError {
             return BearerTokenMiddleware<BasicRequestContext>.error(.badRequest, error.description)

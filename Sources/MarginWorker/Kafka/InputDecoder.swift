@@ -22,7 +22,7 @@ struct InputDecoder: Sendable {
         switch topic {
         case topics.accounts:
             guard let value = message.value else { return .account(id: key, nil) }
-            let account = Account(proto: try SchemaCoding.decode(Margin_V1_AccountState.self, from: value, format: format))
+            let account = try Account(proto: SchemaCoding.decode(Margin_V1_AccountState.self, from: value, format: format))
             guard account.id == key else { throw .invalidInput(field: "account_id", reason: "'\(account.id)' does not match key '\(key)'") }
             return .account(id: key, account)
         case topics.instruments:

@@ -52,7 +52,7 @@ struct LiquidationCoordinatorTests {
     func severityOrder() throws {
         let store = try Self.store(eth: 2_600)
         var coordinator = LiquidationCoordinator(settings: LiquidationSettings())
-        for (id, usdc) in [("mild", 26_000.0), ("worst", 21_000.0), ("middle", 23_500.0)] {
+        for (id, usdc) in [("mild", 22_000.0), ("worst", 19_000.0), ("middle", 20_500.0)] {
             #expect(try Self.observe(Self.account(id, usdc: usdc), store: store, into: &coordinator) == .liquidatable)
         }
         let actions = coordinator.plan(now: Self.now, context: try Self.context(store))

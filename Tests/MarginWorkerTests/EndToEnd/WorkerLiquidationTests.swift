@@ -8,10 +8,10 @@ import TestSupport
 
 @Suite("Liquidation instructions from the worker", .serialized)
 struct WorkerLiquidationTests {
-    /// Leveraged ETH longs (30 perpetuals at 3,000 with 25,000 USDC): healthy at 3,000, liquidatable at 2,600.
+    /// Leveraged ETH longs (30 perpetuals at 3,000 with 21,000 USDC): healthy at 3,000, liquidatable at 2,600.
     static func leveraged(_ count: Int, version: UInt64 = 1) -> [Account] {
         (0..<count).map { i in
-            Account(id: "lev\(i)", version: version, balances: ["USDC": 25_000 + Double(i) * 10],
+            Account(id: "lev\(i)", version: version, balances: ["USDC": 21_000 + Double(i) * 10],
                     positions: [Position(instrument: "ETH-PERPETUAL", quantity: 30, averageEntryPrice: 3_000)])
         }
     }
