@@ -270,7 +270,7 @@ SELF_TEST_GOOD = [
     'histogram_quantile(0.99, sum by (le) (rate(margin_remargin_latency_seconds_bucket{instance=~"$instance"}[$__rate_interval])))',
     'max by (partition) (kafka_consumer_lag{topic="margin.accounts.v1"} offset 5m)',
     'up{job="margin-engine"} == 0 or absent(up{job="margin-engine-calibrator"})',
-    '{__name__="margin_ewma_vol", underlying="BTC"} > bool 0.5',
+    '{__name__="margin_forecast_vol", underlying="BTC"} > bool 0.5',
 ]
 
 

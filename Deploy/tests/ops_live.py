@@ -101,7 +101,7 @@ def query(base, expected, timeout):
          lambda: len(instant('kafka_consumer_lag{job="margin-engine",topic="margin.accounts.v1"}')) >= 1),
         ("calibrated BTC range and EWMA vol from the calibrator",
          lambda: (value('margin_calibrated_price_range{job="margin-engine-calibrator",underlying="BTC"}') or 0) > 0.05
-         and 0.05 < (value('margin_ewma_vol{job="margin-engine-calibrator",underlying="BTC"}') or 0) < 5),
+         and 0.05 < (value('margin_forecast_vol{job="margin-engine-calibrator",underlying="BTC"}') or 0) < 5),
     ]
     for description, check in checks:
         poll(f"Prometheus: {description}", float(timeout), check)

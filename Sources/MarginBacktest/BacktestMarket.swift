@@ -85,6 +85,11 @@ struct BacktestDay {
         })
     }
 
+    /// Gross notional (USD) of positions on this day: Σ |contracts| × index.
+    func grossNotional(_ instruments: [Instrument], quantities: [Double]) -> Double {
+        zip(instruments, quantities).reduce(0) { $0 + abs($1.1) * prices[$1.0.underlying]! }
+    }
+
     /// Value (USD) on this day of instruments struck earlier: options by Black-76 at this day's
     /// vol and remaining time (intrinsic once expired), perpetuals at the index.
     func value(of instruments: [Instrument], quantities: [Double]) -> Double {

@@ -27,15 +27,18 @@ public struct BacktestSeries: Sendable, Hashable {
     public var marginWithoutAPC: [Double]?
     /// The realised loss over the horizon starting that day (positive = loss).
     public var realisedLoss: [Double]
+    /// The portfolio's gross notional that day: Σ |contracts| × index (empty when unknown).
+    public var notional: [Double]
 
     public init(portfolio: String, measure: Measure, dates: [String], margin: [Double],
-                marginWithoutAPC: [Double]? = nil, realisedLoss: [Double]) {
+                marginWithoutAPC: [Double]? = nil, realisedLoss: [Double], notional: [Double] = []) {
         self.portfolio = portfolio
         self.measure = measure
         self.dates = dates
         self.margin = margin
         self.marginWithoutAPC = marginWithoutAPC
         self.realisedLoss = realisedLoss
+        self.notional = notional
     }
 
     /// Whether the realised loss exceeded the margin, per day.

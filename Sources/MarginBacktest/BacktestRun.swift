@@ -1,10 +1,55 @@
 import Foundation
 
+/// The static baseline of a run: the same portfolios on the same days margined by a parameter set
+/// as shipped (no calibration, no historical simulation). Encoded as `{"params": {"id", "version",
+/// "summary"}, "portfolios": [same shape as the run's]}`; `series` is not encoded.
+public struct BaselineBacktest: Sendable, Hashable, Codable {
+    public struct Parameters: Sendable, Hashable, Codable {
+        public var id: String
+        public var version: Int64
+        public var summary: String
+    }
+
+    public var params: Parameters
+    public var portfolios: [PortfolioBacktest]
+    public var series: [BacktestSeries] = []
+
+    enum CodingKeys: String, CodingKey { case params, portfolios }
+
+    public init(params: Parameters, confidence: Double, series: [BacktestSeries]) {
+        self.params = params
+        self.portfolios = series.map { PortfolioBacktest(series: $0, confidence: confidence) }
+        self.series = series
+    }
+}
+
+/// One volatility model in `backtest --vol-models`: its out-of-sample one-day variance forecast
+/// loss per underlying and the backtest figures under it. Encoded as `{"model", "forecast_loss":
+/// {"BTC": {"observations", "qlike", "mse"}, …}, "portfolios": [same shape as the run's]}`.
+public struct VolatilityModelComparison: Sendable, Hashable, Codable {
+    public var model: String
+    public var forecastLoss: [String: ForecastLoss]
+    public var portfolios: [PortfolioBacktest]
+
+    enum CodingKeys: String, CodingKey {
+        case model
+        case forecastLoss = "forecast_loss"
+        case portfolios
+    }
+
+    public init(model: String, forecastLoss: [String: ForecastLoss], portfolios: [PortfolioBacktest]) {
+        self.model = model
+        self.forecastLoss = forecastLoss
+        self.portfolios = portfolios
+    }
+}
+
 /// A whole backtest run: its parameters, the statistics of every portfolio and measure, and the
 /// series they were computed from (for the HTML report).
 ///
-/// Encoded as `{"confidence", "horizon_days", "from", "to", "volatility_model", "portfolios"}`;
-/// `series` is not encoded (decoding gives an empty array).
+/// Encoded as `{"confidence", "horizon_days", "from", "to", "volatility_model", "portfolios",
+/// "baseline", "vol_models"}` (the last two only when the run computed them); `series` is not
+/// encoded (decoding gives an empty array).
 public struct BacktestResult: Sendable, Hashable, Codable {
     /// The margin's confidence level, e.g. 0.99 (the coverage probability is `1 − confidence`).
     public var confidence: Double
@@ -19,6 +64,10 @@ public struct BacktestResult: Sendable, Hashable, Codable {
     public var portfolios: [PortfolioBacktest]
     /// The measured series (margin and realised loss per day); not part of the JSON.
     public var series: [BacktestSeries]
+    /// The static baseline (`--baseline PRESET`).
+    public var baseline: BaselineBacktest?
+    /// Every volatility model compared (`--vol-models`).
+    public var volatilityModels: [VolatilityModelComparison]?
 
     enum CodingKeys: String, CodingKey {
         case confidence
@@ -26,6 +75,8 @@ public struct BacktestResult: Sendable, Hashable, Codable {
         case from, to
         case volatilityModel = "volatility_model"
         case portfolios
+        case baseline
+        case volatilityModels = "vol_models"
     }
 
     public init(confidence: Double, horizonDays: Int, from: String, to: String, volatilityModel: String,
@@ -58,6 +109,8 @@ public struct BacktestResult: Sendable, Hashable, Codable {
         volatilityModel = try container.decode(String.self, forKey: .volatilityModel)
         portfolios = try container.decode([PortfolioBacktest].self, forKey: .portfolios)
         series = []
+        baseline = try container.decodeIfPresent(BaselineBacktest.self, forKey: .baseline)
+        volatilityModels = try container.decodeIfPresent([VolatilityModelComparison].self, forKey: .volatilityModels)
     }
 
     /// The JSON document: pretty-printed with sorted keys (byte-for-byte deterministic for the
@@ -67,9 +120,21 @@ public struct BacktestResult: Sendable, Hashable, Codable {
     /// instead of writing it (JSON has no such values).
     public func jsonData() throws -> Data {
         if !confidence.isFinite { throw BacktestReportError.nonFiniteNumber(path: "confidence", value: confidence) }
-        for (index, portfolio) in portfolios.enumerated() {
-            for (path, value) in portfolio.numbers where !value.isFinite {
-                throw BacktestReportError.nonFiniteNumber(path: "portfolios[\(index)].\(path)", value: value)
+        var groups: [(String, [PortfolioBacktest])] = [("portfolios", portfolios)]
+        if let baseline { groups.append(("baseline.portfolios", baseline.portfolios)) }
+        for (index, comparison) in (volatilityModels ?? []).enumerated() {
+            groups.append(("vol_models[\(index)].portfolios", comparison.portfolios))
+            for (underlying, loss) in comparison.forecastLoss {
+                for (name, value) in [("qlike", loss.qlike), ("mse", loss.mse)] where !value.isFinite {
+                    throw BacktestReportError.nonFiniteNumber(path: "vol_models[\(index)].forecast_loss.\(underlying).\(name)", value: value)
+                }
+            }
+        }
+        for (prefix, list) in groups {
+            for (index, portfolio) in list.enumerated() {
+                for (path, value) in portfolio.numbers where !value.isFinite {
+                    throw BacktestReportError.nonFiniteNumber(path: "\(prefix)[\(index)].\(path)", value: value)
+                }
             }
         }
         let encoder = JSONEncoder()

@@ -1,11 +1,10 @@
-import Dispatch
 import MarginCore
-import Synchronization
 
 /// Walks the history day by day: calibrates with data up to that day only (no look-ahead, the APC
 /// buffer and phase-in carried from the day before), margins every portfolio (IM, MM, the grid's
 /// and the FHS loss, with APC and without), and measures the realised loss of the frozen
-/// portfolio over the next `horizonDays`, fully revalued.
+/// portfolio over the next `horizonDays`, fully revalued. Optionally the same portfolios on the same
+/// days under a static parameter set (the baseline), and the whole run under every volatility model.
 public struct BacktestRunner: Sendable {
     public struct Configuration: Sendable {
         public var settings: RiskModelSettings
@@ -18,6 +17,12 @@ public struct BacktestRunner: Sendable {
         public var toDay: Int?
         /// Also margin with a calibration without APC (for the procyclicality comparison).
         public var compareWithoutAPC = true
+        /// A static set margining the same portfolios on the same days, as shipped (`--baseline`).
+        public var baseline: RiskParameters?
+        /// Also run under every ``VolatilityModel`` and score their forecasts (`--vol-models`).
+        public var compareVolatilityModels = false
+        /// Theta over the margin period: scenarios revalue options `horizonDays` later (`--theta`).
+        public var ageOptionsOverHorizon = false
 
         public init(settings: RiskModelSettings, base: RiskParameters, volatility: BacktestVolatilityModel = BacktestVolatilityModel()) {
             self.settings = settings
@@ -38,6 +43,12 @@ public struct BacktestRunner: Sendable {
             }
         }
         guard !portfolios.isEmpty else { throw .invalidInput(field: "portfolios", reason: "none given") }
+        if let baseline = configuration.baseline {
+            try baseline.validate()
+            for u in history.underlyings where baseline.riskUnit(for: u) == nil {
+                throw .invalidInput(field: "baseline", reason: "parameter set \(baseline.id) has no risk unit for \(u)")
+            }
+        }
         self.history = history
         self.portfolios = portfolios
         self.configuration = configuration
@@ -54,91 +65,58 @@ public struct BacktestRunner: Sendable {
         return start..<max(start, end)
     }
 
-    /// Runs the backtest. `progress(done, total)` is called after each day.
+    /// How many day-passes `run` makes (for progress): the run, the baseline, each other model.
+    public var passes: Int {
+        1 + (configuration.baseline == nil ? 0 : 1) + (configuration.compareVolatilityModels ? VolatilityModel.allCases.count - 1 : 0)
+    }
+
+    /// Runs the backtest. `progress(done, total)` is called after each day of each pass.
     public func run(progress: (Int, Int) -> Void = { _, _ in }) throws(MarginError) -> BacktestResult {
         let s = configuration.settings
-        let h = s.horizonDays
         let range = dayRange
         guard !range.isEmpty else { throw .invalidInput(field: "from/to", reason: "no backtest day between the warm-up and the last day minus the horizon") }
-        let volatilities = try configuration.volatility.volatilities(history)
-        var plainSettings = s
-        plainSettings.apc = .none
-        let calibrators = [try RiskModelCalibrator(settings: s), try RiskModelCalibrator(settings: plainSettings)]
-        let variants = configuration.compareWithoutAPC ? 2 : 1
-        // The backtest measures the market-risk model: daily closes carry no depth, volume or open
-        // interest, so the liquidity and concentration add-ons are off (their no-book fallback would
-        // otherwise dominate every requirement).
-        var base = configuration.base
-        for underlying in base.riskUnits.keys {
-            base.riskUnits[underlying]?.liquidityAddOn = nil
-            base.riskUnits[underlying]?.concentrationAddOn = nil
+        let total = range.count * passes
+        var done = 0
+        func step() {
+            done += 1
+            progress(done, total)
         }
-        var states: [[String: RiskModelCalibrator.State]] = [[:], [:]]
-        // values[portfolio][variant][measure][day]
-        let measures = BacktestSeries.Measure.allCases
-        var margins = [[[[Double]]]](repeating: [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: .nan, count: range.count), count: measures.count), count: 2), count: portfolios.count)
-        var losses = [[Double]](repeating: [Double](repeating: .nan, count: range.count), count: portfolios.count)
-
-        for (offset, d) in range.enumerated() {
-            let day = self.day(d, volatilities)
-            let later = self.day(d + h, volatilities)
-            var calculators: [MarginCalculator] = []
-            for variant in 0..<variants {
-                let result = try calibrators[variant].calibrate(history, asOfDay: history.days[d], previous: states[variant])
-                for u in history.underlyings { states[variant][u] = result.state(for: u) }
-                let parameters = try base.applyingCalibration(result, settings: variant == 0 ? s : plainSettings,
-                                                                             id: "backtest", version: Int64(history.days[d]))
-                calculators.append(MarginCalculator(parameters: parameters))
-            }
-            let tasks = portfolios.count * variants
-            let calculatorsOfDay = calculators
-            let outcomes = Mutex([(Int, [Double])?](repeating: nil, count: tasks))
-            let failure = Mutex<MarginError?>(nil)
-            let portfolios = self.portfolios
-            DispatchQueue.concurrentPerform(iterations: tasks) { task in
-                let p = task / variants, variant = task % variants
-                do throws(MarginError) {
-                    let book = day.book(portfolios[p], id: portfolios[p].name)
-                    let result = try calculatorsOfDay[variant].margin(account: book.account, catalog: book.catalog, markets: book.markets, asOfMs: day.timestampMs)
-                    let values = measures.map { measure -> Double in
-                        switch measure {
-                        case .im: return result.initialRequirement
-                        case .mm: return result.maintenanceRequirement
-                        case .grid: return result.riskModel.gridLoss
-                        case .fhs: return result.riskModel.historical?.loss ?? .nan
-                        }
-                    }
-                    var loss = Double.nan
-                    if variant == 0 {
-                        let quantities = book.account.positions.map(\.quantity)
-                        loss = day.value(of: book.instruments, quantities: quantities) - later.value(of: book.instruments, quantities: quantities)
-                    }
-                    outcomes.withLock { $0[task] = (p, values + [loss]) }
-                } catch {
-                    failure.withLock { $0 = $0 ?? error }
-                }
-            }
-            if let error = failure.withLock({ $0 }) { throw error }
-            let collected = outcomes.withLock { $0 }
-            for task in 0..<tasks {
-                guard let (p, values) = collected[task] else { continue }
-                let variant = task % variants
-                for m in measures.indices { margins[p][variant][m][offset] = values[m] }
-                if variant == 0 { losses[p][offset] = values[measures.count] }
-            }
-            progress(offset + 1, range.count)
-        }
-
         let dates = range.map { UTCDay.format(history.days[$0]) }
-        var series: [BacktestSeries] = []
-        for (p, portfolio) in portfolios.enumerated() {
-            for (m, measure) in measures.enumerated() {
-                series.append(BacktestSeries(portfolio: portfolio.name, measure: measure, dates: dates, margin: margins[p][0][m],
-                                             marginWithoutAPC: variants > 1 ? margins[p][1][m] : nil, realisedLoss: losses[p]))
-            }
+        let series = try calibratedSeries(settings: s, range: range, step: step)
+        var result = BacktestResult(confidence: s.confidence, horizonDays: s.horizonDays, from: dates.first!, to: dates.last!,
+                                    volatilityModel: description, series: series)
+        if let baseline = configuration.baseline {
+            result.baseline = BaselineBacktest(params: .init(id: baseline.id, version: baseline.version, summary: baseline.summary),
+                                               confidence: s.confidence, series: try baselineSeries(baseline, range: range, step: step))
         }
-        let model = "\(configuration.volatility.description); calibrated daily: EWMA λ = \(s.lambda), FHS \(s.measure.rawValue.uppercased()) \(formatPercent(s.confidence)) over \(h) days, APC \(s.apc.label), d = \(s.decorrelation), base \(configuration.base.id)"
-        return BacktestResult(confidence: s.confidence, horizonDays: h, from: dates.first!, to: dates.last!, volatilityModel: model, series: series)
+        if configuration.compareVolatilityModels {
+            var comparisons: [VolatilityModelComparison] = []
+            for model in VolatilityModel.allCases {
+                var settings = s
+                settings.volatilityModel = model
+                let modelSeries = model == s.volatilityModel ? series : try calibratedSeries(settings: settings, range: range, step: step)
+                var losses: [String: ForecastLoss] = [:]
+                for own in history.histories {
+                    losses[own.underlying] = try VolatilityForecastEvaluation.evaluate(
+                        own, model: model, settings: settings, fromDay: history.days[range.lowerBound], toDay: history.days[range.upperBound - 1])
+                }
+                comparisons.append(VolatilityModelComparison(model: model.rawValue, forecastLoss: losses,
+                                                             portfolios: modelSeries.map { PortfolioBacktest(series: $0, confidence: s.confidence) }))
+            }
+            result.volatilityModels = comparisons
+        }
+        return result
+    }
+
+    /// The model description the report prints.
+    var description: String {
+        let s = configuration.settings
+        let bound = s.maxRevolatilisation.map { "revolatilisation ≤ \(TextFormatting.compact($0))×" } ?? "revolatilisation unbounded"
+        let theta = configuration.ageOptionsOverHorizon ? "; options aged \(s.horizonDays) days in the scenarios (theta over the MPOR)"
+            : "; options not aged over the horizon (instantaneous scenarios)"
+        return "\(configuration.volatility.description); calibrated daily: \(s.volatilityModel.rawValue) volatility (refit every \(s.refitDays) days"
+            + " on \(s.fitWindowDays) returns, λ = \(s.lambda)), \(bound), FHS \(s.measure.rawValue.uppercased()) \(formatPercent(s.confidence))"
+            + " over \(s.horizonDays) days, APC \(s.apc.label), max step \(TextFormatting.compact(s.maxStep)), d = \(s.decorrelation), base \(configuration.base.id)\(theta)"
     }
 
     func day(_ index: Int, _ volatilities: [[Double]]) -> BacktestDay {

@@ -6,13 +6,16 @@
 ///      "kupiec": {"lr", "p"},
 ///      "christoffersen": {"lr_ind", "p_ind", "lr_cc", "p_cc"},
 ///      "traffic_light": {"zone", "cumulative_probability"},
-///      "procyclicality": {"peak_to_trough", "max_increase_1d", "max_increase_5d", "max_increase_30d"},
-///      "procyclicality_without_apc": {…}}           // only when the run computed it
+///      "procyclicality": {"peak_to_trough", "max_increase_1d", "max_increase_5d", "max_increase_10d", "max_increase_30d"},
+///      "procyclicality_without_apc": {…},           // only when the run computed it
+///      "efficiency": {"mean_margin_pct_notional", "margin_over_q99_loss", "breach_loss_to_margin_mean",
+///                     "breach_loss_to_margin_max", "apc_cost"}}
 ///
 /// Every number is finite. Undefined statistics are reported as "no evidence against the model":
 /// with no observation, `coverage` is 1, Kupiec and Christoffersen give `lr = 0`, `p = 1`, the
 /// traffic light is green with cumulative probability 1; procyclicality of a path without a
-/// positive margin is a peak-to-trough of 1 and increases of 0 (see each statistic's type).
+/// positive margin is a peak-to-trough of 1 and increases of 0; efficiency figures without a day,
+/// a tail or an exception to compute them from are 0 (see each statistic's type).
 public struct PortfolioBacktest: Sendable, Hashable, Codable {
     /// The portfolio's name.
     public var name: String
@@ -33,18 +36,22 @@ public struct PortfolioBacktest: Sendable, Hashable, Codable {
     public var procyclicality: ProcyclicalityMetrics
     /// Procyclicality of the margin without anti-procyclicality measures, when it was computed.
     public var procyclicalityWithoutAPC: ProcyclicalityMetrics?
+    /// Capital efficiency: margin against notional, against the realised tail, breach sizes, APC cost.
+    public var efficiency: EfficiencyMetrics
 
     enum CodingKeys: String, CodingKey {
         case name, measure, observations, exceptions, coverage, kupiec, christoffersen
         case trafficLight = "traffic_light"
         case procyclicality
         case procyclicalityWithoutAPC = "procyclicality_without_apc"
+        case efficiency
     }
 
     public init(name: String, measure: BacktestSeries.Measure, observations: Int, exceptions: Int,
                 coverage: Double, kupiec: KupiecTest, christoffersen: ChristoffersenTest,
                 trafficLight: TrafficLight, procyclicality: ProcyclicalityMetrics,
-                procyclicalityWithoutAPC: ProcyclicalityMetrics? = nil) {
+                procyclicalityWithoutAPC: ProcyclicalityMetrics? = nil,
+                efficiency: EfficiencyMetrics = EfficiencyMetrics(margin: [], realisedLoss: [], notional: [], marginWithoutAPC: nil)) {
         self.name = name
         self.measure = measure
         self.observations = observations
@@ -55,6 +62,7 @@ public struct PortfolioBacktest: Sendable, Hashable, Codable {
         self.trafficLight = trafficLight
         self.procyclicality = procyclicality
         self.procyclicalityWithoutAPC = procyclicalityWithoutAPC
+        self.efficiency = efficiency
     }
 
     /// Computes every statistic of `series` for a margin at `confidence` (e.g. 0.99, so the
@@ -78,7 +86,9 @@ public struct PortfolioBacktest: Sendable, Hashable, Codable {
             christoffersen: ChristoffersenTest(transitions: TransitionCounts(sequence), proportionOfFailures: kupiec),
             trafficLight: TrafficLight(observations: observations, exceptions: exceptions, probability: probability),
             procyclicality: ProcyclicalityMetrics(margin: series.margin),
-            procyclicalityWithoutAPC: series.marginWithoutAPC.map { ProcyclicalityMetrics(margin: $0) })
+            procyclicalityWithoutAPC: series.marginWithoutAPC.map { ProcyclicalityMetrics(margin: $0) },
+            efficiency: EfficiencyMetrics(margin: series.margin, realisedLoss: series.realisedLoss, notional: series.notional,
+                                          marginWithoutAPC: series.marginWithoutAPC))
     }
 
     /// The numbers of the result with their JSON paths, for validation.
@@ -96,8 +106,10 @@ public struct PortfolioBacktest: Sendable, Hashable, Codable {
             list += [("\(key).peak_to_trough", metrics.peakToTrough),
                      ("\(key).max_increase_1d", metrics.maxIncrease1d),
                      ("\(key).max_increase_5d", metrics.maxIncrease5d),
+                     ("\(key).max_increase_10d", metrics.maxIncrease10d),
                      ("\(key).max_increase_30d", metrics.maxIncrease30d)]
         }
+        list += efficiency.numbers.map { ("efficiency.\($0.path)", $0.value) }
         return list
     }
 }

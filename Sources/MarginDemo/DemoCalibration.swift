@@ -52,7 +52,7 @@ enum DemoCalibration {
         return DemoSummary.CalibrationPoint(
             version: parameters.version, simulatedSeconds: simulatedSeconds, reason: p["calibration.reason"] ?? "",
             priceRange: value("price_range"), priceRangeWithoutAPC: value("price_range_without_apc"),
-            ewmaVolatility: value("ewma_vol_annual"), apcAddOn: value("apc_add_on"), expectedShortfallPerMillionLong: es)
+            forecastVolatility: value("forecast_vol_annual"), apcAddOn: value("apc_add_on"), expectedShortfallPerMillionLong: es)
     }
 }
 

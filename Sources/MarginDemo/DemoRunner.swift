@@ -89,14 +89,14 @@ public struct DemoSummary: Codable, Sendable {
     }
 
     /// One version of the calibrated parameter set: the BTC grid range with and without APC, the
-    /// EWMA volatility (annualised), how much APC added, and the FHS ES of a $1M long BTC position.
+    /// Forecast volatility (annualised), how much APC added, and the FHS ES of a $1M long BTC position.
     public struct CalibrationPoint: Codable, Sendable {
         public var version: Int64
         public var simulatedSeconds: Double
         public var reason: String
         public var priceRange: Double
         public var priceRangeWithoutAPC: Double
-        public var ewmaVolatility: Double
+        public var forecastVolatility: Double
         public var apcAddOn: Double
         public var expectedShortfallPerMillionLong: Double
     }
@@ -202,9 +202,9 @@ public final class DemoRunner: Sendable {
         let calibrator = CalibratorService(configuration: calibratorConfiguration, seed: seed, logger: logger) { published in
             let point = DemoCalibration.point(published, simulatedSeconds: Double(clock.load(ordering: .relaxed) - startMs) / 1000)
             calibrationLog.withLock { $0.append(point) }
-            say(String(format: "calibrator: %@ v%lld (%@): BTC range ±%.1f%% (±%.1f%% without APC), EWMA vol %.0f%%, FHS ES of $1M long %.0f",
+            say(String(format: "calibrator: %@ v%lld (%@): BTC range ±%.1f%% (±%.1f%% without APC), forecast vol %.0f%%, FHS ES of $1M long %.0f",
                        published.id, published.version, point.reason, point.priceRange * 100, point.priceRangeWithoutAPC * 100,
-                       point.ewmaVolatility * 100, point.expectedShortfallPerMillionLong))
+                       point.forecastVolatility * 100, point.expectedShortfallPerMillionLong))
         }
         let calibratorGroup = ServiceGroup(configuration: .init(services: [.init(service: calibrator)], logger: logger))
         let calibratorTask = Task { try await calibratorGroup.run() }

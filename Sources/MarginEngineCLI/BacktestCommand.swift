@@ -40,6 +40,15 @@ struct BacktestCommand: ParsableCommand {
     @Flag(name: .long, help: "Skip the second calibration without APC (faster; no with/without-APC comparison).")
     var noApcComparison = false
 
+    @Option(name: .long, help: "Also margin the same portfolios on the same days with this preset as shipped (no calibration, no FHS).")
+    var baseline: String?
+
+    @Flag(name: .long, help: "Run under every volatility model and score each one's out-of-sample variance forecasts (QLIKE, MSE).")
+    var volModels = false
+
+    @Flag(name: .long, help: "Age options over the horizon in the margin scenarios (theta over the margin period of risk).")
+    var theta = false
+
     @Option(name: .long, help: "Write the statistics as JSON to this file.")
     var json: String?
 
@@ -63,8 +72,11 @@ struct BacktestCommand: ParsableCommand {
             configuration.fromDay = try from.map(Self.day)
             configuration.toDay = try to.map(Self.day)
             configuration.compareWithoutAPC = !noApcComparison
+            configuration.baseline = try baseline.map { name throws(MarginError) in try RiskPresets.load(name) }
+            configuration.compareVolatilityModels = volModels
+            configuration.ageOptionsOverHorizon = theta
             let runner = try BacktestRunner(history: history, portfolios: books, configuration: configuration)
-            let progress = Progress(total: runner.dayRange.count)
+            let progress = Progress(total: runner.dayRange.count * runner.passes)
             let result = try runner.run { done, total in progress.update(done, total) }
             progress.finish()
             if let json {

@@ -8,43 +8,49 @@ import MarginWorker
 /// Options of the dynamic risk model shared by `calibrate` and `backtest`.
 struct RiskModelOptions: ParsableArguments {
     @Option(name: .long, help: "Price history: UNDERLYING=file.csv,… or file.csv,… (names from the ticker), or builtin (bundled BTC and ETH).")
-    var prices: String = "builtin"
+    var prices: String = CalibrationSettings().prices
 
     @Option(name: .long, help: "Base parameter preset whose grid is rescaled (\(RiskPresets.names.joined(separator: ", "))).")
-    var base: String = "deribit-like"
+    var base: String = CalibrationSettings().base
 
-    @Option(name: .long, help: "Anti-procyclicality: buffer, stress-weight, floor, none, or several joined by + (default stress-weight+floor).")
-    var apc: String = "stress-weight+floor"
+    @Option(name: .long, help: "Anti-procyclicality: buffer, stress-weight, floor, none, or several joined by +.")
+    var apc: String = CalibrationSettings().apc
 
-    @Option(name: .long, help: "EWMA decay λ (RiskMetrics 0.94).")
-    var lambda: Double = 0.94
+    @Option(name: .long, help: "EWMA decay λ (RiskMetrics 0.94; the ewma and asymmetric_ewma models, and the fallback of the others).")
+    var lambda: Double = CalibrationSettings().lambda
+
+    @Option(name: .long, help: "Volatility model filtering the returns: ewma, asymmetric_ewma, gjr_garch or har.")
+    var volatilityModel: String = CalibrationSettings().volatilityModel
+
+    @Option(name: .long, help: "Bound of the revolatilisation factor σ_today/σ_day of one day's return (0: none).")
+    var maxRevolatilisation: Double = CalibrationSettings().maxRevolatilisation
 
     @Option(name: .long, help: "Margin horizon in days.")
-    var horizonDays: Int = 2
+    var horizonDays: Int = CalibrationSettings().horizonDays
 
     @Option(name: .long, help: "Confidence of ES/VaR and of the price-range quantile.")
-    var confidence: Double = 0.99
+    var confidence: Double = CalibrationSettings().confidence
 
     @Option(name: .long, help: "Scenario dates kept, most recent first (0: all).")
-    var lookbackDays: Int = 0
+    var lookbackDays: Int = CalibrationSettings().lookbackDays
 
     @Option(name: .long, help: "Tail measure: es or var.")
-    var measure: String = "es"
+    var measure: String = CalibrationSettings().measure
 
     @Option(name: .long, help: "Volatility in scenarios: worst_of_grid or none.")
-    var volTreatment: String = "worst_of_grid"
+    var volTreatment: String = CalibrationSettings().volTreatment
 
     @Option(name: .long, help: "Blend weight x of FHS (risk loss = x·fhs + (1−x)·grid); default: the maximum of the two.")
     var fhsWeight: Double?
 
     @Option(name: .long, help: "Grid decorrelation factor d across underlyings.")
-    var decorrelation: Double = 0.5
+    var decorrelation: Double = CalibrationSettings().decorrelation
 
     @Option(name: .long, help: "Largest daily relative change of a calibrated range (phase-in).")
-    var maxStep: Double = 0.25
+    var maxStep: Double = CalibrationSettings().maxStep
 
     @Option(name: .long, help: "Minimum grid price range, e.g. 0.05 or BTC=0.06,ETH=0.08.")
-    var priceRangeFloor: String = "0.05"
+    var priceRangeFloor: String = CalibrationSettings().priceRangeFloor
 
     /// The same settings as the worker configuration's `calibration:` section, parsed in one place.
     var calibration: CalibrationSettings {
@@ -53,6 +59,8 @@ struct RiskModelOptions: ParsableArguments {
         c.base = base
         c.apc = apc
         c.lambda = lambda
+        c.volatilityModel = volatilityModel
+        c.maxRevolatilisation = maxRevolatilisation
         c.horizonDays = horizonDays
         c.confidence = confidence
         c.lookbackDays = lookbackDays
@@ -160,12 +168,15 @@ struct CalibrateCommand: ParsableCommand {
     }
 
     static func describe(_ result: RiskModelCalibrator.Result) -> String {
-        var lines = ["calibrated \(UTCDay.format(result.fromDay))..\(UTCDay.format(result.toDay)): \(result.scenarios.scenarioCount) \(result.scenarios.source.rawValue) scenarios"]
+        var lines = ["calibrated \(UTCDay.format(result.fromDay))..\(UTCDay.format(result.toDay)) (common days): \(result.scenarios.scenarioCount) \(result.scenarios.source.rawValue) scenarios"]
         for (name, u) in result.underlyings.sorted(by: { $0.key < $1.key }) {
             let annual = 365.0.squareRoot()
-            lines.append(String(format: "  %@: EWMA vol %.1f%%, stress vol %.1f%%, applied %.1f%%; price range ±%.2f%% (without APC ±%.2f%%)%@",
-                                name, u.ewmaVolatility * annual * 100, u.stressVolatility * annual * 100, u.appliedVolatility * annual * 100,
-                                u.priceRange * 100, u.priceRangeWithoutAPC * 100, u.phasedIn ? ", phased in" : ""))
+            let model = result.fits[name].map { $0.model.rawValue + ($0.note == nil ? "" : " (fallback: ewma)") } ?? "ewma"
+            let history = result.histories[name].map { " on \(UTCDay.format($0.lowerBound))..\(UTCDay.format($0.upperBound))" } ?? ""
+            lines.append(String(format: "  %@%@: %@ vol %.1f%%, stress vol %.1f%%, applied %.1f%%; price range -%.2f%%/+%.2f%% (without APC -%.2f%%/+%.2f%%)%@",
+                                name, history, model, u.forecastVolatility * annual * 100, u.stressVolatility * annual * 100, u.appliedVolatility * annual * 100,
+                                (1 - exp(-u.priceRange)) * 100, (exp(u.priceRange) - 1) * 100,
+                                (1 - exp(-u.priceRangeWithoutAPC)) * 100, (exp(u.priceRangeWithoutAPC) - 1) * 100, u.phasedIn ? ", phased in" : ""))
         }
         return lines.joined(separator: "\n")
     }

@@ -47,7 +47,7 @@ struct CalibratorCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "margin-engine-calibrator")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        // The gauges it records (calibrated range, EWMA vol, APC buffer) go to the worker's registry.
+        // The gauges it records (calibrated range, forecast vol, APC buffer) go to the worker's registry.
         _ = WorkerMetricsRegistry.shared
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: CalibratorService(configuration: calibrator, seed: seed, logger: logger))]
         if let httpPort {

@@ -74,10 +74,10 @@ struct DemoCommand: AsyncParsableCommand {
                 + s.droppedByEmbeddedBroker.sorted { $0.key < $1.key }.map { "\($0.key) starts at \($0.value)" }.joined(separator: ", ")
                 + ". The figures above were read live and are complete; a restore from these partitions would not be.\n"
         }
-        out += "\ncalibrated parameters (BTC): version, simulated time, grid range with / without APC, EWMA vol, FHS ES of $1M long:\n"
+        out += "\ncalibrated parameters (BTC): version, simulated time, grid range with / without APC, forecast vol, FHS ES of $1M long:\n"
         for p in s.calibration {
             out += String(format: "  v%lld  t=%5.1fs  ±%.1f%% / ±%.1f%% (APC +%.0f%%)  vol %.0f%%  ES %.0f  (%@)\n", p.version, p.simulatedSeconds,
-                          p.priceRange * 100, p.priceRangeWithoutAPC * 100, p.apcAddOn * 100, p.ewmaVolatility * 100,
+                          p.priceRange * 100, p.priceRangeWithoutAPC * 100, p.apcAddOn * 100, p.forecastVolatility * 100,
                           p.expectedShortfallPerMillionLong, p.reason)
         }
         let share = s.initialBefore > 0 ? (s.liquidityAddOnInitial + s.concentrationAddOnInitial) / s.initialBefore * 100 : 0

@@ -5,7 +5,7 @@ import Testing
 @Suite struct BacktestStatisticsTests {
     static let expectedPortfolioKeys: Set<String> = [
         "name", "measure", "observations", "exceptions", "coverage", "kupiec", "christoffersen",
-        "traffic_light", "procyclicality", "procyclicality_without_apc",
+        "traffic_light", "procyclicality", "procyclicality_without_apc", "efficiency",
     ]
 
     @Test func statisticsFromASeries() {
@@ -60,8 +60,10 @@ import Testing
         #expect(keys("kupiec") == ["lr", "p"])
         #expect(keys("christoffersen") == ["lr_ind", "p_ind", "lr_cc", "p_cc"])
         #expect(keys("traffic_light") == ["zone", "cumulative_probability"])
-        let procyclicality: Set<String> = ["peak_to_trough", "max_increase_1d", "max_increase_5d", "max_increase_30d"]
+        let procyclicality: Set<String> = ["peak_to_trough", "max_increase_1d", "max_increase_5d", "max_increase_10d", "max_increase_30d"]
         #expect(keys("procyclicality") == procyclicality && keys("procyclicality_without_apc") == procyclicality)
+        #expect(keys("efficiency") == ["mean_margin_pct_notional", "margin_over_q99_loss", "breach_loss_to_margin_mean",
+                                       "breach_loss_to_margin_max", "apc_cost"])
 
         let decoded = try JSONDecoder().decode(BacktestResult.self, from: data)
         #expect(decoded.series.isEmpty)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import MarginBacktest
 
@@ -115,7 +116,43 @@ import Testing
         #expect(abs(falling.peakToTrough - 1000.0 / 961.0) < 1e-12)
         let rising = ProcyclicalityMetrics(margin: (0..<31).map { 100 + 10 * Double($0) })
         #expect(abs(rising.maxIncrease30d - 3.0) < 1e-12)
-        #expect(ProcyclicalityMetrics(margin: []) == ProcyclicalityMetrics(peakToTrough: 1, maxIncrease1d: 0, maxIncrease5d: 0, maxIncrease30d: 0))
+        #expect(ProcyclicalityMetrics(margin: []) == ProcyclicalityMetrics(peakToTrough: 1, maxIncrease1d: 0, maxIncrease5d: 0, maxIncrease10d: 0, maxIncrease30d: 0))
         #expect(ProcyclicalityMetrics(margin: [0, 0, .nan, -5]).peakToTrough == 1)
+    }
+}
+
+/// Known answers of the efficiency figures and the forecast losses.
+@Suite struct EfficiencyTests {
+    @Test func efficiencyOfAHandSeries() {
+        let e = EfficiencyMetrics(margin: [10, 10, 10, 10, .nan], realisedLoss: [1, 12, 5, 15, 30], notional: [100, 100, 50, 100, 100],
+                                  marginWithoutAPC: [8, 8, 8, 8, 8])
+        #expect(e.meanMarginPctNotional == 12.5)
+        #expect(e.marginOverQ99Loss == 10.0 / 15)
+        #expect(abs(e.breachLossToMarginMean - 1.35) < 1e-15 && e.breachLossToMarginMax == 1.5)
+        #expect(abs(e.apcCost - 0.25) < 1e-15)
+    }
+
+    @Test func undefinedEfficiencyIsZero() {
+        let none = EfficiencyMetrics(margin: [], realisedLoss: [], notional: [], marginWithoutAPC: nil)
+        #expect(none == EfficiencyMetrics(meanMarginPctNotional: 0, marginOverQ99Loss: 0, breachLossToMarginMean: 0, breachLossToMarginMax: 0, apcCost: 0))
+        // Only gains: no tail to compare with; no exception; no notional.
+        let gains = EfficiencyMetrics(margin: [5, 5], realisedLoss: [-1, -2], notional: [], marginWithoutAPC: [0, 0])
+        #expect(gains.marginOverQ99Loss == 0 && gains.breachLossToMarginMax == 0 && gains.meanMarginPctNotional == 0 && gains.apcCost == 0)
+    }
+
+    @Test func procyclicalityOverTenDays() {
+        let margin = (0..<20).map { $0 < 10 ? 100.0 : 180.0 }
+        let m = ProcyclicalityMetrics(margin: margin)
+        #expect(abs(m.maxIncrease10d - 0.8) < 1e-15 && abs(m.maxIncrease5d - 0.8) < 1e-15 && m.maxIncrease30d == 0)
+    }
+
+    @Test func forecastLossesOfAHandSeries() {
+        let loss = ForecastLoss(forecasts: [1e-4, 4e-4, -1], returns: [0.01, 0.04, 0.1])
+        #expect(loss.observations == 2)
+        // QLIKE: ln σ² + r²/σ²; MSE: (r² − σ²)².
+        let qlike = ((log(1e-4) + 1) + (log(4e-4) + 4)) / 2
+        #expect(abs(loss.qlike - qlike) < 1e-12)
+        #expect(abs(loss.mse - (0 + (16e-4 - 4e-4) * (16e-4 - 4e-4)) / 2) < 1e-20)
+        #expect(ForecastLoss(forecasts: [], returns: []) == ForecastLoss(observations: 0, qlike: 0, mse: 0))
     }
 }

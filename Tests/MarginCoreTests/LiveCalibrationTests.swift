@@ -38,7 +38,11 @@ import Testing
 
     @Test func aCrashTriggersARecalibrationThatRaisesTheRange() throws {
         var live = try Self.seeded()
-        let calibrator = try RiskModelCalibrator()
+        // The trigger and the recalibration are under test, not APC or the phase-in: RiskMetrics EWMA
+        // without them, so the crash reaches the range at once.
+        var settings = RiskModelTests.mechanics()
+        settings.apc = .none
+        let calibrator = try RiskModelCalibrator(settings: settings)
         let day = Self.day0 + 600
         var price = 100.0
         _ = live.observe(underlying: "BTC", timestampMs: Self.ms(day: day, hour: 12), price: price)
@@ -56,7 +60,7 @@ import Testing
         #expect(underlying == "BTC" && to > from)
         let state = try #require(before.state(for: "BTC"))
         let after = try live.calibrate(with: calibrator, previous: ["BTC": state])
-        #expect(after.underlyings["BTC"]!.ewmaVolatility > before.underlyings["BTC"]!.ewmaVolatility)
+        #expect(after.underlyings["BTC"]!.forecastVolatility > before.underlyings["BTC"]!.forecastVolatility)
         #expect(after.underlyings["BTC"]!.priceRange > before.underlyings["BTC"]!.priceRange)
     }
 }

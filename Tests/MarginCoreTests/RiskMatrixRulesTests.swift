@@ -153,3 +153,36 @@ struct RiskMatrixRulesTests {
         #expect(result.maintenanceRequirement == 0 && result.equity == 3)
     }
 }
+
+/// Theta over the margin period: the scenarios revalue options `scenarioAgingDays` later.
+@Suite("Scenario aging")
+struct ScenarioAgingTests {
+    @Test("An aged book's scenario values are Black-76 at τ − h; its current value is not aged")
+    func agedColumns() throws {
+        var parameters = SyntheticBook.parameters()
+        parameters.riskUnits["BTC"]!.scenarioAgingDays = 2
+        let (market, catalog) = SyntheticBook.market(strikesPerExpiry: 4)
+        let book = try MarginCalculator(parameters: parameters).riskBook(for: "BTC", catalog: catalog, markets: MarketState([market]),
+                                                                          asOfMs: market.timestampMs)
+        for slot in 0..<book.instruments.count {
+            let instrument = book.instruments[slot]
+            guard case .option(_, let strike, let right) = instrument.kind else { continue }
+            let group = book.expiryGroup(ofSlot: slot)
+            let sigma = book.markVolatilities[slot]
+            func price(_ tau: Double, forward: Double, vol: Double) -> Double {
+                Black76.price(Black76Inputs(forward: forward, strike: strike, timeToExpiry: tau, volatility: vol, rate: group.rate, right: right,
+                                            settlement: instrument.settlement))
+            }
+            let now = price(group.timeToExpiry, forward: group.forward, vol: sigma)
+            // Column 19 is spot 1.0 × vol none in the synthetic grid (13 points × 3 shocks).
+            let column = 19
+            let shock = parameters.riskUnits["BTC"]!.scenarios[column]
+            #expect(shock.spotShock == 1 && shock.volatilityShock == .none)
+            let aged = price(max(group.timeToExpiry - 2 / 365, 0), forward: group.forward, vol: sigma)
+            #expect(abs(book.currentValue(slot: slot) - now) < 1e-7 * max(1, now))
+            #expect(abs(book.scenarioValue(slot: slot, scenario: column) - aged) < 1e-7 * max(1, aged))
+            let outOfTheMoney = right == .call ? strike > group.forward : strike < group.forward
+            if outOfTheMoney { #expect(aged < now, "theta: an out-of-the-money option loses value over two days") }
+        }
+    }
+}

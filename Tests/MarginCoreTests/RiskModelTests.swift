@@ -28,6 +28,16 @@ import MarginTesting
         return result
     }
 
+    /// The settings these tests check the mechanics of: RiskMetrics EWMA, no bound on the
+    /// revolatilisation, a 25 % phase-in step (each test switches on what it examines).
+    static func mechanics() -> RiskModelSettings {
+        var s = RiskModelSettings()
+        s.volatilityModel = .ewma
+        s.maxRevolatilisation = nil
+        s.maxStep = 0.25
+        return s
+    }
+
     @Test func utcDaysRoundTrip() {
         #expect(UTCDay.parse("1970-01-01") == 0)
         #expect(UTCDay.parse("2020-03-12") == 18_333)
@@ -48,7 +58,7 @@ import MarginTesting
 
     @Test func devolatiliseAndRevolatiliseOnAHandSeries() throws {
         let closes = [100.0, 101, 99, 102, 101, 105]
-        var settings = RiskModelSettings()
+        var settings = Self.mechanics()
         settings.seedReturns = 1
         settings.horizonDays = 1
         settings.apc = .none
@@ -68,7 +78,7 @@ import MarginTesting
 
     @Test func horizonSumsOverlappingWindows() throws {
         let closes = Self.closes(days: 80, seed: 3) { _ in 0.02 }
-        var one = RiskModelSettings(), two = RiskModelSettings()
+        var one = Self.mechanics(), two = Self.mechanics()
         one.horizonDays = 1; two.horizonDays = 2
         one.apc = .none; two.apc = .none
         let daily = try RiskModelCalibrator(settings: one).calibrate(Self.history(["X": closes])).scenarios.logReturns["X"]!
@@ -104,13 +114,13 @@ import MarginTesting
         // 400 calm days, a 60-day stress spike, then 300 calm days.
         let closes = Self.closes(days: 760, seed: 5) { d in (400..<460).contains(d) ? 0.08 : 0.01 }
         let h = try Self.history(["X": closes])
-        var plain = RiskModelSettings(); plain.apc = .none
-        var weighted = RiskModelSettings(); weighted.apc = RiskModelSettings.AntiProcyclicality(buffer: false, stressWeight: true, floor: false)
+        var plain = Self.mechanics(); plain.apc = .none
+        var weighted = Self.mechanics(); weighted.apc = RiskModelSettings.AntiProcyclicality(buffer: false, stressWeight: true, floor: false)
         let a = try RiskModelCalibrator(settings: plain).calibrate(h).underlyings["X"]!
         let b = try RiskModelCalibrator(settings: weighted).calibrate(h).underlyings["X"]!
-        let expected = (0.75 * a.ewmaVolatility * a.ewmaVolatility + 0.25 * b.stressVolatility * b.stressVolatility).squareRoot()
+        let expected = (0.75 * a.forecastVolatility * a.forecastVolatility + 0.25 * b.stressVolatility * b.stressVolatility).squareRoot()
         #expect(abs(b.appliedVolatility - expected) < 1e-15)
-        #expect(b.stressVolatility > 3 * a.ewmaVolatility)
+        #expect(b.stressVolatility > 3 * a.forecastVolatility)
         #expect(b.priceRange > a.priceRange)
         #expect(b.apcAddOn > 0)
         #expect(a.apcAddOn == 0)
@@ -119,36 +129,36 @@ import MarginTesting
     @Test func floorHoldsTheTenYearValues() throws {
         let closes = Self.closes(days: 760, seed: 5) { d in d < 700 ? 0.05 : 0.005 }
         let h = try Self.history(["X": closes])
-        var floor = RiskModelSettings(); floor.apc = RiskModelSettings.AntiProcyclicality(buffer: false, stressWeight: false, floor: true)
+        var floor = Self.mechanics(); floor.apc = RiskModelSettings.AntiProcyclicality(buffer: false, stressWeight: false, floor: true)
         let c = try RiskModelCalibrator(settings: floor).calibrate(h).underlyings["X"]!
         #expect(c.appliedVolatility == c.floorVolatility)
-        #expect(c.appliedVolatility > 3 * c.ewmaVolatility)
+        #expect(c.appliedVolatility > 3 * c.forecastVolatility)
     }
 
     @Test func bufferIsConsumedWhenValuesRiseAndRebuiltWhenTheyFall() throws {
         let closes = Self.closes(days: 500, seed: 9) { d in d < 450 ? 0.01 : 0.04 }
         let h = try Self.history(["X": closes])
-        var settings = RiskModelSettings()
+        var settings = Self.mechanics()
         settings.apc = RiskModelSettings.AntiProcyclicality(buffer: true, stressWeight: false, floor: false)
         settings.maxStep = 1
         let calibrator = try RiskModelCalibrator(settings: settings)
         let calm = h.days[440]
         let first = try calibrator.calibrate(h, asOfDay: calm)
         let x = first.underlyings["X"]!
-        #expect(abs(x.appliedVolatility - 1.25 * x.ewmaVolatility) < 1e-15)
+        #expect(abs(x.appliedVolatility - 1.25 * x.forecastVolatility) < 1e-15)
         #expect(abs(x.bufferRemaining - 0.25) < 1e-12)
         // The next day's EWMA forecast rises: the buffer absorbs it before the margin moves.
         let next = try calibrator.calibrate(h, asOfDay: h.days[460], previous: ["X": first.state(for: "X")!]).underlyings["X"]!
-        #expect(next.ewmaVolatility > x.ewmaVolatility)
-        #expect(next.appliedVolatility >= next.ewmaVolatility)
-        #expect(next.appliedVolatility <= 1.25 * next.ewmaVolatility + 1e-15)
+        #expect(next.forecastVolatility > x.forecastVolatility)
+        #expect(next.appliedVolatility >= next.forecastVolatility)
+        #expect(next.appliedVolatility <= 1.25 * next.forecastVolatility + 1e-15)
         #expect(next.bufferRemaining < 0.25)
     }
 
     @Test func phaseInLimitsTheDailyStep() throws {
         let closes = Self.closes(days: 500, seed: 9) { d in d < 470 ? 0.01 : 0.3 }
         let h = try Self.history(["X": closes])
-        var settings = RiskModelSettings(); settings.apc = .none; settings.priceRangeFloor = [:]
+        var settings = Self.mechanics(); settings.apc = .none; settings.priceRangeFloor = [:]
         let calibrator = try RiskModelCalibrator(settings: settings)
         let before = try calibrator.calibrate(h, asOfDay: h.days[469])
         let after = try calibrator.calibrate(h, asOfDay: h.days[471], previous: ["X": before.state(for: "X")!]).underlyings["X"]!
@@ -262,5 +272,61 @@ import MarginTesting
             #expect(abs(pnl[column] - expected) < 1e-7 * max(1, abs(expected)))
         }
         #expect(expected > 0)
+    }
+}
+
+/// What each underlying's calibration is made of: its own history, its own range in log terms,
+/// the bounded revolatilisation.
+@Suite struct CalibrationInputsTests {
+    @Test("An underlying's figures come from its own history: adding a younger coin changes none of them")
+    func ownHistory() throws {
+        let btc = RiskModelTests.closes(days: 900, seed: 21) { d in d % 200 < 30 ? 0.05 : 0.02 }
+        let young = RiskModelTests.closes(days: 300, seed: 22) { _ in 0.04 }
+        let alone = try RiskModelTests.history(["BTC": btc])
+        let withYoung = try JointHistory([
+            PriceHistory(underlying: "BTC", days: btc.indices.map { RiskModelTests.day0 + $0 }, closes: btc),
+            PriceHistory(underlying: "NEW", days: young.indices.map { RiskModelTests.day0 + 600 + $0 }, closes: young),
+        ])
+        let calibrator = try RiskModelCalibrator()
+        let a = try calibrator.calibrate(alone), b = try calibrator.calibrate(withYoung)
+        #expect(a.underlyings["BTC"] == b.underlyings["BTC"])
+        #expect(a.histories["BTC"] == b.histories["BTC"] && b.histories["NEW"]!.lowerBound == RiskModelTests.day0 + 600)
+        // The joint scenario set uses the common days only.
+        #expect(b.scenarios.scenarioCount < a.scenarios.scenarioCount && b.fromDay == RiskModelTests.day0 + 600)
+        let parameters = try SyntheticBook.parameters(underlying: "BTC").applyingCalibration(b, settings: RiskModelSettings(), id: "c", version: 1)
+        #expect(parameters.provenance["calibration.BTC.history"] == "2020-01-01..\(UTCDay.format(RiskModelTests.day0 + 899))")
+        #expect(parameters.provenance["calibration.volatility_model"] == "har")
+    }
+
+    @Test("The range is a quantile of |log return|: the grid's edges are e^(−q) − 1 and e^q − 1")
+    func logConsistentRange() throws {
+        let h = try RiskModelTests.history(["X": RiskModelTests.closes(days: 500, seed: 4) { _ in 0.05 }])
+        let result = try RiskModelCalibrator().calibrate(h)
+        let q = result.underlyings["X"]!.priceRange
+        let unit = try SyntheticBook.parameters(underlying: "X").applyingCalibration(result, settings: RiskModelSettings(), id: "c", version: 1)
+            .riskUnits["X"]!
+        #expect(abs(unit.regularRange.lowest - exp(-q)) < 1e-12 && abs(unit.regularRange.highest - exp(q)) < 1e-12)
+        // The points between keep their place on each side.
+        let downs = unit.scenarios.filter { $0.kind == .regular && $0.spotShock < 1 }.map(\.spotShock)
+        #expect(Set(downs).count == 6 && downs.allSatisfy { $0 >= exp(-q) - 1e-12 })
+    }
+
+    @Test("Revolatilisation is bounded: after a calm year, today's spike scales calm days at most B times")
+    func boundedRevolatilisation() throws {
+        let closes = RiskModelTests.closes(days: 600, seed: 8) { d in d < 590 ? 0.01 : 0.12 }
+        let h = try RiskModelTests.history(["X": closes])
+        var bounded = RiskModelTests.mechanics(); bounded.apc = .none; bounded.horizonDays = 1; bounded.seedReturns = 30
+        bounded.maxRevolatilisation = 2
+        var free = bounded; free.maxRevolatilisation = nil
+        let a = try RiskModelCalibrator(settings: bounded).calibrate(h), b = try RiskModelCalibrator(settings: free).calibrate(h)
+        let r = (1..<closes.count).map { log(closes[$0] / closes[$0 - 1]) }
+        let f = try EWMAVariance(lambda: 0.94).forecasts(r)
+        let sigmaT = f[r.count].squareRoot()
+        #expect(sigmaT / f[100].squareRoot() > 2)
+        for (index, scenario) in a.scenarios.logReturns["X"]!.enumerated() {
+            let d = 30 + index
+            #expect(abs(scenario - r[d] * min(sigmaT / f[d].squareRoot(), 2)) < 1e-15)
+        }
+        #expect(a.underlyings["X"]!.priceRange < b.underlyings["X"]!.priceRange)
     }
 }

@@ -133,12 +133,12 @@ struct RiskConsoleTests {
     @Test("The calibrator's listener: /health and /metrics from the same registry")
     func metricsApplication() async throws {
         let app = buildMetricsApplication(host: "127.0.0.1", port: 0, logger: WorkerHarness.logger)
-        Gauge(label: "margin_ewma_vol", dimensions: [("underlying", "CONSOLE-TEST")]).record(0.5)
+        Gauge(label: "margin_forecast_vol", dimensions: [("underlying", "CONSOLE-TEST")]).record(0.5)
         try await app.test(.router) { client in
             try await client.execute(uri: "/health", method: .get) { response in #expect(response.status == .ok) }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains("margin_ewma_vol{underlying=\"CONSOLE-TEST\"} 0.5"))
+                #expect(String(buffer: response.body).contains("margin_forecast_vol{underlying=\"CONSOLE-TEST\"} 0.5"))
             }
             try await client.execute(uri: "/", method: .get) { response in #expect(response.status == .notFound) }
         }

@@ -4,6 +4,9 @@ struct PortfolioSection {
     var name: String
     var backtests: [PortfolioBacktest]
     var series: [BacktestSeries]
+    /// The static baseline's statistics and series for this portfolio, when the run has one.
+    var baselineBacktests: [PortfolioBacktest] = []
+    var baselineSeries: [BacktestSeries] = []
 
     /// The portfolios of `result` in the order they first appear, measures in display order.
     static func sections(of result: BacktestResult) -> [PortfolioSection] {
@@ -22,6 +25,12 @@ struct PortfolioSection {
             var s = section(series.portfolio)
             s.series.append(series)
             byName[series.portfolio] = s
+        }
+        for backtest in result.baseline?.portfolios ?? [] where byName[backtest.name] != nil && backtest.measure == .im {
+            byName[backtest.name]?.baselineBacktests.append(backtest)
+        }
+        for series in result.baseline?.series ?? [] where byName[series.portfolio] != nil && series.measure == .im {
+            byName[series.portfolio]?.baselineSeries.append(series)
         }
         return order.compactMap { byName[$0] }.map { s in
             var s = s
@@ -66,6 +75,19 @@ struct PortfolioSection {
             SVGTimeline(title: "\(name): exceptions over time", dates: dates,
                         rows: series.indices.map { .init(label: ReportStyle.name(series[$0].measure), exceptions: breached[$0]) }).render(),
         ]
+        if let dynamic = series.first(where: { $0.measure == .im }), let statics = baselineSeries.first {
+            let staticMargin = aligned(statics.margin)
+            let staticMarkers = (0..<dates.count).filter { loss[$0].isFinite && staticMargin[$0].isFinite && loss[$0] > staticMargin[$0] }.map {
+                SVGLineChart.Marker(index: $0, value: loss[$0], filled: false,
+                                    label: "\(dates[$0]): loss \(TextFormatting.compact(loss[$0])) > static IM \(TextFormatting.compact(staticMargin[$0]))")
+            }
+            charts.append(SVGLineChart(
+                title: "\(name): dynamic IM and static IM against realised loss", dates: dates,
+                lines: [.init(label: "realised loss", color: ReportStyle.lossColor, values: loss),
+                        .init(label: "dynamic IM", color: ReportStyle.color(.im), values: aligned(dynamic.margin)),
+                        .init(label: "static IM", color: ReportStyle.staticColor, values: staticMargin, dashed: true)],
+                markers: staticMarkers, markerLegend: staticMarkers.isEmpty ? [] : [(false, "static IM exception")], height: 260).render())
+        }
         let withoutAPC = series.filter { $0.marginWithoutAPC != nil }
         if !withoutAPC.isEmpty {
             let apcLines = withoutAPC.flatMap { s -> [SVGLineChart.Line] in

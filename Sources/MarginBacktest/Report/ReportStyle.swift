@@ -11,7 +11,7 @@ enum ReportStyle {
     dl.params dt { color: #6b7280; } dl.params dd { margin: 0; }
     pre.model { white-space: pre-wrap; background: #f9fafb; border: 1px solid #e5e7eb; padding: 8px;
                 font-size: 13px; margin: 4px 0 16px; }
-    table { border-collapse: collapse; margin: 6px 0 12px; font-size: 13px; }
+    table { border-collapse: collapse; margin: 6px 0 12px; font-size: 13px; display: block; max-width: 100%; overflow-x: auto; }
     th, td { padding: 3px 9px; border-bottom: 1px solid #e5e7eb; text-align: right; white-space: nowrap; }
     th { background: #f3f4f6; font-weight: 600; }
     th:first-child, td:first-child, th.text, td.text { text-align: left; }
@@ -29,7 +29,7 @@ enum ReportStyle {
     svg.chart line.axis { stroke: #6b7280; stroke-width: 1; }
     svg.chart line.key { stroke-width: 2.5; }
     svg.chart path.series { fill: none; stroke-width: 1.3; stroke-linejoin: round; stroke-linecap: round; }
-    svg.chart path.tick { stroke: #dc2626; stroke-width: 1.5; }
+    svg.chart line.tick { stroke: #dc2626; stroke-width: 1.5; }
     svg.chart circle.exc { fill: #dc2626; stroke: #fff; stroke-width: 0.8; }
     svg.chart circle.exc-other { fill: #fff; stroke: #dc2626; stroke-width: 1.3; }
     """
@@ -46,6 +46,8 @@ enum ReportStyle {
 
     /// Colour of the realised-loss line.
     static let lossColor = "#9ca3af"
+    /// The static baseline's margin.
+    static let staticColor = "#7c3aed"
 
     /// Display name of a measure: `IM`, `MM`, `FHS`, `Grid`.
     static func name(_ measure: BacktestSeries.Measure) -> String {

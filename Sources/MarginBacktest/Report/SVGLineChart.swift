@@ -57,8 +57,11 @@ struct SVGLineChart {
             svg += "<path class=\"series\" stroke=\"\(line.color)\"\(line.dashed ? " stroke-dasharray=\"5 3\"" : "")"
                 + " d=\"\(d)\"/>\n"
         }
-        for marker in thinnedMarkers() {
-            svg += "<circle class=\"\(marker.filled ? "exc" : "exc-other")\" cx=\"\(G.coordinate(G.x(marker.index, count: count)))\" "
+        // Every marker is drawn (consecutive days may overlap on screen, but each keeps its own dot
+        // and hover text), in date order.
+        for marker in markers.sorted(by: { $0.index < $1.index }) where marker.value.isFinite && marker.index >= 0 && marker.index < count {
+            svg += "<circle class=\"\(marker.filled ? "exc" : "exc-other")\" data-date=\"\(TextFormatting.html(dates[marker.index]))\" "
+                + "cx=\"\(G.coordinate(G.x(marker.index, count: count)))\" "
                 + "cy=\"\(G.coordinate(y(marker.value)))\" r=\"3.5\"><title>\(TextFormatting.html(marker.label))</title></circle>\n"
         }
         svg += legend()
@@ -79,20 +82,6 @@ struct SVGLineChart {
                 + "\(TextFormatting.html(dates[index]))</text>"
         }
         return s + "\n"
-    }
-
-    /// At most one marker per pixel column: filled before rings, then the largest value.
-    private func thinnedMarkers() -> [Marker] {
-        var byColumn = [Int: Marker]()
-        for marker in markers where marker.value.isFinite && marker.index >= 0 && marker.index < dates.count {
-            let column = Int(ChartGeometry.x(marker.index, count: dates.count))
-            if let kept = byColumn[column],
-               (kept.filled && !marker.filled) || (kept.filled == marker.filled && kept.value >= marker.value) {
-                continue
-            }
-            byColumn[column] = marker
-        }
-        return byColumn.values.sorted { $0.index < $1.index }
     }
 
     /// The legend along the top: a stroke sample per line, a dot per marker kind.

@@ -1,5 +1,6 @@
 /// An inline SVG exception timeline: one row per measure, a red tick on each day with an
-/// exception (at most one per pixel column), date labels underneath.
+/// exception (each its own tick with its date, even when neighbouring days share a pixel column),
+/// date labels underneath.
 struct SVGTimeline {
     struct Row {
         var label: String
@@ -30,14 +31,11 @@ struct SVGTimeline {
                 + "\(TextFormatting.html(row.label)) (\(total))</text>"
                 + "<line class=\"grid\" x1=\"\(G.coordinate(G.leftInset))\" x2=\"\(G.coordinate(G.width - G.rightInset))\" "
                 + "y1=\"\(mid)\" y2=\"\(mid)\"/>"
-            var columns = Set<Int>()
-            var d = ""
             for (index, flag) in row.exceptions.enumerated() where flag && index < count {
-                let x = G.x(index, count: count)
-                guard columns.insert(Int(x)).inserted else { continue }
-                d += "M\(G.coordinate(x)) \(G.coordinate(top + 5))v\(G.coordinate(Self.rowHeight - 10))"
+                let x = G.coordinate(G.x(index, count: count))
+                svg += "<line class=\"tick\" data-date=\"\(TextFormatting.html(dates[index]))\" x1=\"\(x)\" x2=\"\(x)\" "
+                    + "y1=\"\(G.coordinate(top + 5))\" y2=\"\(G.coordinate(top + Self.rowHeight - 5))\"><title>\(TextFormatting.html(dates[index]))</title></line>"
             }
-            if !d.isEmpty { svg += "<path class=\"tick\" d=\"\(d)\"/>" }
             svg += "\n"
         }
         svg += "<line class=\"axis\" x1=\"\(G.coordinate(G.leftInset))\" x2=\"\(G.coordinate(G.width - G.rightInset))\" "

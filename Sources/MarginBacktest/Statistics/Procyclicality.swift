@@ -2,7 +2,7 @@
 /// *Principles for Financial Market Infrastructures* (2012), Principle 6, and EMIR RTS 153/2013
 /// Art. 28 (anti-procyclicality): the peak-to-trough ratio and the largest relative increases over
 /// short windows. Encoded as `{"peak_to_trough", "max_increase_1d", "max_increase_5d",
-/// "max_increase_30d"}`.
+/// "max_increase_10d", "max_increase_30d"}`.
 ///
 /// Windows are counted in observations of the path (one per day of the backtest), not calendar
 /// days. Increases are fractions (0.25 = +25 %).
@@ -16,6 +16,8 @@ public struct ProcyclicalityMetrics: Sendable, Hashable, Codable {
     public var maxIncrease1d: Double
     /// The same over 5 observations.
     public var maxIncrease5d: Double
+    /// The same over 10 observations (the CCP margin-period window Eurex reports).
+    public var maxIncrease10d: Double
     /// The same over 30 observations.
     public var maxIncrease30d: Double
 
@@ -23,13 +25,15 @@ public struct ProcyclicalityMetrics: Sendable, Hashable, Codable {
         case peakToTrough = "peak_to_trough"
         case maxIncrease1d = "max_increase_1d"
         case maxIncrease5d = "max_increase_5d"
+        case maxIncrease10d = "max_increase_10d"
         case maxIncrease30d = "max_increase_30d"
     }
 
-    public init(peakToTrough: Double, maxIncrease1d: Double, maxIncrease5d: Double, maxIncrease30d: Double) {
+    public init(peakToTrough: Double, maxIncrease1d: Double, maxIncrease5d: Double, maxIncrease10d: Double, maxIncrease30d: Double) {
         self.peakToTrough = peakToTrough
         self.maxIncrease1d = maxIncrease1d
         self.maxIncrease5d = maxIncrease5d
+        self.maxIncrease10d = maxIncrease10d
         self.maxIncrease30d = maxIncrease30d
     }
 
@@ -38,6 +42,7 @@ public struct ProcyclicalityMetrics: Sendable, Hashable, Codable {
         self.init(peakToTrough: Self.peakToTrough(margin),
                   maxIncrease1d: Self.maxIncrease(margin, over: 1),
                   maxIncrease5d: Self.maxIncrease(margin, over: 5),
+                  maxIncrease10d: Self.maxIncrease(margin, over: 10),
                   maxIncrease30d: Self.maxIncrease(margin, over: 30))
     }
 

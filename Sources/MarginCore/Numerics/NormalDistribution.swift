@@ -33,17 +33,20 @@ public enum NormalDistribution {
     @inlinable static func pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
     @inlinable static func erfc(_ x: Double) -> Double { Glibc.erfc(x) }
     @inlinable static func cos(_ x: Double) -> Double { Glibc.cos(x) }
+    @inlinable static func lgamma(_ x: Double) -> Double { Glibc.lgamma(x) }
     #elseif canImport(Musl)
     @inlinable static func log(_ x: Double) -> Double { Musl.log(x) }
     @inlinable static func exp(_ x: Double) -> Double { Musl.exp(x) }
     @inlinable static func pow(_ x: Double, _ y: Double) -> Double { Musl.pow(x, y) }
     @inlinable static func erfc(_ x: Double) -> Double { Musl.erfc(x) }
     @inlinable static func cos(_ x: Double) -> Double { Musl.cos(x) }
+    @inlinable static func lgamma(_ x: Double) -> Double { Musl.lgamma(x) }
     #else
     @inlinable static func log(_ x: Double) -> Double { Darwin.log(x) }
     @inlinable static func exp(_ x: Double) -> Double { Darwin.exp(x) }
     @inlinable static func pow(_ x: Double, _ y: Double) -> Double { Darwin.pow(x, y) }
     @inlinable static func erfc(_ x: Double) -> Double { Darwin.erfc(x) }
     @inlinable static func cos(_ x: Double) -> Double { Darwin.cos(x) }
+    @inlinable static func lgamma(_ x: Double) -> Double { Darwin.lgamma(x) }
     #endif
 }

@@ -59,18 +59,28 @@ enum RiskArrayKernel {
                 )
             }
             let rootT = group.timeToExpiry.squareRoot()
+            // Theta over the margin period: scenario columns revalue the options `scenarioAgingDays` later.
+            let aging = parameters.scenarioAgingDays
+            let agedT = max(group.timeToExpiry - aging / 365, 0)
+            let agedRootT = aging > 0 ? agedT.squareRoot() : rootT
+            let agedDiscount = aging > 0 ? CMath.exp(-group.rate * agedT) : group.discount
             var block = group.slotRange.lowerBound
             while block < group.slotRange.upperBound {
                 let count = min(lanes, group.slotRange.upperBound - block)
-                var inputs = OptionLanes()
+                var inputs = OptionLanes(), aged = OptionLanes()
                 for lane in 0..<lanes {
                     let slot = block + min(lane, count - 1) // pad by repeating the last option
-                    inputs.load(lane: lane, terms: terms[slot], volatility: volatilities[slot], group: group,
-                                rootT: rootT, skew: parameters.skewShock, minimumUp: parameters.volatilityShock.minimumVolatilityUp)
+                    inputs.load(lane: lane, terms: terms[slot], volatility: volatilities[slot], group: group, rootT: rootT,
+                                discount: group.discount, skew: parameters.skewShock, minimumUp: parameters.volatilityShock.minimumVolatilityUp)
+                    if aging > 0 {
+                        aged.load(lane: lane, terms: terms[slot], volatility: volatilities[slot], group: group, rootT: agedRootT,
+                                  discount: agedDiscount, skew: parameters.skewShock, minimumUp: parameters.volatilityShock.minimumVolatilityUp)
+                    }
                 }
+                let scenarioColumns = parameters.scenarios.count
                 columns.withUnsafeBufferPointer { columns in
                     for columnIndex in columns.indices {
-                        let value = price(inputs, column: columns[columnIndex])
+                        let value = price(aging > 0 && columnIndex < scenarioColumns ? aged : inputs, column: columns[columnIndex])
                         for lane in 0..<count {
                             rows[(block + lane) * stride + columnIndex] = value[lane]
                         }
@@ -108,11 +118,11 @@ enum RiskArrayKernel {
 
         /// Loads one option from its layout constants (no instrument, no logarithm unless skewed).
         mutating func load(lane: Int, terms: RiskBook.SlotTerms, volatility sigma: Double, group: RiskBook.ExpiryGroup,
-                           rootT: Double, skew: SkewShockRule?, minimumUp: Double) {
+                           rootT: Double, discount: Double, skew: SkewShockRule?, minimumUp: Double) {
             logStrike[lane] = terms.logStrike
             inverseStrike[lane] = terms.inverseStrike
             sign[lane] = terms.sign
-            scale[lane] = terms.strike * group.discount * terms.contractSize
+            scale[lane] = terms.strike * discount * terms.contractSize
             inverse[lane] = terms.inverse
             unchanged.set(lane: lane, volatility: sigma, rootT: rootT)
             up.set(lane: lane, volatility: max(minimumUp, sigma * group.volatilityUp), rootT: rootT)

@@ -31,6 +31,9 @@ public struct RiskUnitParameters: Sendable, Hashable {
     public var rollShock: RollShockRule?
     /// Delta shock on a large net delta, part of the risk-matrix margin (off when nil).
     public var deltaShock: DeltaShockRule?
+    /// Theta over the margin period: the scenarios revalue options this many days closer to expiry
+    /// (0, the default: scenarios are instantaneous, as Deribit's and PMRM_2's are).
+    public var scenarioAgingDays: Double = 0
 
     public init(scenarios: [Scenario], volatilityShock: VolatilityShockRule, skewShock: SkewShockRule? = nil,
                 smile: SmileEvaluation = .unbounded, staticDiscount: StaticDiscountRule? = nil,
@@ -80,6 +83,9 @@ public struct RiskUnitParameters: Sendable, Hashable {
 
     /// Refuses rule values that would make the Deribit risk-matrix terms meaningless.
     func validateRiskMatrixRules(field: String) throws(MarginError) {
+        guard scenarioAgingDays.isFinite, scenarioAgingDays >= 0, scenarioAgingDays <= 30 else {
+            throw .invalidInput(field: "\(field).scenario_aging_days", reason: "must lie in [0, 30], got \(scenarioAgingDays)")
+        }
         guard extendedDampener.isFinite, extendedDampener >= 0 else {
             throw .invalidInput(field: "\(field).extended_dampener", reason: "must be a finite amount ≥ 0, got \(extendedDampener)")
         }

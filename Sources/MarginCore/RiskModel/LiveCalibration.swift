@@ -63,6 +63,9 @@ public struct LiveCalibration: Sendable {
     private var lastCalibrationMs: Int64?
     private var lastCalibrationDay: Int?
     private var calibratedVolatility: [String: Double] = [:]
+    /// The volatility fits in use, and the market day they were made.
+    private var fits: [String: VolatilityFit] = [:]
+    private var fitDay: Int?
 
     public init(settings: Settings = Settings(), lambda: Double = EWMAVariance.riskMetricsLambda) throws(MarginError) {
         guard settings.volatilityMoveThreshold.isFinite, settings.volatilityMoveThreshold > 0 else {
@@ -158,9 +161,19 @@ public struct LiveCalibration: Sendable {
         return try JointHistory(histories)
     }
 
-    /// Calibrates on ``history()`` and records it as the last calibration.
+    /// Calibrates on ``history()`` and records it as the last calibration. The volatility models
+    /// are refitted at the first calibration of a market day at least
+    /// ``RiskModelSettings/refitDays`` after the last fit (as the backtest does); calibrations in
+    /// between, intraday ones after a crash among them, filter with the same fit, so that a crash
+    /// moves today's forecast and the scenarios without re-estimating the whole history's.
     public mutating func calibrate(with calibrator: RiskModelCalibrator, previous: [String: RiskModelCalibrator.State]) throws(MarginError) -> RiskModelCalibrator.Result {
-        let result = try calibrator.calibrate(try history(), previous: previous)
+        let today = nowMs.map { UTCDay.day(ofUnixMs: $0) } ?? 0
+        if let day = fitDay, today - day >= calibrator.settings.refitDays { fits = [:] }
+        let result = try calibrator.calibrate(try history(), previous: previous, fits: fits)
+        if fits.isEmpty || result.fits.keys.contains(where: { fits[$0] == nil }) {
+            if fits.isEmpty { fitDay = today }
+            fits = result.fits
+        }
         lastCalibrationMs = nowMs
         lastCalibrationDay = nowMs.map { UTCDay.day(ofUnixMs: $0) }
         for underlying in result.underlyings.keys { calibratedVolatility[underlying] = volatility(of: underlying) }

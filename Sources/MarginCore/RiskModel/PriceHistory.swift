@@ -77,6 +77,9 @@ public struct JointHistory: Sendable, Hashable {
     /// `atmVolatility[u][d]`: the ATM implied volatility of underlying `u` on `days[d]` at the tenor
     /// nearest 30 days, where its history has one (all nil otherwise).
     public let atmVolatility: [[Double?]]
+    /// Each underlying's own, whole history (same order as `underlyings`): its volatility, range,
+    /// stress and floor are calibrated on it, not only on the common days.
+    public let histories: [PriceHistory]
 
     public init(_ histories: [PriceHistory]) throws(MarginError) {
         guard !histories.isEmpty else { throw .invalidInput(field: "history", reason: "no underlying given") }
@@ -91,6 +94,7 @@ public struct JointHistory: Sendable, Hashable {
             throw .invalidInput(field: "history", reason: "the histories of \(sorted.map(\.underlying).joined(separator: ", ")) share fewer than 2 days")
         }
         self.underlyings = sorted.map(\.underlying)
+        self.histories = sorted
         self.days = days
         func aligned<T>(_ history: PriceHistory, _ values: [T]) -> [T] {
             var result: [T] = []

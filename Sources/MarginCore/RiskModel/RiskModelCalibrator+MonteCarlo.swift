@@ -5,8 +5,9 @@ extension RiskModelCalibrator {
         /// same drawn date), h of them summed, revolatilised by today's applied σ
         /// (the filtered bootstrap of Barone-Adesi et al. 1999).
         case filteredBootstrap
-        /// Multivariate Student-t with ν degrees of freedom and the EWMA covariance, the
-        /// volatilities replaced by the applied σ (APC included), scaled to h days by √h.
+        /// Multivariate Student-t with ν degrees of freedom and the correlation of the EWMA
+        /// covariance of the common-day returns, the volatilities the applied σ (APC included),
+        /// scaled to h days by √h.
         case studentT(degreesOfFreedom: Double)
     }
 
@@ -20,14 +21,18 @@ extension RiskModelCalibrator {
         let end = asOfDay.map { day in history.days.lastIndex { $0 <= day } ?? -1 } ?? history.days.count - 1
         let ewma = try EWMAVariance(lambda: s.lambda, seedCount: s.seedReturns)
         let names = history.underlyings
+        // Each underlying filtered by the model the calibration fitted, on the common days where
+        // every model is seeded (the bootstrap draws whole dates).
+        let filtered = try filter(history, through: history.days[end], fits: result.fits)
+        let indices = names.indices.map { u in (1...end).map { filtered[u].returnIndex(dated: history.days[$0]) ?? -1 } }
+        let usable = (0..<end).filter { d in names.indices.allSatisfy { indices[$0][d] >= s.seedReturns } }
+        guard !usable.isEmpty else { throw .invalidInput(field: "history", reason: "no common day after the seed returns") }
         var returns: [[Double]] = []
         var devolatilised: [[Double]] = []
         for u in names.indices {
-            let closes = history.closes[u]
-            let r = (0..<end).map { CMath.log(closes[$0 + 1] / closes[$0]) }
-            let f = ewma.forecasts(r)
-            returns.append(r)
-            devolatilised.append((s.seedReturns..<end).map { r[$0] / f[$0].squareRoot() })
+            let f = filtered[u]
+            returns.append(usable.map { f.returns[indices[u][$0]] })
+            devolatilised.append(usable.map { f.returns[indices[u][$0]] / f.forecasts[indices[u][$0]].squareRoot() })
         }
         let applied = names.map { result.underlyings[$0]!.appliedVolatility }
         var generator = SeededGenerator(seed: seed)

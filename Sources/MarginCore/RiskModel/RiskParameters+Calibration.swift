@@ -1,9 +1,12 @@
 extension RiskParameters {
     /// This (base) parameter set with a calibration applied:
-    /// - each calibrated underlying's regular grid is rescaled so that its largest spot move equals
-    ///   the calibrated price range (`1 + (s − 1)·range/baseRange`; tail and skew scenarios and the
-    ///   volatility shocks stay as the base has them). An underlying the base lacks takes the first
-    ///   base unit (by name) as its template, which the provenance records;
+    /// - each calibrated underlying's regular grid is rescaled so that its edges are the calibrated
+    ///   range `q` (a quantile of |log return|) in simple terms: the lowest spot shock becomes `e^(−q)`,
+    ///   the highest `e^q`, the points between them in proportion on each side
+    ///   (`1 − (1 − s)·(1 − e^(−q))/down` below 1, `1 + (s − 1)·(e^q − 1)/up` above, with `down` and
+    ///   `up` the base's edges); tail and skew scenarios and the volatility shocks stay as the base has
+    ///   them. An underlying the base lacks takes the first base unit (by name) as its template, which
+    ///   the provenance records;
     /// - the joint scenario set and the decorrelation factor come from the calibration;
     /// - the provenance records the data range, the settings and each underlying's figures, and is
     ///   what the next calibration reads its APC buffer and phase-in state from
@@ -28,25 +31,28 @@ extension RiskParameters {
             "calibration.apc": settings.apc.label,
             "calibration.max_step": String(settings.maxStep),
             "calibration.decorrelation": String(settings.decorrelation),
+            "calibration.volatility_model": settings.volatilityModel.rawValue,
+            "calibration.max_revolatilisation": settings.maxRevolatilisation.map { String($0) } ?? "none",
+            "calibration.joint_history": "\(UTCDay.format(result.fromDay))..\(UTCDay.format(result.toDay)) (common days)",
         ]
         var phased: [String] = []
         for (underlying, figures) in result.underlyings.sorted(by: { $0.key < $1.key }) {
             var unit = riskUnits[underlying] ?? template
             if riskUnits[underlying] == nil { provenance["calibration.\(underlying).template"] = riskUnits.keys.sorted().first! }
-            let baseRange = unit.scenarios.filter { $0.kind == .regular }.map { abs($0.spotShock - 1) }.max() ?? 0
-            if baseRange > 0 {
-                let scale = figures.priceRange / baseRange
-                unit.scenarios = unit.scenarios.map { scenario in
-                    guard scenario.kind == .regular else { return scenario }
-                    var scaled = scenario
-                    scaled.spotShock = 1 + (scenario.spotShock - 1) * scale
-                    return scaled
-                }
+            let edges = unit.regularRange
+            let baseDown = 1 - edges.lowest, baseUp = edges.highest - 1
+            let down = 1 - CMath.exp(-figures.priceRange), up = CMath.exp(figures.priceRange) - 1
+            unit.scenarios = unit.scenarios.map { scenario in
+                guard scenario.kind == .regular else { return scenario }
+                var scaled = scenario
+                if scenario.spotShock < 1, baseDown > 0 { scaled.spotShock = 1 - (1 - scenario.spotShock) * down / baseDown }
+                if scenario.spotShock > 1, baseUp > 0 { scaled.spotShock = 1 + (scenario.spotShock - 1) * up / baseUp }
+                return scaled
             }
             calibrated.riskUnits[underlying] = unit
             let annual = 365.0.squareRoot()
             let prefix = "calibration.\(underlying)."
-            provenance[prefix + "ewma_vol_annual"] = String(figures.ewmaVolatility * annual)
+            provenance[prefix + "forecast_vol_annual"] = String(figures.forecastVolatility * annual)
             provenance[prefix + "stress_vol_annual"] = String(figures.stressVolatility * annual)
             provenance[prefix + "floor_vol_annual"] = String(figures.floorVolatility * annual)
             provenance[prefix + "applied_volatility"] = String(figures.appliedVolatility)
@@ -55,6 +61,13 @@ extension RiskParameters {
             provenance[prefix + "price_range_without_apc"] = String(figures.priceRangeWithoutAPC)
             provenance[prefix + "apc_add_on"] = String(figures.apcAddOn)
             provenance[prefix + "buffer_remaining"] = String(figures.bufferRemaining)
+            provenance[prefix + "price_range_simple"] = "-\(formatShort(100 * (1 - CMath.exp(-figures.priceRange))))% / +\(formatShort(100 * (CMath.exp(figures.priceRange) - 1)))%"
+            if let history = result.histories[underlying] {
+                provenance[prefix + "history"] = "\(UTCDay.format(history.lowerBound))..\(UTCDay.format(history.upperBound))"
+            }
+            if let fit = result.fits[underlying] {
+                provenance[prefix + "volatility_fit"] = fit.note.map { "\(fit.summary) (\($0))" } ?? fit.summary
+            }
             if figures.phasedIn { phased.append(underlying) }
         }
         if !phased.isEmpty {
@@ -64,7 +77,10 @@ extension RiskParameters {
         calibrated.historicalSimulation = result.scenarios
         calibrated.provenance = provenance
         calibrated.summary = "Calibrated \(UTCDay.format(result.fromDay))..\(UTCDay.format(result.toDay)) on \(self.id): "
-            + result.underlyings.keys.sorted().map { "\($0) ±\(formatShort(result.underlyings[$0]!.priceRange * 100))%" }.joined(separator: ", ")
+            + result.underlyings.keys.sorted().map { u in
+                let q = result.underlyings[u]!.priceRange
+                return "\(u) -\(formatShort(100 * (1 - CMath.exp(-q))))%/+\(formatShort(100 * (CMath.exp(q) - 1)))%"
+            }.joined(separator: ", ")
             + "; \(result.scenarios.source.rawValue) \(result.scenarios.measure.rawValue) \(formatShort(settings.confidence * 100))% over \(settings.horizonDays) days"
             + " (\(result.scenarios.scenarioCount) scenarios), APC \(settings.apc.label), d = \(formatShort(settings.decorrelation))."
         try calibrated.validate()

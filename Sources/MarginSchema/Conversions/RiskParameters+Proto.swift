@@ -63,6 +63,7 @@ extension RiskParameters {
                     ? RollShockRule(annualisedMoveRisk: u.rollShock.annualisedMoveRisk, minimumAnnualisedMove: u.rollShock.minAnnualisedMove) : nil,
                 deltaShock: u.hasDeltaShock
                     ? DeltaShockRule(maxShock: u.deltaShock.maxDeltaShock, liquidityThreshold: u.deltaShock.liquidityThreshold) : nil)
+            units[underlying]?.scenarioAgingDays = u.scenarioAgingDays
         }
         var collateral: [String: CollateralParameters] = [:]
         for (asset, c) in p.collateral {

@@ -100,6 +100,7 @@ extension RiskUnitParameters {
         p.initialFactor = initialFactor
         p.deltaOneInTail = deltaOneInTail.proto
         p.extendedDampener = extendedDampener
+        p.scenarioAgingDays = scenarioAgingDays
         if let credit = gainCredit {
             p.gainCredit.pnlOffset = credit.pnlOffset
             if let cap = credit.maxOffsetablePnl { p.gainCredit.maxOffsetablePnl = cap }

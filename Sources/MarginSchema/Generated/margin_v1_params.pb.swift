@@ -760,6 +760,13 @@ public nonisolated struct Margin_V1_RiskUnitParameters: @unchecked Sendable {
   /// Clears the value of `deltaShock`. Subsequent reads from it will return its default value.
   public mutating func clearDeltaShock() {_uniqueStorage()._deltaShock = nil}
 
+  /// Theta over the margin period: scenarios revalue options this many days closer to expiry
+  /// (0 = instantaneous scenarios). In [0, 30].
+  public var scenarioAgingDays: Double {
+    get {_storage._scenarioAgingDays}
+    set {_uniqueStorage()._scenarioAgingDays = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1646,7 +1653,7 @@ nonisolated extension Margin_V1_ConcentrationAddOnRule: SwiftProtobuf.Message, S
 
 nonisolated extension Margin_V1_RiskUnitParameters: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RiskUnitParameters"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scenarios\0\u{3}volatility_shock\0\u{3}skew_shock\0\u{1}smile\0\u{3}static_discount\0\u{3}basis_contingency\0\u{3}short_option_contingency\0\u{3}delta_one_contingency\0\u{3}maintenance_factor\0\u{3}initial_factor\0\u{3}liquidity_cost\0\u{3}liquidity_add_on\0\u{3}concentration_add_on\0\u{3}delta_one_in_tail\0\u{3}extended_dampener\0\u{3}gain_credit\0\u{3}roll_shock\0\u{3}delta_shock\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scenarios\0\u{3}volatility_shock\0\u{3}skew_shock\0\u{1}smile\0\u{3}static_discount\0\u{3}basis_contingency\0\u{3}short_option_contingency\0\u{3}delta_one_contingency\0\u{3}maintenance_factor\0\u{3}initial_factor\0\u{3}liquidity_cost\0\u{3}liquidity_add_on\0\u{3}concentration_add_on\0\u{3}delta_one_in_tail\0\u{3}extended_dampener\0\u{3}gain_credit\0\u{3}roll_shock\0\u{3}delta_shock\0\u{3}scenario_aging_days\0")
 
   fileprivate class _StorageClass {
     var _scenarios: [Margin_V1_Scenario] = []
@@ -1667,6 +1674,7 @@ nonisolated extension Margin_V1_RiskUnitParameters: SwiftProtobuf.Message, Swift
     var _gainCredit: Margin_V1_GainCreditRule? = nil
     var _rollShock: Margin_V1_RollShockRule? = nil
     var _deltaShock: Margin_V1_DeltaShockRule? = nil
+    var _scenarioAgingDays: Double = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1695,6 +1703,7 @@ nonisolated extension Margin_V1_RiskUnitParameters: SwiftProtobuf.Message, Swift
       _gainCredit = source._gainCredit
       _rollShock = source._rollShock
       _deltaShock = source._deltaShock
+      _scenarioAgingDays = source._scenarioAgingDays
     }
   }
 
@@ -1731,6 +1740,7 @@ nonisolated extension Margin_V1_RiskUnitParameters: SwiftProtobuf.Message, Swift
         case 16: try { try decoder.decodeSingularMessageField(value: &_storage._gainCredit) }()
         case 17: try { try decoder.decodeSingularMessageField(value: &_storage._rollShock) }()
         case 18: try { try decoder.decodeSingularMessageField(value: &_storage._deltaShock) }()
+        case 19: try { try decoder.decodeSingularDoubleField(value: &_storage._scenarioAgingDays) }()
         default: break
         }
       }
@@ -1797,6 +1807,9 @@ nonisolated extension Margin_V1_RiskUnitParameters: SwiftProtobuf.Message, Swift
       try { if let v = _storage._deltaShock {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
       } }()
+      if _storage._scenarioAgingDays.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._scenarioAgingDays, fieldNumber: 19)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1824,6 +1837,7 @@ nonisolated extension Margin_V1_RiskUnitParameters: SwiftProtobuf.Message, Swift
         if _storage._gainCredit != rhs_storage._gainCredit {return false}
         if _storage._rollShock != rhs_storage._rollShock {return false}
         if _storage._deltaShock != rhs_storage._deltaShock {return false}
+        if _storage._scenarioAgingDays != rhs_storage._scenarioAgingDays {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -2,30 +2,34 @@ import MarginCore
 
 /// The dynamic risk model's settings as text and numbers (`calibration:` in the YAML
 /// configuration, `MARGIN_ENGINE_CALIBRATION_<KEY>`, `--set calibration.<key>=…`, and the flags of
-/// `calibrate` and `backtest`). ``modelSettings()`` is the one place they are parsed; defaults and
-/// their sources are documented on ``RiskModelSettings``.
+/// `calibrate` and `backtest`). ``modelSettings()`` is the one place they are parsed; the defaults
+/// are ``RiskModelSettings``'s (documented there with their sources).
 public struct CalibrationSettings: Sendable, Hashable {
     /// Seed history: `UNDERLYING=file.csv,…`, bare files, or `builtin`.
     public var prices = "builtin"
     /// The preset whose grid the calibration rescales.
     public var base = "deribit-like"
     /// `buffer`, `stress-weight`, `floor`, `none`, or several joined by `+`.
-    public var apc = "stress-weight+floor"
-    public var lambda = EWMAVariance.riskMetricsLambda
-    public var horizonDays = 2
-    public var confidence = 0.99
+    public var apc = RiskModelSettings().apc.label
+    public var lambda = RiskModelSettings().lambda
+    /// `ewma`, `asymmetric_ewma`, `gjr_garch` or `har` (``VolatilityModel``).
+    public var volatilityModel = RiskModelSettings().volatilityModel.rawValue
+    /// Bound of the revolatilisation factor (0: none).
+    public var maxRevolatilisation = RiskModelSettings().maxRevolatilisation ?? 0
+    public var horizonDays = RiskModelSettings().horizonDays
+    public var confidence = RiskModelSettings().confidence
     /// Scenario dates kept, most recent first (0: all).
-    public var lookbackDays = 0
+    public var lookbackDays = RiskModelSettings().lookbackDays
     /// `es` or `var`.
-    public var measure = "es"
+    public var measure = RiskModelSettings().measure.rawValue
     /// `worst_of_grid` or `none`.
-    public var volTreatment = "worst_of_grid"
+    public var volTreatment = RiskModelSettings().volatilityTreatment.rawValue
     /// Blend weight of FHS; nil: the maximum of grid and FHS.
     public var fhsWeight: Double?
-    public var decorrelation = 0.5
-    public var maxStep = 0.25
+    public var decorrelation = RiskModelSettings().decorrelation
+    public var maxStep = RiskModelSettings().maxStep
     /// `0.05`, or per underlying `BTC=0.06,ETH=0.08` (`*` for the rest).
-    public var priceRangeFloor = "0.05"
+    public var priceRangeFloor = RiskModelSettings().priceRangeFloor.sorted { $0.key < $1.key }.map { $0.key == "*" ? String($0.value) : "\($0.key)=\($0.value)" }.joined(separator: ",")
     /// The calibrator's compacted topic of daily closes.
     public var riskFactorsTopic = "margin.riskfactors.v1"
     /// The calibrator recalibrates at least this often (market time; 0: only on new days and moves).
@@ -39,6 +43,8 @@ public struct CalibrationSettings: Sendable, Hashable {
     public func modelSettings() throws(MarginError) -> RiskModelSettings {
         var s = RiskModelSettings()
         s.lambda = lambda
+        s.volatilityModel = try VolatilityModel(label: volatilityModel)
+        s.maxRevolatilisation = maxRevolatilisation > 0 ? maxRevolatilisation : nil
         s.horizonDays = horizonDays
         s.confidence = confidence
         s.lookbackDays = lookbackDays

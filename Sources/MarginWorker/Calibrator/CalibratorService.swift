@@ -100,7 +100,7 @@ public final class CalibratorService: Service, Sendable {
             let p = parameters.provenance
             func value(_ key: String) -> Double { Double(p["calibration.\(underlying).\(key)"] ?? "") ?? 0 }
             Gauge(label: "margin_calibrated_price_range", dimensions: [("underlying", underlying)]).record(value("price_range"))
-            Gauge(label: "margin_ewma_vol", dimensions: [("underlying", underlying)]).record(value("ewma_vol_annual"))
+            Gauge(label: "margin_forecast_vol", dimensions: [("underlying", underlying)]).record(value("forecast_vol_annual"))
             Gauge(label: "margin_apc_buffer_used", dimensions: [("underlying", underlying)]).record(value("apc_add_on"))
         }
         onPublish(parameters)

@@ -114,6 +114,8 @@ public struct WorkerConfiguration: Sendable, Hashable {
         .text("calibration.base", \.calibration.base),
         .text("calibration.apc", \.calibration.apc),
         .number("calibration.lambda", \.calibration.lambda),
+        .text("calibration.volatility_model", \.calibration.volatilityModel),
+        .number("calibration.max_revolatilisation", \.calibration.maxRevolatilisation),
         .integer("calibration.horizon_days", \.calibration.horizonDays),
         .number("calibration.confidence", \.calibration.confidence),
         .integer("calibration.lookback_days", \.calibration.lookbackDays),
