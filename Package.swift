@@ -3,25 +3,19 @@ import Foundation
 import PackageDescription
 
 /// The margin kernels use SIMD multiply-adds; without FMA in the target, each lane's
-/// `addingProduct` becomes a call to libm's `fma`. Build MarginCore for Haswell-class x86-64 (AVX2 + FMA)
-/// when this machine has it, or for `MARGIN_ENGINE_TARGET_CPU` when set (`generic` disables it).
+/// `addingProduct` becomes a call to libm's `fma`. MarginCore builds for the compiler's default
+/// target (no `unsafeFlags`, so other packages can depend on it) unless `MARGIN_ENGINE_TARGET_CPU`
+/// names a CPU (`haswell` for AVX2 + FMA x86-64, `native`); `scripts/demo`, `scripts/test` and the
+/// Dockerfile opt in on machines that have it.
 let kernelTargetCPU: String? = {
-    if let configured = ProcessInfo.processInfo.environment["MARGIN_ENGINE_TARGET_CPU"] {
-        return configured == "generic" ? nil : configured
-    }
-    #if arch(x86_64) && os(Linux)
-    guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-          let flags = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
-    let set = Set(flags.split(separator: " ").map(String.init))
-    return ["avx2", "fma", "bmi2", "movbe"].allSatisfy(set.contains) ? "haswell" : nil
-    #else
-    return nil
-    #endif
+    guard let configured = ProcessInfo.processInfo.environment["MARGIN_ENGINE_TARGET_CPU"],
+          !configured.isEmpty, configured != "generic" else { return nil }
+    return configured
 }()
 
 let kernelSettings: [SwiftSetting] = kernelTargetCPU.map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
 
-/// The C baselines `margin-engine bench` compares the kernels with: -O3 and the same CPU as MarginCore
+/// The C baselines `margin-engine-bench` compares the kernels with: -O3 and the same CPU as MarginCore
 /// (`haswell` → `-march=haswell -mtune=haswell`; the compiler's default target when generic).
 let baselineCSettings: [CSetting] = {
     #if arch(x86_64)
@@ -53,6 +47,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "margin-engine", targets: ["MarginEngineCLI"]),
+        .executable(name: "margin-engine-bench", targets: ["MarginBench"]),
         .library(name: "MarginCore", targets: ["MarginCore"]),
     ],
     dependencies: [
@@ -113,19 +108,51 @@ let package = Package(
             resources: [.copy("Resources/btc_options_2020-05-14.csv")],
             swiftSettings: strictSwift
         ),
-        // The Kafka margin worker: shards, reference data, outputs, guards, HTTP, metrics.
+        // The engine core: domain events in, domain actions out. Shards, reference data, the
+        // re-margin pass, the liquidation coordinator and the publication rules; no Kafka, no protobuf.
+        .target(
+            name: "MarginEngineCore",
+            dependencies: [
+                "MarginCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // The Kafka adapter around the engine: settings, decoding, encoding, offsets, transactions.
         .target(
             name: "MarginWorker",
             dependencies: [
-                "MarginCore", "MarginSchema", "KafkaClient",
+                "MarginCore", "MarginSchema", "MarginEngineCore", "KafkaClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // Health, readiness, queries, what-if, metrics exposition and the HTML risk console.
+        .target(
+            name: "MarginHTTP",
+            dependencies: [
+                "MarginCore", "MarginSchema", "MarginEngineCore", "MarginWorker", "KafkaClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Yams", package: "Yams"),
             ],
-            exclude: ["README.md"],
+            swiftSettings: strictSwift
+        ),
+        // The calibrator role: re-fits the risk model on the index history and publishes parameter sets.
+        .target(
+            name: "MarginCalibrator",
+            dependencies: [
+                "MarginCore", "MarginSchema", "MarginWorker", "KafkaClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSwift
         ),
         // Backtesting: margin against realised losses on price history, coverage statistics
@@ -141,37 +168,53 @@ let package = Package(
         .target(
             name: "MarginDemo",
             dependencies: [
-                "MarginCore", "MarginSchema", "MarginConformance", "MarginWorker", "MarginBacktest", "KafkaClient",
+                "MarginCore", "MarginSchema", "MarginConformance", "MarginEngineCore", "MarginWorker", "MarginHTTP",
+                "MarginCalibrator", "MarginBacktest", "KafkaClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSwift
         ),
-        // C baselines for `margin-engine bench` (Black-76 with glibc's vector erfc, the aggregation
-        // loop); only the CLI links them.
+        // Exit codes and plain output shared by the two executables.
+        .target(
+            name: "CommandLineSupport",
+            dependencies: ["MarginEngineCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSwift
+        ),
+        // C baselines for `margin-engine-bench` (Black-76 with glibc's vector erfc, the aggregation loop).
         .target(
             name: "CKernelBaseline",
             cSettings: baselineCSettings,
             linkerSettings: baselineLinkerSettings
         ),
+        // `margin-engine`: the worker, the calibrator, the demo and the margin tools. Links no fixtures
+        // and no C baselines.
         .executableTarget(
             name: "MarginEngineCLI",
             dependencies: [
-                "MarginCore",
-                "MarginTesting",
-                "CKernelBaseline",
-                "MarginConformance",
-                "MarginSchema",
-                "MarginWorker",
-                "MarginDemo",
-                "MarginBacktest",
-                "KafkaClient",
+                "MarginCore", "MarginConformance", "MarginSchema", "MarginEngineCore", "MarginWorker",
+                "MarginHTTP", "MarginCalibrator", "MarginDemo", "MarginBacktest", "KafkaClient", "CommandLineSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // `margin-engine-bench`: kernels against the C baselines, the in-process and through-Kafka
+        // worker, growth. Synthetic fixtures from MarginTesting.
+        .executableTarget(
+            name: "MarginBench",
+            dependencies: [
+                "MarginCore", "MarginTesting", "CKernelBaseline", "MarginSchema", "MarginEngineCore",
+                "MarginWorker", "MarginDemo", "KafkaClient", "CommandLineSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSwift
         ),
@@ -183,10 +226,17 @@ let package = Package(
             swiftSettings: strictSwift,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
-        // Bounded waits and awaitable logs shared by the asynchronous test targets.
+        // Bounded waits, awaitable logs and the suites' tags, shared by the asynchronous test targets.
         .target(
             name: "TestSupport",
             path: "Tests/TestSupport",
+            swiftSettings: strictSwift
+        ),
+        // Engines fed domain events (no broker, no wire format) and the small test world.
+        .target(
+            name: "EngineTestSupport",
+            dependencies: ["MarginEngineCore", "MarginCore", "MarginSchema", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/EngineTestSupport",
             swiftSettings: strictSwift
         ),
         .testTarget(
@@ -195,11 +245,33 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(
+            name: "MarginEngineCoreTests",
+            dependencies: ["MarginEngineCore", "MarginCore", "EngineTestSupport", "TestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
             name: "MarginWorkerTests",
             dependencies: [
-                "MarginWorker", "KafkaClient", "MarginCore", "MarginSchema", "MarginDemo", "TestSupport",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "MarginEngineCore", "MarginWorker", "MarginCalibrator", "KafkaClient", "MarginCore", "MarginSchema", "MarginDemo",
+                "EngineTestSupport", "TestSupport",
+                .product(name: "Yams", package: "Yams"),
             ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "MarginHTTPTests",
+            dependencies: [
+                "MarginHTTP", "MarginEngineCore", "MarginWorker", "MarginCore", "MarginSchema", "EngineTestSupport", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // Runs the built `margin-engine` as users do (documented examples, exit codes).
+        .testTarget(
+            name: "MarginEngineCLITests",
+            dependencies: ["MarginCore", "TestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -11,7 +11,7 @@ import Synchronization
 /// ordo-one/benchmark: wall clock, CPU and allocations per iteration.
 ///
 /// Run: `swift package --disable-sandbox benchmark` (release build). Each benchmark's unit of work
-/// is in its name; `margin-engine bench` prints the same paths normalised per option-scenario and
+/// is in its name; `margin-engine-bench` prints the same paths normalised per option-scenario and
 /// per account.
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
@@ -96,7 +96,7 @@ let benchmarks: @Sendable () -> Void = {
             let summary = try demo.calculator.summary(exposure, books: demo.books, markets: demo.markets)
             var result = try demo.calculator.explain(exposure, books: demo.books, markets: demo.markets)
             result.health = summary.health
-            blackHole(SchemaCoding.encode(result.proto(resultID: "r"), format: .protobuf))
+            blackHole(try SchemaCoding.encode(result.proto(resultID: "r"), format: .protobuf))
         }
     }
 
@@ -156,7 +156,7 @@ struct Workload: Sendable {
     }
 }
 
-/// The worker's accounts as `margin-engine bench --worker` and the demo generate them: 1,000 accounts
+/// The worker's accounts as `margin-engine-bench --worker` and the demo generate them: 1,000 accounts
 /// (seed 42) on the demo market, compiled as the engine compiles them.
 struct DemoWorkload: Sendable {
     static let shared = try! DemoWorkload()

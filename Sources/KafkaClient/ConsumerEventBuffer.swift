@@ -24,7 +24,9 @@ public enum KafkaConsumerEvent: Sendable {
 ///
 /// State lives in a mutex; continuations are resumed outside it. Pushing never blocks: the
 /// polling thread applies back-pressure by pausing the assignment when ``count`` stays at
-/// ``capacity`` (see ``KafkaConsumer``).
+/// ``capacity`` (see ``KafkaConsumer`` and ``ConsumerFlowControl``). While it gives the
+/// application a grace period to drain a full buffer it sleeps on a condition the reader signals,
+/// never spinning.
 final class ConsumerEventBuffer: Sendable {
     private struct State {
         var events = Deque<KafkaConsumerEvent>()
@@ -34,21 +36,36 @@ final class ConsumerEventBuffer: Sendable {
 
     let capacity: Int
     private let state = Mutex(State())
+    /// Signalled by the reader while the polling thread waits in ``waitUntilDrained(to:timeout:)``.
+    private let drainSignal = NSCondition()
+    private let pollerWaiting = Atomic<Bool>(false)
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
     }
 
-    /// Waits (on the polling thread) until at most `target` events are buffered, the buffer is
-    /// finished, or `timeoutMs` has passed.
-    func waitUntilDrained(to target: Int, timeoutMs: Int) {
-        var waited = 0
-        while waited < timeoutMs {
+    /// Waits (on the polling thread, never on the cooperative pool) until at most `target` events
+    /// are buffered, the buffer is finished, or `timeout` has passed.
+    func waitUntilDrained(to target: Int, timeout: Duration) {
+        let deadline = Date(timeIntervalSinceNow: Double(timeout.components.seconds) + Double(timeout.components.attoseconds) * 1e-18)
+        drainSignal.lock()
+        defer { drainSignal.unlock() }
+        pollerWaiting.store(true, ordering: .sequentiallyConsistent)
+        defer { pollerWaiting.store(false, ordering: .sequentiallyConsistent) }
+        while true {
             let (count, finished) = state.withLock { ($0.events.count, $0.finished) }
             if count <= target || finished { return }
-            usleep(1_000)
-            waited += 1
+            // The reader signals under the same lock, so a wake-up between the check and the wait is not lost.
+            if !drainSignal.wait(until: deadline) { return }
         }
+    }
+
+    /// Wakes the polling thread if it waits for the buffer to drain.
+    private func signalDrained() {
+        guard pollerWaiting.load(ordering: .sequentiallyConsistent) else { return }
+        drainSignal.lock()
+        drainSignal.broadcast()
+        drainSignal.unlock()
     }
 
     /// Adds an event (never blocks). Returns false once finished.
@@ -90,6 +107,7 @@ final class ConsumerEventBuffer: Sendable {
             }
             waiter?.resume(returning: nil)
         }
+        signalDrained()
         return event
     }
 
@@ -101,6 +119,7 @@ final class ConsumerEventBuffer: Sendable {
             return s.events.isEmpty ? s.waiter : nil
         }
         waiter?.resume(returning: nil)
+        signalDrained()
     }
 
     var count: Int { state.withLock { $0.events.count } }

@@ -41,7 +41,8 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         KafkaError(code: configurationCode, name: "CONFIGURATION", message: message, kind: .other)
     }
 
-    static let closed = KafkaError(code: closedCode, name: "CLOSED", message: "the client is closed", kind: .other)
+    /// The client was closed: no further calls are served.
+    public static let closed = KafkaError(code: closedCode, name: "CLOSED", message: "the client is closed", kind: .other)
 
     /// From a response code (for APIs that return one).
     init(code: rd_kafka_resp_err_t, context: String? = nil) {

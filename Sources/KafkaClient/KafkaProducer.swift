@@ -121,10 +121,14 @@ public final class KafkaProducer: Sendable {
         try await handle.blocking { rk in KafkaMetadata.partitions(rk: rk, topic: topic, timeoutMs: timeoutMs) }
     }
 
-    /// Flushes (bounded) and stops the polling thread. The handle is destroyed with the producer.
-    public func close(timeoutMs: Int = 10_000) async {
-        try? await flush(timeoutMs: timeoutMs)
+    /// Flushes (bounded) and stops the polling thread; the handle is destroyed with the producer.
+    /// The thread stops either way; a flush that failed (records not delivered, or the timeout
+    /// passed with records still queued) is thrown afterwards, so the caller can report what was lost.
+    public func close(timeoutMs: Int = 10_000) async throws(KafkaError) {
+        var failure: KafkaError?
+        do { try await flush(timeoutMs: timeoutMs) } catch { failure = error }
         await poller.stop()
+        if let failure { throw failure }
     }
 
     deinit {

@@ -7,6 +7,7 @@ import Synchronization
 final class KafkaStatisticsRecorder: Sendable {
     let client: String
     private let lags = Mutex<[TopicPartition: Int64]>([:])
+    private let reports = Atomic<Int>(0)
 
     init(client: String) {
         self.client = client
@@ -14,6 +15,9 @@ final class KafkaStatisticsRecorder: Sendable {
 
     /// The latest consumer lag per partition (messages), from the last statistics report.
     var consumerLag: [TopicPartition: Int64] { lags.withLock { $0 } }
+
+    /// Statistics reports read so far.
+    var reportCount: Int { reports.load(ordering: .acquiring) }
 
     func record(json bytes: [UInt8]) {
         guard let root = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
@@ -30,5 +34,6 @@ final class KafkaStatisticsRecorder: Sendable {
             }
         }
         lags.withLock { $0 = latest }
+        reports.add(1, ordering: .releasing)
     }
 }

@@ -13,9 +13,9 @@ final class KafkaCallbackContext: Sendable {
     /// Failures of records sent without awaiting their delivery, reported by the next flush.
     let deliveryFailures = Mutex<[KafkaError]>([])
     let statistics: KafkaStatisticsRecorder
-    /// Consumer flow control: partitions paused by the application, and whether the polling
-    /// thread has paused the assignment because the event buffer is full.
-    let flow = Mutex<(userPaused: Set<TopicPartition>, backPressured: Bool)>(([], false))
+    /// Consumer flow control (``ConsumerFlowControl``), shared by the polling thread, the
+    /// rebalance callback and the application's pause/resume.
+    let flow = Mutex(ConsumerFlowControl())
     /// Offset newly assigned partitions start at (nil: committed).
     let assignmentStartOffset: KafkaOffset?
 

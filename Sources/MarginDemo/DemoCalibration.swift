@@ -1,7 +1,9 @@
 import Foundation
 import KafkaClient
 import MarginBacktest
+import MarginCalibrator
 import MarginCore
+import MarginEngineCore
 import MarginSchema
 import MarginWorker
 
@@ -22,7 +24,7 @@ enum DemoCalibration {
         worker.brokers = brokers
         worker.instanceID = "demo-calibrator"
         worker.kafka = ["log_level": "2"]
-        worker.calibration.intervalMs = 0
+        worker.calibration.live.intervalMs = 0
         return CalibratorConfiguration(worker: worker, paramsID: paramsID)
     }
 
@@ -33,7 +35,7 @@ enum DemoCalibration {
                                   opening: UnderlyingMarket) throws -> RiskParameters {
         var core = try CalibratorCore(configuration: configuration, seed: seed)
         let record = KafkaMessage(topic: configuration.worker.topics.market, partition: 0, offset: 0, key: Data(opening.underlying.utf8),
-                                  value: SchemaCoding.encode(opening.proto, format: .protobuf), timestampMs: opening.timestampMs)
+                                  value: try SchemaCoding.encode(opening.proto, format: .protobuf), timestampMs: opening.timestampMs)
         guard let parameters = try core.observe(record).parameters else {
             throw MarginError.invalidInput(field: "demo", reason: "the calibrator published no parameters for the opening snapshot")
         }

@@ -13,7 +13,7 @@ public struct DemoMarket: Sendable {
     public let expiries: [(expiryMs: Int64, forwardRatio: Double, smile: SVIParameters, rmsError: Double, quotes: Int)]
     /// The options' displayed ladders (BTC per contract), 24 h volume and open interest from the
     /// chain (its `bids`, `asks`, `stats.volume` and `open_interest` columns).
-    let optionBooks: [String: TopOfBook]
+    let optionBooks: [String: OrderBook]
     /// Each booked option's model price (BTC) at the opening snapshot: later snapshots shift the
     /// ladder by the model price's move, so the books stay around the marks.
     private(set) var openingModelPrices: [String: Double]
@@ -71,7 +71,7 @@ public struct DemoMarket: Sendable {
     }
 
     /// The chain's option books: displayed ladders, 24 h volume (an absent volume is 0) and open interest.
-    static func chainBooks() throws -> [String: TopOfBook] {
+    static func chainBooks() throws -> [String: OrderBook] {
         guard let path = DeribitChain.bundledSnapshotPath, let data = FileManager.default.contents(atPath: path) else {
             throw ConformanceError.io("bundled chain snapshot missing")
         }
@@ -83,9 +83,9 @@ public struct DemoMarket: Sendable {
               let openInterest = column["open_interest"] else {
             throw ConformanceError.malformed(path: "chain csv header", reason: "needs instrument_name, bids, asks, stats, open_interest")
         }
-        var books: [String: TopOfBook] = [:]
+        var books: [String: OrderBook] = [:]
         for row in rows.dropFirst() where row.count == header.count {
-            let book = TopOfBook(bids: ladder(row[bids]), asks: ladder(row[asks]), volume24h: statistic("volume", in: row[stats]) ?? 0,
+            let book = OrderBook(bids: ladder(row[bids]), asks: ladder(row[asks]), volume24h: statistic("volume", in: row[stats]) ?? 0,
                                  openInterest: Double(row[openInterest]))
             if book.bidSize > 0 || book.askSize > 0 { books[row[name]] = book }
         }
@@ -154,7 +154,7 @@ public struct DemoMarket: Sendable {
             smile.rho = max(-0.95, min(0.95, smile.rho - state.skewShift))
             return ExpiryMarket(expiryMs: e.expiryMs, forward: spot * e.forwardRatio, smile: smile)
         }
-        var books: [String: TopOfBook] = [:]
+        var books: [String: OrderBook] = [:]
         books[Self.perpetual] = Self.ladder(around: spot, halfSpread: 0.5, step: 2, size: 40_000, volume: 150_000_000, openInterest: 60_000_000)
         books[Self.linearPerpetual] = Self.ladder(around: spot, halfSpread: 1, step: 5, size: 60, volume: 20_000, openInterest: 5_000)
         for e in expiries where e.expiryMs > nowMs {
@@ -162,20 +162,20 @@ public struct DemoMarket: Sendable {
                                                                       volume: 10_000_000, openInterest: 15_000_000)
         }
         var market = UnderlyingMarket(underlying: "BTC", timestampMs: nowMs, indexPrice: spot, expiries: expiryMarkets,
-                                      perpetualMark: spot, books: books)
+                                      perpetualMark: spot, orderBooks: books)
         // Option ladders move with their model price (an additive shift keeps the spreads); bids
         // that would fall to 0 or below are withdrawn.
         let prices = openingModelPrices.isEmpty ? [:] : modelPrices(in: market)
         for (name, book) in optionBooks {
             guard let now = prices[name], let open = openingModelPrices[name] else {
-                market.books[name] = book
+                market.orderBooks[name] = book
                 continue
             }
             let shift = now - open
             let bids = book.bids.map { PriceLevel(price: $0.price + shift, size: $0.size) }.filter { $0.price > 0 }
             let asks = book.asks.map { PriceLevel(price: $0.price + shift, size: $0.size) }.filter { $0.price > 0 }
             if !bids.isEmpty || !asks.isEmpty {
-                market.books[name] = TopOfBook(bids: bids, asks: asks, volume24h: book.volume24h, openInterest: book.openInterest)
+                market.orderBooks[name] = OrderBook(bids: bids, asks: asks, volume24h: book.volume24h, openInterest: book.openInterest)
             }
         }
         return market
@@ -185,11 +185,11 @@ public struct DemoMarket: Sendable {
     /// growing 1, 1.5, 2, 3, 4 × `size` contracts. Volumes and open interest are assumed figures for a
     /// liquid venue (the chain has no delta-one data): perpetual 150 M contracts a day ($1.5 bn),
     /// linear perpetual 20,000 BTC, futures 10 M contracts ($100 M) each.
-    static func ladder(around price: Double, halfSpread: Double, step: Double, size: Double, volume: Double, openInterest: Double) -> TopOfBook {
+    static func ladder(around price: Double, halfSpread: Double, step: Double, size: Double, volume: Double, openInterest: Double) -> OrderBook {
         let multiples = [1, 1.5, 2, 3, 4]
         let bids = multiples.enumerated().map { PriceLevel(price: price - halfSpread - Double($0.offset) * step, size: size * $0.element) }
         let asks = multiples.enumerated().map { PriceLevel(price: price + halfSpread + Double($0.offset) * step, size: size * $0.element) }
-        return TopOfBook(bids: bids, asks: asks, volume24h: volume, openInterest: openInterest)
+        return OrderBook(bids: bids, asks: asks, volume24h: volume, openInterest: openInterest)
     }
 
     public func stablecoin(at nowMs: Int64) -> UnderlyingMarket {

@@ -1,81 +1,81 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import MarginBacktest
 import MarginCore
+import MarginEngineCore
 import MarginSchema
 import MarginWorker
 
-/// Options of the dynamic risk model shared by `calibrate` and `backtest`.
+/// Options of the dynamic risk model shared by `calibrate` and `backtest`: the worker's
+/// `calibration:` settings as flags, parsed and defaulted by the same settings table.
 struct RiskModelOptions: ParsableArguments {
+    private static func standard(_ key: String) -> String { WorkerConfiguration.defaultText("calibration." + key) ?? "" }
+
     @Option(name: .long, help: "Price history: UNDERLYING=file.csv,… or file.csv,… (names from the ticker), or builtin (bundled BTC and ETH).")
-    var prices: String = CalibrationSettings().prices
+    var prices = standard("prices")
 
     @Option(name: .long, help: "Base parameter preset whose grid is rescaled (\(RiskPresets.names.joined(separator: ", "))).")
-    var base: String = CalibrationSettings().base
+    var base = standard("base")
 
     @Option(name: .long, help: "Anti-procyclicality: buffer, stress-weight, floor, none, or several joined by +.")
-    var apc: String = CalibrationSettings().apc
+    var apc = standard("apc")
 
-    @Option(name: .long, help: "EWMA decay λ (RiskMetrics 0.94; the ewma and asymmetric_ewma models, and the fallback of the others).")
-    var lambda: Double = CalibrationSettings().lambda
+    @Option(name: .long, help: "EWMA decay λ (the ewma and asymmetric_ewma models, and the fallback of the others).")
+    var lambda = standard("lambda")
 
-    @Option(name: .long, help: "Volatility model filtering the returns: ewma, asymmetric_ewma, gjr_garch or har.")
-    var volatilityModel: String = CalibrationSettings().volatilityModel
+    @Option(name: .long, help: "Volatility model filtering the returns: \(VolatilityModel.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var volatilityModel = standard("volatility_model")
 
     @Option(name: .long, help: "Bound of the revolatilisation factor σ_today/σ_day of one day's return (0: none).")
-    var maxRevolatilisation: Double = CalibrationSettings().maxRevolatilisation
+    var maxRevolatilisation = standard("max_revolatilisation")
 
     @Option(name: .long, help: "Margin horizon in days.")
-    var horizonDays: Int = CalibrationSettings().horizonDays
+    var horizonDays = standard("horizon_days")
 
     @Option(name: .long, help: "Confidence of ES/VaR and of the price-range quantile.")
-    var confidence: Double = CalibrationSettings().confidence
+    var confidence = standard("confidence")
 
     @Option(name: .long, help: "Scenario dates kept, most recent first (0: all).")
-    var lookbackDays: Int = CalibrationSettings().lookbackDays
+    var lookbackDays = standard("lookback_days")
 
     @Option(name: .long, help: "Tail measure: es or var.")
-    var measure: String = CalibrationSettings().measure
+    var measure = standard("measure")
 
     @Option(name: .long, help: "Volatility in scenarios: worst_of_grid or none.")
-    var volTreatment: String = CalibrationSettings().volTreatment
+    var volTreatment = standard("vol_treatment")
 
     @Option(name: .long, help: "Blend weight x of FHS (risk loss = x·fhs + (1−x)·grid); default: the maximum of the two.")
-    var fhsWeight: Double?
+    var fhsWeight: String?
 
     @Option(name: .long, help: "Grid decorrelation factor d across underlyings.")
-    var decorrelation: Double = CalibrationSettings().decorrelation
+    var decorrelation = standard("decorrelation")
 
     @Option(name: .long, help: "Largest daily relative change of a calibrated range (phase-in).")
-    var maxStep: Double = CalibrationSettings().maxStep
+    var maxStep = standard("max_step")
 
     @Option(name: .long, help: "Minimum grid price range, e.g. 0.05 or BTC=0.06,ETH=0.08.")
-    var priceRangeFloor: String = CalibrationSettings().priceRangeFloor
+    var priceRangeFloor = standard("price_range_floor")
 
-    /// The same settings as the worker configuration's `calibration:` section, parsed in one place.
-    var calibration: CalibrationSettings {
-        var c = CalibrationSettings()
-        c.prices = prices
-        c.base = base
-        c.apc = apc
-        c.lambda = lambda
-        c.volatilityModel = volatilityModel
-        c.maxRevolatilisation = maxRevolatilisation
-        c.horizonDays = horizonDays
-        c.confidence = confidence
-        c.lookbackDays = lookbackDays
-        c.measure = measure
-        c.volTreatment = volTreatment
-        c.fhsWeight = fhsWeight
-        c.decorrelation = decorrelation
-        c.maxStep = maxStep
-        c.priceRangeFloor = priceRangeFloor
-        return c
+    /// The options as the worker configuration's `calibration:` section, through its settings table.
+    func calibration() throws(MarginError) -> CalibrationSettings {
+        var configuration = WorkerConfiguration()
+        let values = [("prices", prices), ("base", base), ("apc", apc), ("lambda", lambda), ("volatility_model", volatilityModel),
+                      ("max_revolatilisation", maxRevolatilisation), ("horizon_days", horizonDays), ("confidence", confidence),
+                      ("lookback_days", lookbackDays), ("measure", measure), ("vol_treatment", volTreatment),
+                      ("fhs_weight", fhsWeight), ("decorrelation", decorrelation), ("max_step", maxStep),
+                      ("price_range_floor", priceRangeFloor)]
+        for case let (key, value?) in values {
+            do { try configuration.set("calibration." + key, value) } catch {
+                throw .invalidInput(field: key.replacingOccurrences(of: "_", with: "-"), reason: error.reason)
+            }
+        }
+        try configuration.calibration.validate()
+        return configuration.calibration
     }
 
-    func settings() throws(MarginError) -> RiskModelSettings {
-        try calibration.modelSettings()
-    }
+    /// The validated model settings.
+    func settings() throws(MarginError) -> RiskModelSettings { try calibration().model }
 }
 
 /// `margin-engine calibrate`: a risk-parameter set calibrated from price history.
@@ -155,7 +155,7 @@ struct CalibrateCommand: ParsableCommand {
             }
             let parameters = try RiskPresets.load(model.base)
                 .applyingCalibration(result, settings: settings, id: id, version: version ?? Int64(result.toDay))
-            let json = String(decoding: SchemaCoding.encode(parameters.proto, format: .json, pretty: true), as: UTF8.self) + "\n"
+            let json = String(decoding: try SchemaCoding.encode(parameters.proto, format: .json, pretty: true), as: UTF8.self) + "\n"
             if let out {
                 guard FileManager.default.createFile(atPath: out, contents: Data(json.utf8)) else { failInput("cannot write \(out)") }
             } else {

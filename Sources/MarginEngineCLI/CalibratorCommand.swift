@@ -1,8 +1,11 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import Logging
 import MarginBacktest
+import MarginCalibrator
 import MarginCore
+import MarginHTTP
 import MarginWorker
 import ServiceLifecycle
 import UnixSignals
@@ -45,14 +48,14 @@ struct CalibratorCommand: AsyncParsableCommand {
         } catch {
             failInput("\(error)")
         }
+        // The gauges it records (calibrated range, forecast vol, APC buffer) go to this registry.
+        let registry = ProcessObservability.bootstrap()
         var logger = Logger(label: "margin-engine-calibrator")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        // The gauges it records (calibrated range, forecast vol, APC buffer) go to the worker's registry.
-        _ = WorkerMetricsRegistry.shared
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: CalibratorService(configuration: calibrator, seed: seed, logger: logger))]
         if let httpPort {
             guard (0...65_535).contains(httpPort) else { failInput("--http-port must lie in 0…65535") }
-            services.append(.init(service: buildMetricsApplication(host: calibrator.worker.httpHost, port: httpPort, logger: logger)))
+            services.append(.init(service: buildMetricsApplication(host: calibrator.worker.httpHost, port: httpPort, registry: registry, logger: logger)))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

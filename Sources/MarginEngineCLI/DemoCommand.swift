@@ -1,7 +1,9 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import Logging
 import MarginDemo
+import MarginEngineCore
 
 /// `margin-engine demo`: the whole product on one machine.
 struct DemoCommand: AsyncParsableCommand {
@@ -19,6 +21,12 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Simulated seconds per real second.")
     var speed: Double = 10
 
+    @Option(help: "Partitions of the accounts topic and its co-partitioned outputs.")
+    var partitions: Int32 = DemoOptions().partitions
+
+    @Option(help: "What a market-driven republish carries: full (explained) or summary.")
+    var marketResults: EngineSettings.MarketResults = DemoOptions().marketResults
+
     @Option(help: "Write the summary as JSON to this file.")
     var json: String?
 
@@ -26,13 +34,15 @@ struct DemoCommand: AsyncParsableCommand {
     var logLevel: String = "error"
 
     func run() async throws {
-        guard accounts > 0, speed > 0 else { failInput("--accounts and --speed must be positive") }
+        guard accounts > 0, speed > 0, partitions > 0 else { failInput("--accounts, --speed and --partitions must be positive") }
         var logger = Logger(label: "demo", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .error
         var options = DemoOptions()
         options.accounts = accounts
         options.seed = seed
         options.speed = speed
+        options.partitions = partitions
+        options.marketResults = marketResults
         let interactive = isatty(1) != 0
         let summary = try await DemoRunner(options: options, logger: logger).run(
             print: { FileHandleOutput.standardOutput($0 + "\n") },

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import MarginCore
 import MarginSchema
@@ -61,7 +62,7 @@ struct MarginCommand: ParsableCommand {
                                                     markets: markets, asOfMs: asOfMs)
                 switch format {
                 case .json:
-                    FileHandleOutput.standardOutput(String(decoding: SchemaCoding.encode(check.proto, format: .json, pretty: true), as: UTF8.self) + "\n")
+                    FileHandleOutput.standardOutput(String(decoding: try SchemaCoding.encode(check.proto, format: .json, pretty: true), as: UTF8.self) + "\n")
                 case .table:
                     FileHandleOutput.standardOutput(MarginTable.render(check))
                 }
@@ -71,7 +72,7 @@ struct MarginCommand: ParsableCommand {
                 account: try Account(proto: accountState), catalog: catalog, markets: markets, asOfMs: asOfMs)
             switch format {
             case .json:
-                let data = SchemaCoding.encode(result.proto(), format: .json, pretty: true)
+                let data = try SchemaCoding.encode(result.proto(), format: .json, pretty: true)
                 FileHandleOutput.standardOutput(String(decoding: data, as: UTF8.self) + "\n")
             case .table:
                 FileHandleOutput.standardOutput(MarginTable.render(result))

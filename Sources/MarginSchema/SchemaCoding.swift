@@ -33,18 +33,25 @@ public enum SchemaCoding {
     }
 
     /// Encodes a message; JSON uses the proto field names (snake_case), as the schemas document them.
-    public static func encode<M: SwiftProtobuf.Message>(_ message: M, format: Format, pretty: Bool = false) -> Data {
-        switch format {
-        case .protobuf:
-            return (try? message.serializedBytes()) ?? Data()
-        case .json:
-            var options = JSONEncodingOptions()
-            options.preserveProtoFieldNames = true
-            options.alwaysPrintEnumsAsInts = false
-            let data = (try? message.jsonUTF8Data(options: options)) ?? Data()
-            guard pretty, let object = try? JSONSerialization.jsonObject(with: data),
-                  let formatted = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) else { return data }
-            return formatted
+    /// Throws (naming the message type) instead of returning empty bytes that would be published.
+    public static func encode<M: SwiftProtobuf.Message>(_ message: M, format: Format, pretty: Bool = false) throws(MarginError) -> Data {
+        let data: Data
+        do {
+            switch format {
+            case .protobuf:
+                return try message.serializedBytes()
+            case .json:
+                var options = JSONEncodingOptions()
+                options.preserveProtoFieldNames = true
+                options.alwaysPrintEnumsAsInts = false
+                data = try message.jsonUTF8Data(options: options)
+            }
+        } catch {
+            throw .numerical("cannot encode \(M.protoMessageName) as \(format.rawValue): \(error)")
         }
+        // Pretty printing only re-indents valid JSON; the compact form is as good when it cannot.
+        guard pretty, let object = try? JSONSerialization.jsonObject(with: data),
+              let formatted = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) else { return data }
+        return formatted
     }
 }

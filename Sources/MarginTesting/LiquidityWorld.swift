@@ -12,15 +12,15 @@ public enum LiquidityWorld {
         let plain = try MarginCalculator(parameters: parameters).riskBook(for: "BTC", catalog: catalog, markets: MarketState([bare]),
                                                                            asOfMs: bare.timestampMs)
         var market = bare
-        func ladder(_ value: Double, spread: Double, size: Double, volume: Double, openInterest: Double) -> TopOfBook {
+        func ladder(_ value: Double, spread: Double, size: Double, volume: Double, openInterest: Double) -> OrderBook {
             let bids = (0..<5).map { PriceLevel(price: value * (1 - spread * Double($0 + 1)), size: size * Double($0 + 1) * depthScale) }
             let asks = (0..<5).map { PriceLevel(price: value * (1 + spread * Double($0 + 1)), size: size * Double($0 + 1) * depthScale) }
-            return TopOfBook(bids: bids, asks: asks, volume24h: volume, openInterest: openInterest * openInterestScale)
+            return OrderBook(bids: bids, asks: asks, volume24h: volume, openInterest: openInterest * openInterestScale)
         }
         for (slot, instrument) in plain.instruments.enumerated() where plain.currentValue(slot: slot) > 1 {
-            market.books[instrument.name] = ladder(plain.currentValue(slot: slot), spread: 0.02, size: 2, volume: 15, openInterest: 80)
+            market.orderBooks[instrument.name] = ladder(plain.currentValue(slot: slot), spread: 0.02, size: 2, volume: 15, openInterest: 80)
         }
-        market.books["BTC-PERPETUAL"] = ladder(60_000, spread: 0.0002, size: 20, volume: 5_000, openInterest: 2_000)
+        market.orderBooks["BTC-PERPETUAL"] = ladder(60_000, spread: 0.0002, size: 20, volume: 5_000, openInterest: 2_000)
         return (parameters, catalog, MarketState([market]))
     }
 

@@ -102,7 +102,7 @@ struct ConsumerGroupTests {
         try await withDeadline(seconds: 60, "all 120 records") {
             await recorder.wait { Set($0.messages().map(\.key)).count == 120 }
         }
-        await producer.close()
+        try await producer.close()
         for index in 0..<2 { await consumers[index].close() }
         for task in tasks { await task.value }
     }
@@ -114,7 +114,7 @@ struct ConsumerGroupTests {
         let producer = try KafkaTestSupport.producer(cluster)
         for index in 0..<20 { try await producer.enqueue(ProducerRecord(topic: topic, partition: Int32(index % 2), key: "k\(index)", value: Data([UInt8(index)]))) }
         try await producer.flush()
-        await producer.close()
+        try await producer.close()
 
         let consumer = try KafkaConsumer(configuration: KafkaTestSupport.consumerConfiguration(cluster, group: "offsets", client: "manual"), logger: KafkaTestSupport.logger)
         let p0 = TopicPartition(topic: topic, partition: 0), p1 = TopicPartition(topic: topic, partition: 1)

@@ -19,7 +19,7 @@ struct FaultInjectionTests {
         // A retriable produce error is retried by the idempotent producer.
         cluster.injectErrors(.produce, [.notEnoughReplicas, .notEnoughReplicas])
         _ = try await producer.send(ProducerRecord(topic: "ticks", key: "c0", value: Data([3])))
-        await producer.close()
+        try await producer.close()
         let messages = try await TransactionTests.readAll(cluster, topic: "ticks", count: 11)
         #expect(Set(messages.compactMap { $0.key.map { String(decoding: $0, as: UTF8.self) } }).count == 11)
     }
@@ -30,7 +30,7 @@ struct FaultInjectionTests {
         let producer = try KafkaTestSupport.producer(cluster)
         for index in 0..<30 { try await producer.enqueue(ProducerRecord(topic: "lagging", key: "k\(index)", value: Data([0]))) }
         try await producer.flush()
-        await producer.close()
+        try await producer.close()
         var configuration = KafkaTestSupport.consumerConfiguration(cluster, group: "lag-group", client: "lag", capacity: 4)
         configuration.common.statisticsIntervalMs = 100
         let consumer = try KafkaConsumer(configuration: configuration, logger: KafkaTestSupport.logger)
@@ -46,13 +46,14 @@ struct FaultInjectionTests {
             }
         }
         try await consumer.commit()
-        let lag = try await withDeadline(seconds: 10, "a lag report") {
-            while true {
-                if let lag = consumer.consumerLag[partition], lag == 27 { return lag }
-                try await Task.sleep(for: .milliseconds(50)) // statistics arrive on a timer; there is no event to await
+        // Two more reports: the second was taken entirely after the commit.
+        let committedAt = consumer.statisticsReportCount
+        try await withDeadline(seconds: 10, "two statistics reports after the commit") {
+            while consumer.statisticsReportCount < committedAt + 2 {
+                try await Task.sleep(for: .milliseconds(20)) // statistics arrive on a timer; there is no event to await
             }
         }
-        #expect(lag == 27) // 30 records, 3 committed
+        #expect(consumer.consumerLag[partition] == 27) // 30 records, 3 committed
         await consumer.close()
     }
 }

@@ -40,7 +40,7 @@ struct ProduceConsumeTests {
         }
         let explicit = try await producer.send(ProducerRecord(topic: "roundtrip", partition: 2, key: "explicit", value: Data("x".utf8)))
         #expect(explicit.partition == 2)
-        await producer.close()
+        try await producer.close()
 
         let consumer = try KafkaConsumer(configuration: KafkaTestSupport.consumerConfiguration(cluster, group: nil, client: "reader"), logger: KafkaTestSupport.logger)
         #expect(try await consumer.partitions(of: "roundtrip") == [0, 1, 2, 3])
@@ -87,7 +87,7 @@ struct ProduceConsumeTests {
         let producer = try KafkaTestSupport.producer(cluster)
         for index in 0..<100 { try await producer.enqueue(ProducerRecord(topic: "pressure", key: "k\(index)", value: Data(count: 10))) }
         try await producer.flush()
-        await producer.close()
+        try await producer.close()
         let consumer = try KafkaConsumer(configuration: KafkaTestSupport.consumerConfiguration(cluster, group: nil, client: "slow", capacity: 16),
                                          logger: KafkaTestSupport.logger)
         try consumer.assign([TopicPartition(topic: "pressure", partition: 0): .beginning])

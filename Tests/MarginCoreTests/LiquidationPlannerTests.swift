@@ -7,21 +7,21 @@ struct LiquidationPlannerTests {
     /// One perpetual on `X` at `price`, a single scenario losing `lossRate` of notional, MM = that loss.
     /// Without `book`, a zero-spread book too deep to move: closing costs nothing but the penalty
     /// (a market without any book has a no-book cost, see `LiquidityPlannerTests`).
-    static func setup(lossRate: Double, price: Double = 1, lot: Double = 1e-9, book: TopOfBook? = nil)
+    static func setup(lossRate: Double, price: Double = 1, lot: Double = 1e-9, book: OrderBook? = nil)
         -> (MarginCalculator, InstrumentCatalog, MarketState) {
-        let book = book ?? TopOfBook(bidPrice: price, bidSize: 1e12, askPrice: price, askSize: 1e12)
+        let book = book ?? OrderBook(bidPrice: price, bidSize: 1e12, askPrice: price, askSize: 1e12)
         let unit = RiskUnitParameters(scenarios: [Scenario(spotShock: 1 - lossRate, volatilityShock: .none)],
                                       volatilityShock: VolatilityShockRule(rangeUp: 0, rangeDown: 0, shortTermPower: 0, longTermPower: 0),
                                       maintenanceFactor: 1, initialFactor: 1)
         let parameters = RiskParameters(id: "test", version: 1, valuationAsset: "USD", riskUnits: ["X": unit])
         let catalog = InstrumentCatalog([Instrument(name: "X-PERP", underlying: "X", kind: .perpetual, lotSize: lot)])
         let market = UnderlyingMarket(underlying: "X", timestampMs: 1, indexPrice: price, perpetualMark: price,
-                                      books: ["X-PERP": book])
+                                      orderBooks: ["X-PERP": book])
         return (MarginCalculator(parameters: parameters), catalog, MarketState([market]))
     }
 
     static func plan(equity: Double, notional: Double, lossRate: Double, price: Double = 1, penalty: Double = 0, buffer: Double = 0,
-                     book: TopOfBook? = nil, lot: Double = 1e-9, caps: [String: Double] = [:]) throws -> LiquidationPlan? {
+                     book: OrderBook? = nil, lot: Double = 1e-9, caps: [String: Double] = [:]) throws -> LiquidationPlan? {
         let (calculator, catalog, markets) = setup(lossRate: lossRate, price: price, lot: lot, book: book)
         let account = Account(id: "a", version: 1, balances: ["USD": equity],
                               positions: [Position(instrument: "X-PERP", quantity: notional / price, averageEntryPrice: price)])
@@ -80,7 +80,7 @@ struct LiquidationPlannerTests {
 
     @Test("Chunks respect the displayed depth and the anti-cascade cap; lots are rounded up")
     func depthAndCaps() throws {
-        let book = TopOfBook(bidPrice: 0.99, bidSize: 100, askPrice: 1.01, askSize: 100)
+        let book = OrderBook(bidPrice: 0.99, bidSize: 100, askPrice: 1.01, askSize: 100)
         let plan = try #require(try Self.plan(equity: 1_000, notional: 1_500, lossRate: 0.8, book: book, lot: 1))
         // 250 needed, but depth 100 per chunk: the leg is still one instrument, rounded to lots.
         #expect(plan.legs[0].quantity == plan.legs[0].quantity.rounded())

@@ -2,7 +2,7 @@ import Testing
 @testable import MarginCore
 import MarginTesting
 
-/// Issue 12, item 3: liquidatable accounts whose single legs cannot be closed "beneficially"
+/// Liquidatable accounts whose single legs cannot be closed "beneficially"
 /// (offsetting structures) are still planned: structures close together in proportion, and when
 /// nothing reduce-only restores the target the plan closes everything out.
 @Suite("Liquidation planner on option structures")
@@ -19,11 +19,11 @@ struct LiquidationStructureTests {
         let t = 7.0 / 365
         let calculator = MarginCalculator(parameters: SyntheticBook.parameters())
         let catalog = InstrumentCatalog(instruments)
-        func market(books: [String: TopOfBook]) -> UnderlyingMarket {
+        func market(books: [String: OrderBook]) -> UnderlyingMarket {
             UnderlyingMarket(underlying: "BTC", timestampMs: now, indexPrice: 42_000, expiries: [
                 ExpiryMarket(expiryMs: expiry, forward: 42_020, rate: 0.03,
                              smile: SVIParameters(a: 0.8 * 0.8 * t * 0.8, b: 0.1 * t.squareRoot(), rho: -0.3, m: 0.02, sigma: 0.2)),
-            ], perpetualMark: 42_000, books: books)
+            ], perpetualMark: 42_000, orderBooks: books)
         }
         // Books 10 USD wide around each put's mark, 50 contracts a side.
         let bare = MarketState([market(books: [:])])
@@ -32,8 +32,8 @@ struct LiquidationStructureTests {
             AccountExposure(account: Account(id: "m", positions: instruments.map { Position(instrument: $0.name, quantity: 1) }),
                             catalog: catalog, books: bareBooks, parameters: calculator.parameters),
             books: bareBooks, markets: bare).equityComponents.filter { $0.kind == .position }
-        var quotes: [String: TopOfBook] = [:]
-        for mark in marks { quotes[mark.name] = TopOfBook(bidPrice: mark.value - 5, bidSize: 50, askPrice: mark.value + 5, askSize: 50) }
+        var quotes: [String: OrderBook] = [:]
+        for mark in marks { quotes[mark.name] = OrderBook(bidPrice: mark.value - 5, bidSize: 50, askPrice: mark.value + 5, askSize: 50) }
         let markets = MarketState([market(books: quotes)])
         let books = ["BTC": try! calculator.riskBook(for: "BTC", catalog: catalog, markets: markets, asOfMs: now)]
         return (calculator, catalog, markets, books)

@@ -62,7 +62,7 @@ struct LiquidityAddOnTests {
             let parameters = RiskParameters(id: "c", version: 1, valuationAsset: "USD", riskUnits: ["X": unit])
             let catalog = InstrumentCatalog([Instrument(name: "X-PERP", underlying: "X", kind: .perpetual)])
             let market = UnderlyingMarket(underlying: "X", timestampMs: 1, indexPrice: 100, perpetualMark: 100,
-                                          books: ["X-PERP": TopOfBook(bidPrice: 0, bidSize: 0, askPrice: 0, askSize: 0, openInterest: 1_000)])
+                                          orderBooks: ["X-PERP": OrderBook(bidPrice: 0, bidSize: 0, askPrice: 0, askSize: 0, openInterest: 1_000)])
             let account = Account(id: "a", balances: ["USD": 1e9], positions: [Position(instrument: "X-PERP", quantity: quantity, averageEntryPrice: 100)])
             let explained = try MarginCalculator(parameters: parameters).margin(account: account, catalog: catalog, markets: MarketState([market]), asOfMs: 1)
             return (LiquidityWorld.charge(explained, "concentration"), try #require(explained.riskUnits.first?.liquidityAddOns.first))
@@ -119,11 +119,11 @@ struct LiquidityAddOnTests {
         let expiry: Int64 = 1_000 + 30 * 86_400_000
         let catalog = InstrumentCatalog([Instrument(name: "X-PERP", underlying: "X", kind: .perpetual),
                                          Instrument(name: "X-FUT", underlying: "X", kind: .future(expiryMs: expiry))])
-        let book = TopOfBook(bids: [PriceLevel(price: 99.9, size: 5), PriceLevel(price: 99, size: 50)],
+        let book = OrderBook(bids: [PriceLevel(price: 99.9, size: 5), PriceLevel(price: 99, size: 50)],
                              asks: [PriceLevel(price: 100.1, size: 5), PriceLevel(price: 101, size: 50)], volume24h: 1_000)
         let market = UnderlyingMarket(underlying: "X", timestampMs: 1_000, indexPrice: 100,
                                       expiries: [ExpiryMarket(expiryMs: expiry, forward: 100, smile: SVIParameters(a: 0.04, b: 0.1, rho: 0, m: 0, sigma: 0.1))],
-                                      perpetualMark: 100, books: ["X-PERP": book, "X-FUT": book])
+                                      perpetualMark: 100, orderBooks: ["X-PERP": book, "X-FUT": book])
         let unit = RiskUnitParameters(scenarios: [Scenario(spotShock: 0.9, volatilityShock: .none)],
                                       volatilityShock: VolatilityShockRule(rangeUp: 0, rangeDown: 0, shortTermPower: 0, longTermPower: 0),
                                       maintenanceFactor: 1, initialFactor: 1)

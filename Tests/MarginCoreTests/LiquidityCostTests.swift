@@ -5,16 +5,16 @@ import Testing
 struct LiquidityCostTests {
     /// A linear perpetual on `X` (contract = 1 unit, quote = valuation units), index 100, no smile:
     /// σ comes from the model's fallback volatility.
-    static func terms(book: TopOfBook?, fallbackVolatility: Double = 0.8) throws -> InstrumentLiquidity {
+    static func terms(book: OrderBook?, fallbackVolatility: Double = 0.8) throws -> InstrumentLiquidity {
         let instrument = Instrument(name: "X-PERP", underlying: "X", kind: .perpetual, lotSize: 0.001, tickSize: 0.01)
         let market = UnderlyingMarket(underlying: "X", timestampMs: 1, indexPrice: 100, perpetualMark: 100,
-                                      books: book.map { ["X-PERP": $0] } ?? [:])
+                                      orderBooks: book.map { ["X-PERP": $0] } ?? [:])
         return try InstrumentLiquidity(instrument: instrument, market: market, riskBook: nil, valuationPrice: 1, nowMs: 1,
                                        fallbackVolatility: fallbackVolatility)
     }
 
     /// Bids 99.5 × 10, 99 × 20, 98 × 30; asks 100.5 × 10, 101 × 20, 102 × 30 (mid 100).
-    static let ladder = TopOfBook(
+    static let ladder = OrderBook(
         bids: [PriceLevel(price: 99.5, size: 10), PriceLevel(price: 99, size: 20), PriceLevel(price: 98, size: 30)],
         asks: [PriceLevel(price: 100.5, size: 10), PriceLevel(price: 101, size: 20), PriceLevel(price: 102, size: 30)])
 
@@ -74,7 +74,7 @@ struct LiquidityCostTests {
 
     @Test("Stub quotes beyond 3 σ of the mid are not walked; the impact prices what lies past the band")
     func stubBand() throws {
-        var book = TopOfBook(bids: [PriceLevel(price: 99.5, size: 10), PriceLevel(price: 50, size: 1_000)],
+        var book = OrderBook(bids: [PriceLevel(price: 99.5, size: 10), PriceLevel(price: 50, size: 1_000)],
                              asks: [PriceLevel(price: 100.5, size: 10), PriceLevel(price: 500, size: 5)])
         book.volume24h = 1_000
         let contract = try Self.terms(book: book)
@@ -100,7 +100,7 @@ struct LiquidityCostTests {
         let tiny = try Self.terms(book: nil, fallbackVolatility: 1e-12)
         #expect(abs(LiquidityCostModel.standard.closeCost(2, side: .ask, terms: tiny).total - 2 * 0.01) < 1e-15)
         // With a known volume, the impact comes on top.
-        let statsOnly = try Self.terms(book: TopOfBook(bidPrice: 0, bidSize: 0, askPrice: 0, askSize: 0, volume24h: 30))
+        let statsOnly = try Self.terms(book: OrderBook(bidPrice: 0, bidSize: 0, askPrice: 0, askSize: 0, volume24h: 30))
         let withImpact = LiquidityCostModel.standard.closeCost(3, side: .ask, terms: statsOnly)
         #expect(withImpact.noBook && abs(withImpact.total - 3 * (sigma + sigma * 0.142 * CMath.pow(0.1, 0.6))) < 1e-12)
     }
@@ -148,7 +148,7 @@ struct LiquidityCostTests {
                 ask += Double.random(in: 0.01...2, using: &generator)
             }
             let volume: Double? = trial % 3 == 0 ? nil : Double.random(in: 1...1_000, using: &generator)
-            let book = TopOfBook(bids: bids, asks: asks, volume24h: volume)
+            let book = OrderBook(bids: bids, asks: asks, volume24h: volume)
             try book.validate(field: "book")
             let contract = try Self.terms(book: book)
             let model = models[trial % 2]
@@ -165,7 +165,7 @@ struct LiquidityCostTests {
                     previous = cost.total
                     // Shrinking every displayed size never makes the same close-out cheaper.
                     let scale = Double.random(in: 0.05...1, using: &generator)
-                    let thinner = TopOfBook(bids: bids.map { PriceLevel(price: $0.price, size: $0.size * scale) },
+                    let thinner = OrderBook(bids: bids.map { PriceLevel(price: $0.price, size: $0.size * scale) },
                                             asks: asks.map { PriceLevel(price: $0.price, size: $0.size * scale) }, volume24h: volume)
                     let shrunk = model.closeCost(quantity, side: side, terms: try Self.terms(book: thinner))
                     #expect(shrunk.total >= cost.total - 1e-9 * max(1, cost.total), "cheaper with less depth at \(quantity)")

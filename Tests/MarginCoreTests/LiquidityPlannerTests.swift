@@ -4,18 +4,18 @@ import Testing
 @Suite("Liquidation planner: book-walk costs, price band, no book, underlying budget")
 struct LiquidityPlannerTests {
     /// Bids 0.99 × 100, 0.98 × 200, 0.97 × 300, 0.5 × 10,000; asks mirrored (mid 1).
-    static let ladder = TopOfBook(
+    static let ladder = OrderBook(
         bids: [PriceLevel(price: 0.99, size: 100), PriceLevel(price: 0.98, size: 200), PriceLevel(price: 0.97, size: 300),
                PriceLevel(price: 0.5, size: 10_000)],
         asks: [PriceLevel(price: 1.01, size: 100), PriceLevel(price: 1.02, size: 200), PriceLevel(price: 1.03, size: 300),
                PriceLevel(price: 1.5, size: 10_000)])
 
     /// Equity 1,000, a long of 1,500 perpetuals at 1, one scenario losing 80 %: about 250 must go.
-    static func plan(book: TopOfBook?, policy: LiquidationPolicy = LiquidationPolicy(targetBuffer: 0, closeOutEquity: 0, depthFraction: 1, penaltyRate: 0),
+    static func plan(book: OrderBook?, policy: LiquidationPolicy = LiquidationPolicy(targetBuffer: 0, closeOutEquity: 0, depthFraction: 1, penaltyRate: 0),
                      equity: Double = 1_000, underlyingCaps: [String: Double] = [:]) throws -> (LiquidationPlan?, LiquidationPlanner, InstrumentLiquidity) {
         let (calculator, catalog, markets) = LiquidationPlannerTests.setup(lossRate: 0.8, price: 1, lot: 1e-9, book: book)
         var markets2 = markets
-        if book == nil { markets2["X"]!.books = [:] }
+        if book == nil { markets2["X"]!.orderBooks = [:] }
         let account = Account(id: "a", version: 1, balances: ["USD": equity],
                               positions: [Position(instrument: "X-PERP", quantity: 1_500, averageEntryPrice: 1)])
         let books = ["X": try calculator.riskBook(for: "X", catalog: catalog, markets: markets2, asOfMs: 1)]

@@ -25,11 +25,11 @@ struct LiquiditySchemaTests {
         var squareRoot = parameters
         squareRoot.riskUnits["BTC"]!.liquidityCost = LiquidityCostModel(impact: .squareRoot(y: 0.7), horizonDays: 2, noBookHalfSpread: 1.5, fallbackVolatility: 0.6)
         for p in [parameters, squareRoot] {
-            let bytes = SchemaCoding.encode(p.proto, format: .json)
+            let bytes = try SchemaCoding.encode(p.proto, format: .json)
             #expect(try RiskParameters(proto: SchemaCoding.decode(Margin_V1_RiskParameters.self, from: bytes, format: .json)) == p)
         }
         for format in SchemaCoding.Format.allCases {
-            let bytes = SchemaCoding.encode(markets["BTC"]!.proto, format: format)
+            let bytes = try SchemaCoding.encode(markets["BTC"]!.proto, format: format)
             #expect(try UnderlyingMarket(proto: SchemaCoding.decode(Margin_V1_MarketSnapshot.self, from: bytes, format: format)) == markets["BTC"]!)
         }
         // A ladder alone stands for the top of book.
@@ -42,7 +42,7 @@ struct LiquiditySchemaTests {
         wire.volume24H = 12
         var snapshot = markets["BTC"]!.proto
         snapshot.books = [wire]
-        let decoded = try UnderlyingMarket(proto: snapshot).books["BTC-PERPETUAL"]
+        let decoded = try UnderlyingMarket(proto: snapshot).orderBooks["BTC-PERPETUAL"]
         #expect(decoded?.bidPrice == 59_990 && decoded?.bidSize == 3 && decoded?.volume24h == 12 && decoded?.openInterest == nil)
         wire.bidPrice = 59_000
         wire.bidSize = 1

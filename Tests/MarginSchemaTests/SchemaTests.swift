@@ -66,14 +66,14 @@ struct SchemaTests {
         data.instruments = catalog.byName.values.sorted { $0.name < $1.name }.map(\.proto)
         data.markets = [market.proto]
         for format in SchemaCoding.Format.allCases {
-            let bytes = SchemaCoding.encode(data, format: format)
+            let bytes = try SchemaCoding.encode(data, format: format)
             let decoded = try SchemaCoding.decode(Margin_V1_MarketData.self, from: bytes, format: format)
             let (markets, decodedCatalog) = try MarketState.from(proto: decoded)
             #expect(markets["BTC"] == market)
             #expect(decodedCatalog.byName == catalog.byName)
         }
         let account = SyntheticBook.accounts(count: 1, positions: 4, catalog: catalog, seed: 1)[0]
-        let json = SchemaCoding.encode(account.proto, format: .json)
+        let json = try SchemaCoding.encode(account.proto, format: .json)
         #expect(try Account(proto: SchemaCoding.decode(Margin_V1_AccountState.self, from: json, format: .json)) == account)
     }
 

@@ -1,4 +1,4 @@
-// C baselines for `margin-engine bench`: the same work as MarginCore's risk-array and aggregation
+// C baselines for `margin-engine-bench`: the same work as MarginCore's risk-array and aggregation
 // kernels, written the plain C way and compiled with the same CPU policy as MarginCore
 // (Package.swift `kernelTargetCPU`: -O3 -march=<cpu> -mtune=<cpu>, or the default x86-64 when
 // MARGIN_ENGINE_TARGET_CPU=generic). Only the CLI links this target; MarginCore never does.

@@ -33,14 +33,14 @@ public struct InstrumentLiquidity: Sendable {
     /// |Δ| × notional (valuation units).
     public let deltaNotional: Double
     /// The instrument's book and statistics, if the market has an entry for it.
-    public let book: TopOfBook?
+    public let book: OrderBook?
 
     /// One contract's terms in `market` at `nowMs`. Options need their underlying's risk book
     /// (model value and mark volatility); futures and perpetuals do not.
     public init(instrument: Instrument, market: UnderlyingMarket, riskBook: RiskBook?, valuationPrice: Double, nowMs: Int64,
                 fallbackVolatility: Double) throws(MarginError) {
         self.instrument = instrument
-        self.book = market.books[instrument.name]
+        self.book = market.orderBooks[instrument.name]
         let index = market.indexPrice
         let size = instrument.contractSize
         let dayScale = 1 / 365.0.squareRoot()

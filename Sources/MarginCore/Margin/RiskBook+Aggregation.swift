@@ -21,7 +21,7 @@ extension RiskBook {
     /// Worst scenario PnL (≤ 0 is a loss, valuation units) of an account's *option* positions on
     /// this book's underlying: the bare aggregation over the risk arrays (per-expiry sums, static
     /// discount, dampening, skew sign), without delta-one positions or contingencies. This is the
-    /// operation `margin-engine bench` times as `aggregation_ns_per_account`.
+    /// operation `margin-engine-bench` times as `aggregation_ns_per_account`.
     public func worstOptionScenarioPnL(of exposure: AccountExposure) -> Double {
         guard let unitIndex = exposure.units.firstIndex(where: { $0.underlying == underlying }) else { return 0 }
         let options = exposure.units[unitIndex].options

@@ -98,12 +98,12 @@ public struct UnderlyingMarket: Sendable, Hashable {
     public var markVolatilities: [String: Double]
     /// Per-instrument order book (top of book, optional ladders, 24 h volume and open interest),
     /// keyed by instrument name.
-    public var books: [String: TopOfBook]
+    public var orderBooks: [String: OrderBook]
 
     public init(
         underlying: String, timestampMs: Int64, indexPrice: Double, indexConfidence: Double = 1,
         expiries: [ExpiryMarket] = [], perpetualMark: Double? = nil, perpetualConfidence: Double = 1,
-        markVolatilities: [String: Double] = [:], books: [String: TopOfBook] = [:]
+        markVolatilities: [String: Double] = [:], orderBooks: [String: OrderBook] = [:]
     ) {
         self.underlying = underlying
         self.timestampMs = timestampMs
@@ -113,7 +113,7 @@ public struct UnderlyingMarket: Sendable, Hashable {
         self.perpetualMark = perpetualMark
         self.perpetualConfidence = perpetualConfidence
         self.markVolatilities = markVolatilities
-        self.books = books
+        self.orderBooks = orderBooks
     }
 
     /// The listed expiry with exactly this time, if any.
@@ -156,7 +156,7 @@ public struct UnderlyingMarket: Sendable, Hashable {
         for (name, vol) in markVolatilities {
             _ = try vol.requirePositive("\(field).mark_volatilities[\(name)]")
         }
-        for (name, book) in books {
+        for (name, book) in orderBooks {
             try book.validate(field: "\(field).books[\(name)]")
         }
     }

@@ -10,7 +10,7 @@
 /// - APC: EMIR RTS 153/2013 Art. 28(1): (a) a buffer of at least 25 % that may be run down when
 ///   requirements rise, (b) at least 25 % weight on stressed observations, (c) a floor from a
 ///   10-year lookback. Default (a): on the bundled BTC and ETH history it costs 14–18 % of the mean
-///   perpetual margin, where (b)+(c) cost 28–46 % (`backtest`, README's results).
+///   perpetual margin, where (b)+(c) cost 28–46 % (`backtest`, docs/backtesting.md).
 /// - `volatilityModel` HAR, `maxRevolatilisation` 2, `maxStep` 0.05: chosen by `backtest
 ///   --vol-models` on the bundled history — the lowest out-of-sample QLIKE among the models whose
 ///   perpetuals meet the coverage rules (GJR-GARCH forecasts ETH best but under-covers the BTC long
@@ -94,6 +94,26 @@ public struct RiskModelSettings: Sendable, Hashable {
     public var decorrelation: Double = 0.5
 
     public init() {}
+
+    /// Parses `0.05` (every underlying) or `BTC=0.06,ETH=0.08` (`*` for the rest).
+    public static func priceRangeFloor(label: String) throws(MarginError) -> [String: Double] {
+        var floors: [String: Double] = [:]
+        for item in label.filter({ !$0.isWhitespace }).split(separator: ",") {
+            let parts = item.split(separator: "=", maxSplits: 1)
+            guard let text = parts.last, let value = Double(text) else {
+                throw .invalidInput(field: "price_range_floor", reason: "`\(item)` is not a number")
+            }
+            floors[parts.count == 2 ? String(parts[0]) : "*"] = value
+        }
+        guard !floors.isEmpty else { throw .invalidInput(field: "price_range_floor", reason: "empty") }
+        return floors
+    }
+
+    /// A price-range floor as text that ``priceRangeFloor(label:)`` reads back.
+    public static func priceRangeFloorLabel(_ priceRangeFloor: [String: Double]) -> String {
+        priceRangeFloor.sorted { $0.key < $1.key }.map { $0.key == "*" ? String($0.value) : "\($0.key)=\($0.value)" }
+            .joined(separator: ",")
+    }
 
     public func priceRangeFloor(for underlying: String) -> Double {
         priceRangeFloor[underlying] ?? priceRangeFloor["*"] ?? 0

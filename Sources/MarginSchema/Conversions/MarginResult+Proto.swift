@@ -122,11 +122,10 @@ extension MarginResult {
 
 extension MarginSummary {
     /// A summary result (`summary_only`): the figures without the explanation.
-    public func summaryProto(resultID: String, account: Account, parameters: RiskParameters, asOfMs: Int64,
-                             marketTimestamps: [String: Int64]) -> Margin_V1_MarginResult {
+    public func summaryProto(resultID: String, account: Account, parameterSet: (id: String, version: Int64, valuationAsset: String),
+                             asOfMs: Int64, marketTimestamps: [String: Int64]) -> Margin_V1_MarginResult {
         var p = figuresProto(resultID: resultID, accountID: account.id, accountVersion: account.version,
-                             parameterSet: (parameters.id, parameters.version, parameters.valuationAsset), asOfMs: asOfMs,
-                             marketTimestamps: marketTimestamps)
+                             parameterSet: parameterSet, asOfMs: asOfMs, marketTimestamps: marketTimestamps)
         p.summaryOnly = true
         return p
     }
@@ -163,5 +162,24 @@ extension PreTradeCheck {
         p.before = before.proto()
         p.after = after.proto()
         return p
+    }
+}
+
+extension Margin_V1_MarginResult {
+    /// The result of an account that cannot be margined: identity, health `error`, the reason; no
+    /// amounts and `as_of_ms` 0 (nothing was computed).
+    public static func error(id: String, account: Account, parameterSet: (id: String, version: Int64, valuationAsset: String),
+                             error: MarginError) -> Margin_V1_MarginResult {
+        var result = Margin_V1_MarginResult()
+        result.accountID = account.id
+        result.accountVersion = account.version
+        result.parameterSetID = parameterSet.id
+        result.parameterSetVersion = parameterSet.version
+        result.valuationAsset = parameterSet.valuationAsset
+        result.health = .error
+        result.errorCode = error.code
+        result.error = error.description
+        result.resultID = id
+        return result
     }
 }

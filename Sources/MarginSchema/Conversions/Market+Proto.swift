@@ -66,15 +66,15 @@ extension UnderlyingMarket {
                                      referenceForward: e.svi.hasReferenceForward ? e.svi.referenceForward : nil),
                 volatilityConfidence: e.hasVolatilityConfidence ? e.volatilityConfidence : 1)
         }
-        var books: [String: TopOfBook] = [:]
+        var books: [String: OrderBook] = [:]
         for book in p.books {
-            books[book.instrument] = TopOfBook(proto: book)
+            books[book.instrument] = OrderBook(proto: book)
         }
         self.init(underlying: p.underlying, timestampMs: p.timestampMs, indexPrice: p.indexPrice,
                   indexConfidence: p.hasIndexConfidence ? p.indexConfidence : 1, expiries: expiries,
                   perpetualMark: p.hasPerpetualMark ? p.perpetualMark : nil,
                   perpetualConfidence: p.hasPerpetualConfidence ? p.perpetualConfidence : 1,
-                  markVolatilities: p.markVolatilities, books: books)
+                  markVolatilities: p.markVolatilities, orderBooks: books)
         // Sorting happens in init; a duplicate expiry is still refused by validate.
         try validate()
     }
@@ -109,12 +109,12 @@ extension UnderlyingMarket {
             x.svi = svi
             return x
         }
-        p.books = books.sorted { $0.key < $1.key }.map { name, book in book.proto(instrument: name) }
+        p.books = orderBooks.sorted { $0.key < $1.key }.map { name, book in book.proto(instrument: name) }
         return p
     }
 }
 
-extension TopOfBook {
+extension OrderBook {
     /// The wire form's book (validated with the snapshot): a ladder's first level stands for an
     /// omitted (zero) top of book.
     init(proto b: Margin_V1_TopOfBook) {

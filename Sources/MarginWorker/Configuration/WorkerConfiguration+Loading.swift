@@ -1,4 +1,5 @@
 import Foundation
+import MarginEngineCore
 import Yams
 
 /// Loading the settings table (``WorkerConfiguration/settings``) from YAML, the environment and
@@ -10,15 +11,17 @@ extension WorkerConfiguration {
     /// Reads a YAML file: nested mappings are sections (`liquidation:` → `liquidation.<key>`), every
     /// value is set through ``settings`` as its text; unknown keys are refused, a null value keeps
     /// the default.
-    public static func load(yaml text: String) throws -> WorkerConfiguration {
+    public static func load(yaml text: String) throws(ConfigurationError) -> WorkerConfiguration {
         var configuration = WorkerConfiguration()
-        guard let root = try Yams.compose(yaml: text) else { return configuration }
+        let document: Node?
+        do { document = try Yams.compose(yaml: text) } catch { throw ConfigurationError(key: "config", reason: "not YAML: \(error)") }
+        guard let root = document else { return configuration }
         guard case .mapping = root else { throw ConfigurationError(key: "config", reason: "expected a mapping of settings") }
         try configuration.apply(yaml: root, key: nil)
         return configuration
     }
 
-    mutating func apply(yaml node: Node, key: String?) throws {
+    mutating func apply(yaml node: Node, key: String?) throws(ConfigurationError) {
         switch node {
         case .mapping(let mapping):
             for (name, value) in mapping {
@@ -31,7 +34,7 @@ extension WorkerConfiguration {
             guard let key else { return }
             if node.null != nil {
                 guard Self.isKnown(key) else { throw ConfigurationError(key: key, reason: "unknown setting") }
-                if let setting = Self.settingsByKey[key] { try setting.reset(&self) }
+                if let setting = Self.settingsByKey[key] { setting.reset(&self) }
                 return
             }
             try set(key, scalar.string)
@@ -50,7 +53,7 @@ extension WorkerConfiguration {
     /// underscores (`MARGIN_ENGINE_HTTP_PORT`, `MARGIN_ENGINE_LIQUIDATION_TARGET_BUFFER`,
     /// `MARGIN_ENGINE_TOPICS_RESULTS`); `MARGIN_ENGINE_KAFKA_SASL_USERNAME` → `kafka: sasl.username`.
     /// An unknown `MARGIN_ENGINE_` variable is refused (`MARGIN_ENGINE_TARGET_CPU` is the build's).
-    public mutating func applyEnvironment(_ environment: [String: String]) throws {
+    public mutating func applyEnvironment(_ environment: [String: String]) throws(ConfigurationError) {
         let prefix = "MARGIN_ENGINE_"
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix(prefix) {
             let upper = name.uppercased()
@@ -70,7 +73,7 @@ extension WorkerConfiguration {
 
     /// Sets one setting by its YAML key (`brokers`, `liquidation.target_buffer`, `topics.results`,
     /// `kafka.<property>`); the YAML loader, environment and flags all use this.
-    public mutating func set(_ key: String, _ value: String) throws {
+    public mutating func set(_ key: String, _ value: String) throws(ConfigurationError) {
         if let setting = Self.settingsByKey[key] {
             try setting.assign(&self, value)
         } else if key.hasPrefix(Self.kafkaSection + "."), key.count > Self.kafkaSection.count + 1 {
@@ -78,5 +81,12 @@ extension WorkerConfiguration {
         } else {
             throw ConfigurationError(key: key, reason: "unknown setting")
         }
+    }
+}
+
+extension WorkerConfiguration {
+    /// A setting's default as text (nil: unknown key, or an optional without default).
+    public static func defaultText(_ key: String) -> String? {
+        settingsByKey[key]?.render(WorkerConfiguration())
     }
 }

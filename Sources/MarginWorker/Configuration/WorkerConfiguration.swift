@@ -1,10 +1,12 @@
 import Foundation
 import KafkaClient
 import MarginCore
+import MarginEngineCore
 import MarginSchema
 
 /// Everything `margin-engine run` is configured with: from a YAML file, then environment
-/// variables (`MARGIN_ENGINE_<KEY>`), then flags. Durations are milliseconds.
+/// variables (`MARGIN_ENGINE_<KEY>`), then flags. Durations are written in milliseconds (`_ms` keys) and
+/// kept as `Duration`; choices are enums. Everything is parsed once, at load.
 ///
 /// Every setting is listed once, in ``settings``: the YAML loader, the environment and
 /// `--set key=value` all go through that table, so a key that works in one works in all three.
@@ -13,41 +15,15 @@ public struct WorkerConfiguration: Sendable, Hashable {
     public var brokers = "127.0.0.1:9092"
     /// Consumer group of the accounts topic (all instances share it).
     public var group = "margin-engine"
-    /// This instance's id (part of its transactional id and metrics); defaults to the host name.
-    public var instanceID = ProcessInfo.processInfo.hostName
     public var topics = TopicNames()
-    /// Risk-parameter set used (from the params topic, else the shipped preset of that name).
-    public var paramsID = "deribit-like"
+    /// The engine's settings (parameter set, staleness, publication, liquidation, input bounds).
+    public var engine = EngineSettings()
     /// Market updates are coalesced per window: a burst of ticks costs one re-margin pass.
-    public var coalesceWindowMs = 50
-    /// A market snapshot older than this marks exposed accounts `stale`.
-    public var staleAfterMs: Int64 = 10_000
-    /// A market snapshot dated more than this far ahead of the clock is dead-lettered.
-    public var maxClockSkewMs: Int64 = 5_000
-    /// A partition (reference, accounts or liquidation state) still restoring after this long is
-    /// logged as an error and counted in `margin_restore_timeouts_total{kind}`; it keeps restoring
-    /// and the instance stays not ready (an unrestored shard is never margined).
-    public var restoreTimeoutMs: Int64 = 120_000
-    /// Input bounds (``InputBounds``): larger magnitudes are dead-lettered (or answered 400) naming
-    /// the field. Contracts per position, asset units per balance, USD per price.
-    public var maxQuantity = InputBounds.standard.maxQuantity
-    public var maxBalance = InputBounds.standard.maxBalance
-    public var maxPrice = InputBounds.standard.maxPrice
-    /// An index confidence below this marks exposed accounts `stale`.
-    public var minimumConfidence = 0.5
-    /// A result is published when health changes or MM/IM move by more than this fraction.
-    public var publishThreshold = 0.01
-    /// What a market-driven republish (same account version and health, MM or IM moved beyond
-    /// `publish_threshold`) carries: `full`, the explained result like every other publication, or
-    /// `summary`, the figures without the explanation (`summary_only`; about a tenth of the cost,
-    /// see README *Scaling*). New versions, health changes and restores always publish in full.
-    public var marketResults = "full"
-    /// Every account's result is republished this often (0 disables).
-    public var refreshIntervalMs: Int64 = 60_000
+    public var coalesceWindow: Duration = .milliseconds(50)
     /// Outputs and consumed offsets in one Kafka transaction per batch.
     public var transactional = true
-    /// Output encoding: `protobuf` or `json`.
-    public var outputFormat = "protobuf"
+    /// Output encoding.
+    public var outputFormat = SchemaCoding.Format.protobuf
     /// HTTP listener (loopback unless configured otherwise); 0 picks a free port.
     public var httpHost = "127.0.0.1"
     public var httpPort = 8080
@@ -55,16 +31,33 @@ public struct WorkerConfiguration: Sendable, Hashable {
     public var bearerToken: String?
     /// Largest accepted HTTP request body (bytes).
     public var maxRequestBytes = 1_048_576
-    /// Liquidation planner settings.
-    public var liquidation = LiquidationSettings()
     /// Dynamic risk model settings (the calibrator, `calibrate` and `backtest`).
     public var calibration = CalibrationSettings()
     /// Extra librdkafka properties for every client (SASL/SSL, …); keys without the `kafka.` prefix.
     public var kafka: [String: String] = [:]
-    /// Fast test-friendly consumer timings (embedded broker).
-    public var sessionTimeoutMs = 10_000
+    /// Consumer group session timeout (fast test-friendly consumer timings on the embedded broker).
+    public var sessionTimeout: Duration = .seconds(10)
 
-    public init() {}
+    /// This instance's id (part of its transactional id and metrics; the engine's); defaults to the
+    /// host name.
+    public var instanceID: String {
+        get { engine.instanceID }
+        set { engine.instanceID = newValue }
+    }
+
+    /// Risk-parameter set used (the engine's; from the params topic, else the shipped preset).
+    public var paramsID: String {
+        get { engine.paramsID }
+        set { engine.paramsID = newValue }
+    }
+
+    /// Liquidation planner settings (the engine's).
+    public var liquidation: LiquidationSettings {
+        get { engine.liquidation }
+        set { engine.liquidation = newValue }
+    }
+
+    public init() { engine.instanceID = ProcessInfo.processInfo.hostName }
 
     /// Every setting by its YAML key (sections as dotted prefixes: `liquidation.target_buffer`,
     /// `topics.results`). The YAML file, `MARGIN_ENGINE_<KEY>` variables and `--set key=value` all
@@ -72,7 +65,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
     public static let settings: [WorkerSetting] = [
         .text("brokers", \.brokers),
         .text("group", \.group),
-        .text("instance_id", \.instanceID),
+        .text("instance_id", \.engine.instanceID),
         .text("topics.instruments", \.topics.instruments),
         .text("topics.market", \.topics.market),
         .text("topics.accounts", \.topics.accounts),
@@ -81,53 +74,66 @@ public struct WorkerConfiguration: Sendable, Hashable {
         .text("topics.liquidations", \.topics.liquidations),
         .text("topics.liquidation_state", \.topics.liquidationState, aliases: ["topics.liquidationState"]),
         .text("topics.dead_letter", \.topics.deadLetter, aliases: ["topics.deadLetter"]),
-        .text("params_id", \.paramsID),
-        .integer("coalesce_window_ms", \.coalesceWindowMs),
-        .integer("stale_after_ms", \.staleAfterMs),
-        .integer("max_clock_skew_ms", \.maxClockSkewMs),
-        .integer("restore_timeout_ms", \.restoreTimeoutMs),
-        .number("max_quantity", \.maxQuantity),
-        .number("max_balance", \.maxBalance),
-        .number("max_price", \.maxPrice),
-        .number("minimum_confidence", \.minimumConfidence),
-        .number("publish_threshold", \.publishThreshold),
-        .text("market_results", \.marketResults),
-        .integer("refresh_interval_ms", \.refreshIntervalMs),
+        .text("params_id", \.engine.paramsID),
+        .milliseconds("coalesce_window_ms", \.coalesceWindow),
+        .milliseconds("stale_after_ms", \.engine.staleAfter),
+        .milliseconds("max_clock_skew_ms", \.engine.maxClockSkew),
+        .milliseconds("restore_timeout_ms", \.engine.restoreTimeout),
+        .number("max_quantity", \.engine.inputBounds.maxQuantity),
+        .number("max_balance", \.engine.inputBounds.maxBalance),
+        .number("max_price", \.engine.inputBounds.maxPrice),
+        .number("minimum_confidence", \.engine.minimumConfidence),
+        .number("publish_threshold", \.engine.publishThreshold),
+        .choice("market_results", \.engine.marketResults),
+        .milliseconds("refresh_interval_ms", \.engine.refreshInterval),
         .flag("transactional", \.transactional),
-        .text("output_format", \.outputFormat),
+        .choice("output_format", \.outputFormat),
         .text("http_host", \.httpHost),
         .integer("http_port", \.httpPort),
         .optionalText("bearer_token", \.bearerToken),
         .integer("max_request_bytes", \.maxRequestBytes),
-        .flag("liquidation.enabled", \.liquidation.enabled),
-        .number("liquidation.target_buffer", \.liquidation.targetBuffer),
-        .number("liquidation.close_out_equity", \.liquidation.closeOutEquity),
-        .number("liquidation.depth_fraction", \.liquidation.depthFraction),
-        .number("liquidation.penalty_rate", \.liquidation.penaltyRate),
-        .number("liquidation.impact_coefficient", \.liquidation.impactCoefficient),
-        .number("liquidation.budget_fraction", \.liquidation.budgetFraction),
-        .integer("liquidation.budget_window_ms", \.liquidation.budgetWindowMs),
-        .number("liquidation.no_book_cap", \.liquidation.noBookCap),
-        .integer("liquidation.deadline_ms", \.liquidation.deadlineMs),
-        .integer("session_timeout_ms", \.sessionTimeoutMs),
+        .flag("liquidation.enabled", \.engine.liquidation.enabled),
+        .number("liquidation.target_buffer", \.engine.liquidation.targetBuffer),
+        .number("liquidation.close_out_equity", \.engine.liquidation.closeOutEquity),
+        .number("liquidation.depth_fraction", \.engine.liquidation.depthFraction),
+        .number("liquidation.penalty_rate", \.engine.liquidation.penaltyRate),
+        .number("liquidation.impact_coefficient", \.engine.liquidation.impactCoefficient),
+        .number("liquidation.budget_fraction", \.engine.liquidation.budgetFraction),
+        .milliseconds("liquidation.budget_window_ms", \.engine.liquidation.budgetWindow),
+        .number("liquidation.no_book_cap", \.engine.liquidation.noBookCap),
+        .milliseconds("liquidation.deadline_ms", \.engine.liquidation.deadline),
+        .milliseconds("session_timeout_ms", \.sessionTimeout),
         .text("calibration.prices", \.calibration.prices),
         .text("calibration.base", \.calibration.base),
-        .text("calibration.apc", \.calibration.apc),
-        .number("calibration.lambda", \.calibration.lambda),
-        .text("calibration.volatility_model", \.calibration.volatilityModel),
-        .number("calibration.max_revolatilisation", \.calibration.maxRevolatilisation),
-        .integer("calibration.horizon_days", \.calibration.horizonDays),
-        .number("calibration.confidence", \.calibration.confidence),
-        .integer("calibration.lookback_days", \.calibration.lookbackDays),
-        .text("calibration.measure", \.calibration.measure),
-        .text("calibration.vol_treatment", \.calibration.volTreatment),
-        .optionalNumber("calibration.fhs_weight", \.calibration.fhsWeight),
-        .number("calibration.decorrelation", \.calibration.decorrelation),
-        .number("calibration.max_step", \.calibration.maxStep),
-        .text("calibration.price_range_floor", \.calibration.priceRangeFloor),
+        .parsed("calibration.apc", \.calibration.model.apc, expected: "buffer, stress-weight, floor, none or several joined by +",
+                { try? .init(label: $0) }, render: \.label),
+        .number("calibration.lambda", \.calibration.model.lambda),
+        .choice("calibration.volatility_model", \.calibration.model.volatilityModel),
+        .parsed("calibration.max_revolatilisation", \.calibration.model.maxRevolatilisation, expected: "a number ≥ 1, or 0 for none",
+                { Double($0).flatMap { $0.isFinite ? ($0 == 0 ? .some(nil) : .some($0)) : nil } }, render: { String($0 ?? 0) }),
+        .integer("calibration.fit_window_days", \.calibration.model.fitWindowDays),
+        .integer("calibration.refit_days", \.calibration.model.refitDays),
+        .integer("calibration.seed_returns", \.calibration.model.seedReturns),
+        .integer("calibration.horizon_days", \.calibration.model.horizonDays),
+        .number("calibration.confidence", \.calibration.model.confidence),
+        .integer("calibration.lookback_days", \.calibration.model.lookbackDays),
+        .number("calibration.buffer_fraction", \.calibration.model.bufferFraction),
+        .number("calibration.stress_weight", \.calibration.model.stressWeight),
+        .integer("calibration.stress_window_days", \.calibration.model.stressWindowDays),
+        .integer("calibration.floor_lookback_days", \.calibration.model.floorLookbackDays),
+        .choice("calibration.measure", \.calibration.model.measure),
+        .choice("calibration.vol_treatment", \.calibration.model.volatilityTreatment),
+        .parsed("calibration.fhs_weight", \.calibration.model.combination, expected: "a number in [0, 1]",
+                { Double($0).flatMap { (0...1).contains($0) ? .weighted($0) : nil } },
+                render: { if case .weighted(let weight) = $0 { String(weight) } else { nil } }),
+        .number("calibration.decorrelation", \.calibration.model.decorrelation),
+        .number("calibration.max_step", \.calibration.model.maxStep),
+        .parsed("calibration.price_range_floor", \.calibration.model.priceRangeFloor, expected: "0.05 or BTC=0.06,ETH=0.08",
+                { try? RiskModelSettings.priceRangeFloor(label: $0) }, render: { RiskModelSettings.priceRangeFloorLabel($0) }),
         .text("calibration.risk_factors_topic", \.calibration.riskFactorsTopic),
-        .integer("calibration.interval_ms", \.calibration.intervalMs),
-        .number("calibration.vol_move_threshold", \.calibration.volMoveThreshold),
+        .integer("calibration.interval_ms", \.calibration.live.intervalMs),
+        .number("calibration.vol_move_threshold", \.calibration.live.volatilityMoveThreshold),
+        .integer("calibration.minimum_interval_ms", \.calibration.live.minimumIntervalMs),
     ]
 
     /// The section of librdkafka properties (`kafka.<property>`, `MARGIN_ENGINE_KAFKA_<PROP>`).
@@ -140,27 +146,27 @@ public struct WorkerConfiguration: Sendable, Hashable {
     }()
 
     /// Refuses configurations that cannot work, naming the setting.
-    public func validate() throws {
-        func fail(_ key: String, _ reason: String) throws -> Never { throw ConfigurationError(key: key, reason: reason) }
+    public func validate() throws(ConfigurationError) {
+        func fail(_ key: String, _ reason: String) throws(ConfigurationError) -> Never { throw ConfigurationError(key: key, reason: reason) }
         if brokers.isEmpty { try fail("brokers", "must not be empty") }
         if group.isEmpty { try fail("group", "must not be empty") }
         if instanceID.isEmpty { try fail("instance_id", "must not be empty") }
-        if coalesceWindowMs < 1 || coalesceWindowMs > 60_000 { try fail("coalesce_window_ms", "must lie in 1…60000") }
-        if staleAfterMs < 1 { try fail("stale_after_ms", "must be positive") }
-        if maxClockSkewMs < 0 { try fail("max_clock_skew_ms", "must be ≥ 0") }
-        if restoreTimeoutMs < 1 { try fail("restore_timeout_ms", "must be positive") }
-        for (key, bound) in [("max_quantity", maxQuantity), ("max_balance", maxBalance), ("max_price", maxPrice)] where !(bound > 0 && bound <= 1e30) {
+        if coalesceWindow < .milliseconds(1) || coalesceWindow > .seconds(60) { try fail("coalesce_window_ms", "must lie in 1…60000") }
+        if engine.staleAfter < .milliseconds(1) { try fail("stale_after_ms", "must be positive") }
+        if engine.maxClockSkew < .zero { try fail("max_clock_skew_ms", "must be ≥ 0") }
+        if engine.restoreTimeout < .milliseconds(1) { try fail("restore_timeout_ms", "must be positive") }
+        let bounds = engine.inputBounds
+        for (key, bound) in [("max_quantity", bounds.maxQuantity), ("max_balance", bounds.maxBalance), ("max_price", bounds.maxPrice)]
+            where !(bound > 0 && bound <= 1e30) {
             try fail(key, "must lie in (0, 1e30]")
         }
-        if !(0...1).contains(minimumConfidence) { try fail("minimum_confidence", "must lie in [0, 1]") }
-        if publishThreshold < 0 { try fail("publish_threshold", "must be ≥ 0") }
-        if refreshIntervalMs < 0 { try fail("refresh_interval_ms", "must be ≥ 0") }
-        if SchemaCoding.Format(rawValue: outputFormat) == nil { try fail("output_format", "must be protobuf or json") }
-        if !["full", "summary"].contains(marketResults) { try fail("market_results", "must be full or summary") }
+        if !(0...1).contains(engine.minimumConfidence) { try fail("minimum_confidence", "must lie in [0, 1]") }
+        if engine.publishThreshold < 0 { try fail("publish_threshold", "must be ≥ 0") }
+        if engine.refreshInterval < .zero { try fail("refresh_interval_ms", "must be ≥ 0") }
         if httpPort < 0 || httpPort > 65_535 { try fail("http_port", "must lie in 0…65535") }
         if maxRequestBytes < 1_024 { try fail("max_request_bytes", "must be at least 1024") }
-        try liquidation.validate()
-        do { _ = try calibration.modelSettings() } catch { try fail("calibration", error.description) }
+        try engine.liquidation.validate()
+        do { try calibration.validate() } catch { try fail("calibration", error.description) }
     }
 
     /// The effective configuration as text with secrets redacted (for the start-up log).
@@ -188,11 +194,11 @@ public struct WorkerConfiguration: Sendable, Hashable {
     }
 
     /// The configured input bounds.
-    public var inputBounds: InputBounds { InputBounds(maxQuantity: maxQuantity, maxBalance: maxBalance, maxPrice: maxPrice) }
+    public var inputBounds: InputBounds { engine.inputBounds }
 
-    var format: SchemaCoding.Format { SchemaCoding.Format(rawValue: outputFormat) ?? .protobuf }
+    var format: SchemaCoding.Format { outputFormat }
 
-    func kafkaCommon(clientID: String) -> KafkaConfiguration {
+    public func kafkaCommon(clientID: String) -> KafkaConfiguration {
         KafkaConfiguration(bootstrapServers: brokers, clientID: clientID, statisticsIntervalMs: 5_000, properties: kafka)
     }
 }

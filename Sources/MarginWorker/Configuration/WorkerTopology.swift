@@ -11,7 +11,7 @@ public enum WorkerTopology {
         for topic in [topics.accounts, topics.results, topics.liquidations, topics.liquidationState] {
             try cluster.createTopic(topic, partitions: partitions, replicationFactor: replication)
         }
-        for topic in topics.reference + [topics.deadLetter, CalibratorConfiguration().riskFactorsTopic] {
+        for topic in topics.reference + [topics.deadLetter, CalibrationSettings().riskFactorsTopic] {
             try cluster.createTopic(topic, partitions: 1, replicationFactor: replication)
         }
     }

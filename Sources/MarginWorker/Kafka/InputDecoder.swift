@@ -1,17 +1,83 @@
 import Foundation
 import KafkaClient
 import MarginCore
+import MarginEngineCore
 import MarginSchema
 
-/// KafkaMessage → ``WorkerInput`` or the `MarginError` that dead-letters it: the content type's
-/// format (protobuf binary or JSON), a key that names the record, the payload's own validation and
-/// the configured input bounds. Pure: no clock, no state (the clock-skew and version rules are the
-/// store's).
-struct InputDecoder: Sendable {
+/// The Kafka edge of the engine's inputs: consumer events → ``AccountsEvent`` and
+/// ``ReferenceEvent``, each record decoded by its content type's format (protobuf binary or JSON),
+/// with a key that names it, the payload's own validation and the configured input bounds — or the
+/// `MarginError` that dead-letters it. Pure: no clock, no state (the clock-skew and version rules
+/// are the engine's).
+public struct InputDecoder: Sendable {
+    /// A decoded record of the topics the worker reads.
+    enum Input {
+        case reference(ReferenceInput)
+        /// An account's state (nil: a tombstone), keyed by its id.
+        case account(id: String, Account?)
+        /// A topic this worker does not read.
+        case unrelated
+    }
+
     let topics: TopicNames
     let bounds: InputBounds
 
-    func decode(_ message: KafkaMessage) throws(MarginError) -> WorkerInput {
+    public init(topics: TopicNames, bounds: InputBounds) {
+        self.topics = topics
+        self.bounds = bounds
+    }
+
+    /// The record's source (position and bytes) for the engine and its dead letter.
+    static func source(of message: KafkaMessage) -> RecordSource {
+        RecordSource(partition: InputPartition(topic: message.topic, partition: message.partition), offset: message.offset,
+                     key: message.key.map { [UInt8]($0) }, value: message.value.map { [UInt8]($0) }, contentType: message.header("content-type"))
+    }
+
+    /// An accounts consumer event as the engine takes it; nil for assignments (the service reads
+    /// their restore data first) and for records of other topics.
+    public func accountsEvent(_ event: KafkaConsumerEvent) -> AccountsEvent? {
+        switch event {
+        case .message(let message):
+            let key = message.key.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            do {
+                switch try decode(message) {
+                case .account(let id, let account): return .record(Self.source(of: message), id: id, account: .success(account))
+                case .reference, .unrelated: return nil
+                }
+            } catch {
+                return .record(Self.source(of: message), id: key, account: .failure(error))
+            }
+        case .partitionEnd(let partition, let next):
+            return partition.topic == topics.accounts ? .partitionEnd(partition: partition.partition, next: next) : nil
+        case .partitionsRevoked(let partitions):
+            return .revoked(partitions.filter { $0.topic == topics.accounts }.map(\.partition))
+        case .partitionsAssigned:
+            return nil
+        case .error(let error):
+            return .error("\(error)")
+        }
+    }
+
+    /// A reference consumer event as the engine takes it (nil for what it does not need).
+    public func referenceEvent(_ event: KafkaConsumerEvent) -> ReferenceEvent? {
+        switch event {
+        case .message(let message):
+            do {
+                guard case .reference(let input) = try decode(message) else { return nil }
+                return .record(Self.source(of: message), input: .success(input))
+            } catch {
+                return .record(Self.source(of: message), input: .failure(error))
+            }
+        case .partitionEnd(let partition, let next):
+            return .partitionEnd(InputPartition(topic: partition.topic, partition: partition.partition), next: next)
+        case .error(let error):
+            return .error("\(error)")
+        case .partitionsAssigned, .partitionsRevoked:
+            return nil
+        }
+    }
+
+    func decode(_ message: KafkaMessage) throws(MarginError) -> Input {
         let topic = message.topic
         guard topic == topics.accounts || topics.reference.contains(topic) else { return .unrelated }
         guard let key = message.key.map({ String(decoding: $0, as: UTF8.self) }), !key.isEmpty else {
@@ -50,7 +116,7 @@ struct InputDecoder: Sendable {
     /// The records of a liquidation-state partition, oldest first, as (account id, state or nil
     /// for a tombstone); what cannot be read is returned as problems (its state is kept as it was,
     /// never silently cleared).
-    static func liquidationStates(_ messages: [KafkaMessage]) -> (states: [(accountID: String, state: OutstandingInstruction?)], problems: [String]) {
+    public static func liquidationStates(_ messages: [KafkaMessage]) -> (states: [(accountID: String, state: OutstandingInstruction?)], problems: [String]) {
         var states: [(accountID: String, state: OutstandingInstruction?)] = []
         var problems: [String] = []
         for message in messages {

@@ -1,6 +1,8 @@
 import Foundation
 import KafkaClient
 import Logging
+import MarginEngineCore
+import MarginSchema
 import Metrics
 import ServiceLifecycle
 
@@ -25,15 +27,17 @@ public final class MarginWorkerService: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.outputs = OutputPublisher(configuration: configuration, logger: logger)
-        self.engine = MarginEngine(configuration: configuration, logger: logger, clock: clock)
+        self.engine = MarginEngine(settings: configuration.engine, preset: try? RiskPresets.load(configuration.paramsID), logger: logger,
+                                   clock: clock)
         self.flusher = OutputFlusher(engine: engine, outputs: outputs)
     }
 
     func consumerConfiguration(client: String, group: String?) -> KafkaConsumerConfiguration {
         KafkaConsumerConfiguration(
             common: configuration.kafkaCommon(clientID: client), groupID: group, autoOffsetReset: .earliest,
-            sessionTimeoutMs: configuration.sessionTimeoutMs, heartbeatIntervalMs: max(100, configuration.sessionTimeoutMs / 10),
-            maxPollIntervalMs: max(60_000, configuration.sessionTimeoutMs * 3), fetchWaitMaxMs: 10, bufferCapacity: 2_000,
+            sessionTimeoutMs: Int(configuration.sessionTimeout.milliseconds),
+            heartbeatIntervalMs: max(100, Int(configuration.sessionTimeout.milliseconds) / 10),
+            maxPollIntervalMs: max(60_000, Int(configuration.sessionTimeout.milliseconds) * 3), fetchWaitMaxMs: 10, bufferCapacity: 2_000,
             assignmentStartOffset: group == nil ? nil : .beginning, partitionEndEvents: true)
     }
 
@@ -41,9 +45,9 @@ public final class MarginWorkerService: Service, Sendable {
         logger.info("starting margin worker", metadata: ["instance": "\(configuration.instanceID)", "config": "\n\(configuration.redactedDescription)"])
         let reference = try KafkaConsumer(configuration: consumerConfiguration(client: "\(configuration.instanceID)-reference", group: nil), logger: logger)
         let accounts = try KafkaConsumer(configuration: consumerConfiguration(client: "\(configuration.instanceID)-accounts", group: configuration.group), logger: logger)
-        var targets: [TopicPartition: Int64] = [:]
+        var targets: [InputPartition: Int64] = [:]
         for partition in try await reference.assignWhole(topics: configuration.topics.reference) {
-            targets[partition] = try await reference.watermarks(for: partition).high
+            targets[InputPartition(topic: partition.topic, partition: partition.partition)] = try await reference.watermarks(for: partition).high
         }
         await engine.setReferenceTargets(targets)
         // The budget share of this instance is its partitions over all of them.
@@ -58,10 +62,13 @@ public final class MarginWorkerService: Service, Sendable {
         let flusher = self.flusher
         let configuration = self.configuration
         let logger = self.logger
+        let decoder = InputDecoder(topics: configuration.topics, bounds: configuration.inputBounds)
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    for await event in reference.events { await engine.handleReference(event) }
+                    for await event in reference.events {
+                        if let input = decoder.referenceEvent(event) { await engine.handleReference(input) }
+                    }
                 }
                 group.addTask {
                     for await event in accounts.events {
@@ -72,7 +79,7 @@ public final class MarginWorkerService: Service, Sendable {
                             await flusher.flush()
                         }
                         guard case .partitionsAssigned(let partitions) = event else {
-                            await engine.handleAccounts(event)
+                            if let input = decoder.accountsEvent(event) { await engine.handleAccounts(input) }
                             continue
                         }
                         // Read what the shards restore from here, so that the engine never waits for Kafka.
@@ -85,9 +92,11 @@ public final class MarginWorkerService: Service, Sendable {
                                 logger.warning("cannot read the watermarks of \(partition): \(error); restoring to the partition's end")
                                 target = .max
                             }
-                            let state = await Self.readWhole(configuration: configuration, topic: configuration.topics.liquidationState,
-                                                             partition: partition.partition, logger: logger)
-                            assignments.append(ShardAssignment(partition: partition, restoreTarget: target, liquidationState: state))
+                            let records = await PartitionReader.readRetrying(configuration: configuration, topic: configuration.topics.liquidationState,
+                                                                           partition: partition.partition, kind: "liquidation_state", logger: logger)
+                            let (states, unreadable) = InputDecoder.liquidationStates(records)
+                            assignments.append(ShardAssignment(partition: partition.partition, restoreTarget: target, liquidationStates: states,
+                                                               unreadable: unreadable))
                         }
                         await engine.assignShards(assignments)
                     }
@@ -95,7 +104,7 @@ public final class MarginWorkerService: Service, Sendable {
                 group.addTask {
                     var subscribed = false
                     while !Task.isCancelled {
-                        try? await Task.sleep(for: .milliseconds(configuration.coalesceWindowMs))
+                        try? await Task.sleep(for: configuration.coalesceWindow)
                         if Task.isCancelled { break }
                         if !subscribed, await engine.referenceReady {
                             do {
@@ -115,9 +124,13 @@ public final class MarginWorkerService: Service, Sendable {
             }
         } onGracefulShutdown: {
             Task {
-                logger.info("graceful shutdown: finishing the batch and leaving the group")
+                logger.info("graceful shutdown: committing the last batch, then leaving the group")
+                // Nothing new is processed; what is pending is committed while the consumer still
+                // has its group metadata (the transaction needs it), and only then is the group left
+                // (its revocation finds nothing left to publish).
                 await engine.drain()
-                await accounts.close() // revocations finish in-flight work
+                await flusher.flush()
+                await accounts.close()
                 await flusher.flush()
                 await reference.close()
             }
@@ -127,51 +140,5 @@ public final class MarginWorkerService: Service, Sendable {
         await reference.close()
         await outputs.close()
         logger.info("margin worker stopped")
-    }
-
-    /// Reads a partition from its beginning to its current end (restores co-partitioned state).
-    static func readWhole(configuration: WorkerConfiguration, topic: String, partition: Int32, logger: Logger,
-                         kind: String = "liquidation_state") async -> [KafkaMessage] {
-        let tp = TopicPartition(topic: topic, partition: partition)
-        do {
-            let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(
-                common: configuration.kafkaCommon(clientID: "\(configuration.instanceID)-restore"), fetchWaitMaxMs: 10,
-                partitionEndEvents: true), logger: logger)
-            defer { Task { await consumer.close() } }
-            let high = try await consumer.watermarks(for: tp).high
-            guard high > 0 else { return [] }
-            try consumer.assign([tp: .beginning])
-            // Bounded: past `restore_timeout_ms` the consumer is closed (ending its events), logged
-            // and counted; what was read is used.
-            let timeout = configuration.restoreTimeoutMs
-            let watchdog = Task {
-                try? await Task.sleep(for: .milliseconds(timeout))
-                if !Task.isCancelled { await consumer.close() }
-            }
-            defer { watchdog.cancel() }
-            let start = ContinuousClock.now
-            var reachedEnd = false
-            var messages: [KafkaMessage] = []
-            // Until the partition's end: the last record's offset + 1 can stay below the high
-            // watermark for good (a transaction's commit marker is never delivered).
-            for await event in consumer.events {
-                if case .message(let message) = event {
-                    messages.append(message)
-                    if message.offset + 1 >= high { reachedEnd = true }
-                } else if case .partitionEnd(tp, _) = event {
-                    reachedEnd = true
-                }
-                if reachedEnd { break }
-            }
-            if !reachedEnd {
-                logger.error("restore of \(tp) timed out", metadata: [
-                    "after_ms": "\((ContinuousClock.now - start).components.seconds * 1000)", "records": "\(messages.count)", "high": "\(high)"])
-                Counter(label: "margin_restore_timeouts_total", dimensions: [("instance", configuration.instanceID), ("kind", kind)]).increment()
-            }
-            return messages
-        } catch {
-            logger.warning("cannot restore \(tp): \(error)")
-            return []
-        }
     }
 }

@@ -1,9 +1,10 @@
+import MarginEngineCore
 import MarginSchema
 
 extension LiquidationStatus {
     /// The wire form (`margin.v1.LiquidationStatus`): `state` none, pending, outstanding (with the
     /// instruction id and deadline, 0 for none) or waiting (with the reason code and detail).
-    var proto: Margin_V1_LiquidationStatus {
+    public var proto: Margin_V1_LiquidationStatus {
         var status = Margin_V1_LiquidationStatus()
         switch self {
         case .none:

@@ -1,6 +1,7 @@
 import Foundation
 import KafkaClient
 import MarginCore
+import MarginEngineCore
 import MarginSchema
 import SwiftProtobuf
 
@@ -11,19 +12,24 @@ struct OutputEncoder: Sendable {
     let topics: TopicNames
     let format: SchemaCoding.Format
 
-    /// A margin result on the results topic (key: the account id).
-    func result(_ message: Margin_V1_MarginResult, accountID: String) -> ProducerRecord {
-        record(topic: topics.results, key: accountID, message: message, id: message.resultID)
+    /// The records of one output, in order. Throws when a message cannot be encoded (the caller
+    /// reports it; nothing empty is ever published).
+    func records(of output: EngineOutput) throws(MarginError) -> [ProducerRecord] {
+        switch output {
+        case .result(let accountID, let result): return [try record(of: result, accountID: accountID)]
+        case .liquidation(let action): return try records(of: action)
+        case .deadLetter(let letter): return [deadLetter(letter)]
+        }
     }
 
-    /// An explained margin result under id `id` on the results topic.
-    func result(_ result: MarginResult, id: String, accountID: String) -> ProducerRecord {
-        self.result(result.proto(resultID: id), accountID: accountID)
+    /// A margin result on the results topic (key: the account id).
+    func record(of result: ResultOutput, accountID: String) throws(MarginError) -> ProducerRecord {
+        try record(topic: topics.results, key: accountID, message: result.proto, id: result.id)
     }
 
     /// The instruction or cancel of a liquidation action, then its liquidation-state record
     /// (in the account's partition of the state topic).
-    func records(of action: LiquidationAction) -> [ProducerRecord] {
+    func records(of action: LiquidationAction) throws(MarginError) -> [ProducerRecord] {
         let message: Margin_V1_LiquidationInstruction
         let id: String
         switch action {
@@ -36,34 +42,33 @@ struct OutputEncoder: Sendable {
             message = .cancel(id: state.id, accountID: state.accountID, accountVersion: state.accountVersion, round: state.round,
                               parameterSetVersion: parameterSetVersion)
         }
-        return [record(topic: topics.liquidations, key: action.state.accountID, message: message, id: id),
-                stateRecord(action.state)]
+        return [try record(topic: topics.liquidations, key: action.state.accountID, message: message, id: id),
+                try stateRecord(action.state)]
     }
 
-    /// The liquidation-state record of an instruction (JSON; encoding plain stored values cannot fail).
-    func stateRecord(_ state: OutstandingInstruction) -> ProducerRecord {
+    /// The liquidation-state record of an instruction (JSON).
+    func stateRecord(_ state: OutstandingInstruction) throws(MarginError) -> ProducerRecord {
         let value: Data
-        do { value = try JSONEncoder().encode(state) } catch { preconditionFailure("OutstandingInstruction always encodes: \(error)") }
+        do { value = try JSONEncoder().encode(state) } catch { throw .numerical("cannot encode the liquidation state of \(state.accountID): \(error)") }
         return ProducerRecord(topic: topics.liquidationState, partition: state.partition, key: Data(state.accountID.utf8), value: value,
                               headers: [KafkaHeader(name: "content-type", string: "application/json")])
     }
 
-    /// The dead letter of `message`: its bytes with headers naming the reason and the source; its
-    /// id names the source record (topic, partition, offset).
-    func deadLetter(_ message: KafkaMessage, reason: String, error: String) -> ProducerRecord {
-        let id = DeterministicID.make("dlq", [message.topic, String(message.partition), String(message.offset)])
+    /// A dead letter: the source record's bytes with headers naming the reason and the source.
+    func deadLetter(_ letter: DeadLetter) -> ProducerRecord {
+        let source = letter.source
         var headers = [
-            KafkaHeader(name: "dlq-reason", string: reason), KafkaHeader(name: "dlq-error", string: error),
-            KafkaHeader(name: "dlq-source-topic", string: message.topic),
-            KafkaHeader(name: "dlq-source-partition", string: String(message.partition)),
-            KafkaHeader(name: "dlq-source-offset", string: String(message.offset)), KafkaHeader(name: "message-id", string: id),
+            KafkaHeader(name: "dlq-reason", string: letter.reason), KafkaHeader(name: "dlq-error", string: letter.error),
+            KafkaHeader(name: "dlq-source-topic", string: source.partition.topic),
+            KafkaHeader(name: "dlq-source-partition", string: String(source.partition.partition)),
+            KafkaHeader(name: "dlq-source-offset", string: String(source.offset)), KafkaHeader(name: "message-id", string: letter.id),
         ]
-        if let contentType = message.header("content-type") { headers.append(KafkaHeader(name: "content-type", string: contentType)) }
-        return ProducerRecord(topic: topics.deadLetter, key: message.key, value: message.value, headers: headers)
+        if let contentType = source.contentType { headers.append(KafkaHeader(name: "content-type", string: contentType)) }
+        return ProducerRecord(topic: topics.deadLetter, key: source.key.map { Data($0) }, value: source.value.map { Data($0) }, headers: headers)
     }
 
-    private func record(topic: String, key: String, message: some SwiftProtobuf.Message, id: String) -> ProducerRecord {
-        ProducerRecord(topic: topic, key: Data(key.utf8), value: SchemaCoding.encode(message, format: format),
+    private func record(topic: String, key: String, message: some SwiftProtobuf.Message, id: String) throws(MarginError) -> ProducerRecord {
+        ProducerRecord(topic: topic, key: Data(key.utf8), value: try SchemaCoding.encode(message, format: format),
                        headers: [KafkaHeader(name: "content-type", string: format.contentType), KafkaHeader(name: "message-id", string: id)])
     }
 }

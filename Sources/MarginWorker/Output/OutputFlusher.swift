@@ -1,3 +1,5 @@
+import MarginEngineCore
+
 /// Publishes the engine's batches one at a time, outside the engine: takes the pending batch,
 /// publishes it (one Kafka transaction with the consumed offsets) and reports the outcome back.
 /// Flushes requested while one runs queue behind it, so that a flush returns only once everything
@@ -18,8 +20,8 @@ public actor OutputFlusher {
         let task = Task {
             await previous?.value
             guard let batch = await engine.takeBatch() else { return }
-            let committed = await outputs.publish(batch)
-            await engine.finishBatch(batch, committed: committed)
+            let outcome = await outputs.publish(batch)
+            await engine.finishBatch(batch, committed: outcome.isCommitted)
         }
         last = task
         await task.value

@@ -1,0 +1,35 @@
+extension MarginEngine {
+    /// The outputs to publish next (results, instructions, dead letters and the consumed offsets,
+    /// for one transaction), or nil when nothing is pending or a batch is still in flight. The
+    /// caller publishes it outside the engine and reports back with ``finishBatch(_:committed:)``.
+    public func takeBatch() -> OutputBatch? {
+        guard !batchInFlight, !batch.isEmpty else { return nil }
+        batchInFlight = true
+        defer { batch = OutputBatch() }
+        return batch
+    }
+
+    /// A batch's outcome: committed, its results and liquidation state apply; aborted, its outputs
+    /// (same ids) go out again first with the next batch.
+    public func finishBatch(_ finished: OutputBatch, committed: Bool) {
+        batchInFlight = false
+        if committed {
+            for (key, published) in finished.pendingResults {
+                accounts.update(key) { $0.published = published }
+            }
+            liquidation.committed(finished.liquidationCommits)
+            metrics.resultsPublished(finished.pendingResults.count)
+            metrics.instructionsPublished(finished.liquidationCommits.filter(\.isInstruction).count)
+            metrics.cancelsPublished(finished.liquidationCommits.filter { !$0.isInstruction }.count)
+        } else {
+            metrics.transactionAborted()
+            batch.merge(failed: finished)
+        }
+    }
+
+    /// Before a revocation: the partitions' shards stop producing outputs (phase `revoking`), so
+    /// that the flush that follows carries everything they will ever publish here.
+    public func prepareRevocation(_ partitions: [Int32]) {
+        for partition in partitions { accounts.withShard(partition) { $0.prepareRevocation() } }
+    }
+}

@@ -1,0 +1,49 @@
+import MarginCore
+
+/// The results the re-margin pass decided to publish, built in parallel (the explanation, or a
+/// summary result's figures and provenance), then queued in order. The adapter encodes them.
+extension MarginEngine {
+    /// Explains (or, for a summary result, dates) results in parallel, then queues them in order (a
+    /// result identical to the committed one is not queued again).
+    func queueResults(_ items: [PendingResult], calculator: MarginCalculator, now: Int64) {
+        guard !items.isEmpty else { return }
+        let books = reference.data.riskBooks
+        let markets = reference.data.markets
+        let set = ParameterSetIdentity(id: calculator.parameters.id, version: calculator.parameters.version,
+                                       valuationAsset: calculator.parameters.valuationAsset)
+        let built = Self.parallelMap(items) { item -> Result<(output: ResultOutput, published: PublishedResult), MarginError> in
+            do throws(MarginError) {
+                if item.summaryOnly {
+                    let (asOf, timestamps) = try calculator.provenance(item.exposure, books: books)
+                    let id = Self.resultID(item.account, parameterSet: (set.id, set.version), health: item.health,
+                                           marketTimestamps: timestamps, summaryOnly: true)
+                    var figures = item.summary
+                    figures.health = item.health // after the stale guard
+                    return .success((.summary(id: id, account: item.account, figures: figures, parameterSet: set, asOfMs: asOf,
+                                              marketTimestamps: timestamps),
+                                     PublishedResult(resultID: id, accountVersion: item.account.version, health: item.health,
+                                                     maintenance: item.summary.maintenanceRequirement, initial: item.summary.initialRequirement)))
+                }
+                var result = try calculator.explain(item.exposure, books: books, markets: markets)
+                if let field = result.firstNonFiniteField { return .failure(.numerical("\(field) is not finite")) }
+                result.health = item.health
+                let id = Self.resultID(item.account, result: result)
+                return .success((.full(id: id, result), PublishedResult(resultID: id, accountVersion: item.account.version, health: item.health,
+                                                                       maintenance: result.maintenanceRequirement, initial: result.initialRequirement)))
+            } catch {
+                return .failure(error)
+            }
+        }
+        for (item, outcome) in zip(items, built) {
+            switch outcome {
+            case .failure(let error):
+                recordError(item.key, error, now: now)
+            case .success(let output):
+                let held = accounts.read(item.key) { $0.published } ?? nil
+                if held?.resultID == output.published.resultID && !batch.pendingResults.keys.contains(item.key) { continue }
+                batch.outputs.append(.result(accountID: item.key.id, output.output))
+                batch.pendingResults[item.key] = output.published
+            }
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import Logging
+import MarginCore
+
+/// The margin engine: routes domain inputs into its state, runs the tick and hands out the
+/// outputs to publish. It knows accounts, markets and margins — no client library, no wire format:
+/// the worker's adapter decodes records into ``AccountsEvent`` and ``ReferenceEvent`` and encodes
+/// the ``OutputBatch`` it takes (``EngineOutput``).
+///
+/// An actor: inputs and the coalescing ticker call into it in order; the per-account margin
+/// computations of a pass run in parallel over shards. It never waits for I/O: the adapter reads
+/// restore data before ``assignShards(_:)`` and publishes the batches it hands out. State lives in
+/// ``ReferenceStore`` (reference data, books, staleness), ``AccountShards`` (accounts, versions,
+/// exposure index), ``LiquidationCoordinator`` and the pending ``OutputBatch``; the lifecycle in
+/// ``WorkerPhase``. See `docs/architecture.md`.
+public actor MarginEngine {
+    public let settings: EngineSettings
+    let logger: Logger
+    let metrics: WorkerMetrics
+    let clock: @Sendable () -> Int64
+
+    var phase = WorkerPhase()
+    var reference: ReferenceStore
+    var accounts = AccountShards()
+    var liquidation: LiquidationCoordinator
+    /// Outputs waiting for the next flush, and whether a batch handed out is not yet finished.
+    var batch = OutputBatch()
+    var batchInFlight = false
+    /// Dead letters of reference records, published by the owner of accounts partition 0 (bounded:
+    /// the oldest are dropped, with a log, beyond 10,000 on an instance that never owns it).
+    var pendingReferenceDeadLetters: [DeadLetter] = []
+    var lastRefreshMs: Int64 = 0
+    /// Windows run (``WorkerStatus/ticks``).
+    var ticks = 0
+    var latencies = LatencyWindow()
+    var maxQueued = 0
+    /// Partitions of the accounts topic (all instances): this instance's budget share is the
+    /// fraction it owns. Nil until known (then the share is 1).
+    var accountsPartitionCount: Int?
+
+    /// `preset` is the shipped parameter set of `settings.paramsID`, used until the params topic
+    /// delivers one (nil: every account waits for it with an error result `missing_parameters`).
+    public init(settings: EngineSettings, preset: RiskParameters?, logger: Logger,
+                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+        self.settings = settings
+        self.logger = logger
+        self.metrics = WorkerMetrics(instance: settings.instanceID)
+        self.clock = clock
+        self.reference = ReferenceStore(parametersID: settings.paramsID, preset: preset)
+        self.liquidation = LiquidationCoordinator(settings: settings.liquidation)
+    }
+
+    var parameters: RiskParameters? { reference.parameters }
+    var calculator: MarginCalculator? { reference.calculator }
+
+    /// True once the reference topics are read up to their targets (the service then subscribes).
+    public var referenceReady: Bool { phase.referenceRestored }
+
+    /// Ready to serve: reference restored, every shard restored, no stale market.
+    public var isReady: Bool {
+        phase.isServing && accounts.shards.values.allSatisfy(\.isServing) && reference.stale.isEmpty
+    }
+
+    // MARK: - The tick
+
+    /// One coalescing window has passed: rebuild the books the window's inputs made stale, find
+    /// the affected accounts, re-margin them (one parallel pass), plan liquidations. The service
+    /// flushes the batch afterwards.
+    public func tick() {
+        ticks += 1
+        let now = clock()
+        reportRestoreTimeouts(now: now)
+        guard phase.isServing else { return }
+        var affected = rebuildBooks()
+        if updateStaleness(now: now) {
+            for underlying in reference.data.markets.underlyings.keys { affected.formUnion(accounts.keys(exposedTo: underlying)) }
+        }
+        var force = false
+        var keys = Array(affected)
+        let refresh = settings.refreshInterval.milliseconds
+        // The first serving tick starts the refresh period (restored accounts were just published).
+        if lastRefreshMs == 0 { lastRefreshMs = now }
+        if refresh > 0, now - lastRefreshMs >= refresh {
+            lastRefreshMs = now
+            keys = accounts.allKeys
+            force = true
+        }
+        if !keys.isEmpty { timedRemargin(keys, force: force) }
+        planLiquidations(now: now)
+        publishHealthCounts()
+    }
+
+    /// Rebuilds the pending risk books; returns the accounts they affect (recompiled where the
+    /// catalog or parameters changed, or where they were waiting for one of these markets).
+    func rebuildBooks() -> Set<AccountKey> {
+        var affected = Set<AccountKey>()
+        switch reference.takeRebuild() {
+        case .nothing:
+            return []
+        case .everything:
+            logFailures(reference.rebuildBooks(Array(reference.data.markets.underlyings.keys)))
+            for key in accounts.allKeys {
+                accounts.recompile(key, markets: reference.marketsRead(by:), compile: reference.compile)
+                affected.insert(key)
+            }
+        case .underlyings(let dirty):
+            logFailures(reference.rebuildBooks(dirty))
+            for underlying in dirty {
+                // One market (the usual tick): its set as it is, without rehashing every key.
+                if affected.isEmpty { affected = accounts.keys(exposedTo: underlying) } else { affected.formUnion(accounts.keys(exposedTo: underlying)) }
+            }
+            // Accounts waiting for one of these markets (or compiled against an older catalog) are compiled now.
+            let revision = reference.data.catalog.revision
+            for key in affected where accounts.read(key, { $0.exposure.map { $0.catalogRevision != revision } ?? true }) == true {
+                accounts.update(key, reference.compile)
+            }
+        }
+        return affected
+    }
+
+    private func logFailures(_ failures: [(underlying: String, error: MarginError)]) {
+        for (underlying, error) in failures { logger.error("cannot build the risk book of \(underlying): \(error)") }
+    }
+
+    /// Recomputes which underlyings are stale; true when the set changed.
+    func updateStaleness(now: Int64) -> Bool {
+        let (changes, ages) = reference.updateStaleness(now: now, staleAfterMs: settings.staleAfter.milliseconds,
+                                                        minimumConfidence: settings.minimumConfidence)
+        for (underlying, age, stale) in ages {
+            metrics.marketAge(underlying: underlying, seconds: Double(age) / 1000)
+            metrics.marketStale(underlying: underlying, stale: stale)
+        }
+        for change in changes {
+            if change.stale {
+                logger.warning("market stale", metadata: [
+                    "underlying": "\(change.underlying)", "since_ms": "\(change.sinceMs)", "age_ms": "\(change.ageMs)",
+                    "confidence": "\(change.confidence)",
+                ])
+            } else {
+                logger.info("market fresh again", metadata: ["underlying": "\(change.underlying)"])
+            }
+        }
+        return !changes.isEmpty
+    }
+
+    /// Re-margins `keys` and records the pass's latency.
+    func timedRemargin(_ keys: [AccountKey], force: Bool) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        remargin(keys, force: force)
+        let elapsed = Int64(DispatchTime.now().uptimeNanoseconds - start)
+        metrics.remarginLatency(nanoseconds: elapsed)
+        latencies.record(elapsed)
+    }
+
+    /// Graceful shutdown: nothing new is processed or planned; the service flushes what is pending.
+    public func drain() {
+        phase.drain()
+        logger.info("draining: no new inputs are processed")
+    }
+
+    /// A result's deterministic id: account, version, parameter set, health and the market
+    /// snapshots it was computed from (a summary result's differs from the full one's), so that an
+    /// id names one content.
+    static func resultID(_ account: Account, result: MarginResult) -> String {
+        resultID(account, parameterSet: (result.parameterSetId, result.parameterSetVersion), health: result.health,
+                 marketTimestamps: result.marketTimestamps, summaryOnly: false)
+    }
+
+    static func resultID(_ account: Account, parameterSet: (id: String, version: Int64), health: HealthState,
+                         marketTimestamps: [String: Int64], summaryOnly: Bool) -> String {
+        var parts = [account.id, String(account.version), parameterSet.id, String(parameterSet.version), health.rawValue]
+        for (underlying, timestamp) in marketTimestamps.sorted(by: { $0.key < $1.key }) { parts.append("\(underlying)@\(timestamp)") }
+        if summaryOnly { parts.append("summary") }
+        return DeterministicID.make("res", parts)
+    }
+}

@@ -1,0 +1,25 @@
+/// A partition of the accounts topic handed to this instance, with what the service read for it
+/// before the engine takes it over: the restore target and the co-partitioned liquidation state.
+public struct ShardAssignment: Sendable {
+    public var partition: Int32
+    /// The high watermark at assignment: the shard is restored once its position reaches it or the
+    /// partition's end is reported (`Int64.max`: at the partition's end only).
+    public var restoreTarget: Int64
+    /// The partition's liquidation states, oldest first (nil: a tombstone, the account has none).
+    public var liquidationStates: [(accountID: String, state: OutstandingInstruction?)]
+    /// Liquidation-state records that could not be read (logged; their state is kept as it was).
+    public var unreadable: [String]
+
+    public init(partition: Int32, restoreTarget: Int64, liquidationStates: [(accountID: String, state: OutstandingInstruction?)] = [],
+                unreadable: [String] = []) {
+        self.partition = partition
+        self.restoreTarget = restoreTarget
+        self.liquidationStates = liquidationStates
+        self.unreadable = unreadable
+    }
+
+    /// Assignments without liquidation state, restoring each partition to `target(partition)`.
+    public static func restoring(_ partitions: [Int32], to target: (Int32) -> Int64) -> [ShardAssignment] {
+        partitions.map { ShardAssignment(partition: $0, restoreTarget: target($0)) }
+    }
+}

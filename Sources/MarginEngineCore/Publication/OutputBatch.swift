@@ -1,0 +1,23 @@
+/// Outputs of one processing batch, published atomically with the consumed positions.
+public struct OutputBatch: Sendable {
+    /// What to publish, in order.
+    public internal(set) var outputs: [EngineOutput] = []
+    /// Next offset to commit per accounts partition.
+    public internal(set) var positions: [Int32: Int64] = [:]
+    /// Results in this batch, applied to the accounts' publication state once committed.
+    var pendingResults: [AccountKey: PublishedResult] = [:]
+    /// Liquidation state changes applied once committed.
+    var liquidationCommits: [LiquidationCommit] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { outputs.isEmpty && positions.isEmpty }
+
+    /// Takes back a batch whose transaction failed: its outputs (same ids) go out again first.
+    mutating func merge(failed: OutputBatch) {
+        outputs = failed.outputs + outputs
+        for (partition, offset) in failed.positions where positions[partition].map({ $0 < offset }) ?? true { positions[partition] = offset }
+        for (key, result) in failed.pendingResults where pendingResults[key] == nil { pendingResults[key] = result }
+        liquidationCommits = failed.liquidationCommits + liquidationCommits
+    }
+}

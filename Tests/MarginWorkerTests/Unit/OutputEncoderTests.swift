@@ -1,0 +1,53 @@
+import EngineTestSupport
+import Foundation
+import KafkaClient
+import MarginCore
+import MarginEngineCore
+import MarginSchema
+import Testing
+@testable import MarginWorker
+
+/// Engine outputs → Kafka records: ids in headers, keys and partitions, dead letters naming their source.
+@Suite("Output encoder")
+struct OutputEncoderTests {
+    static let topics = TopicNames()
+
+    @Test("Ids in headers, the state record in the account's partition, cancels under <id>-cancel, dead letters name their source")
+    func outputEncoder() throws {
+        let encoder = OutputEncoder(topics: Self.topics, format: .protobuf)
+        var state = OutstandingInstruction(id: "liq-x", accountID: "a", accountVersion: 2, round: 1, deadlineMs: 9, partition: 5)
+        state.cancelled = true
+        let records = try encoder.records(of: .cancel(state: state, parameterSetVersion: 4))
+        #expect(records.map(\.topic) == [Self.topics.liquidations, Self.topics.liquidationState])
+        #expect(records[0].headers.first { $0.name == "message-id" }?.value == Data("liq-x-cancel".utf8))
+        let instruction = try SchemaCoding.decode(Margin_V1_LiquidationInstruction.self, from: try #require(records[0].value), format: .protobuf)
+        #expect(instruction.cancel && instruction.id == "liq-x" && instruction.planRound == 1 && instruction.parameterSetVersion == 4)
+        #expect(records[1].partition == 5 && records[1].key == Data("a".utf8))
+        let restored = InputDecoder.liquidationStates([KafkaMessage(topic: Self.topics.liquidationState, partition: 5, offset: 0, key: records[1].key,
+                                                                    value: records[1].value, headers: [], timestampMs: 0)])
+        #expect(restored.problems.isEmpty && restored.states.first?.state == state, "the state record reads back")
+
+        let source = RecordSource(partition: InputPartition(topic: Self.topics.accounts, partition: 0), offset: 7, key: Array("k".utf8),
+                                  value: Array("x".utf8), contentType: "application/json")
+        let letter = encoder.deadLetter(DeadLetter(source: source, error: .invalidInput(field: "account", reason: "bad")))
+        let headers = Dictionary(letter.headers.map { ($0.name, String(decoding: $0.value ?? Data(), as: UTF8.self)) }, uniquingKeysWith: { a, _ in a })
+        #expect(letter.topic == Self.topics.deadLetter && letter.value == Data("x".utf8) && letter.key == Data("k".utf8))
+        #expect(headers["dlq-reason"] == "invalid_input" && headers["dlq-error"]?.contains("bad") == true)
+        #expect(headers["dlq-source-topic"] == Self.topics.accounts && headers["dlq-source-offset"] == "7" && headers["content-type"] == "application/json")
+        #expect(headers["message-id"] == DeterministicID.make("dlq", [Self.topics.accounts, "0", "7"]))
+    }
+
+    @Test("A result is encoded under its id; the JSON format carries its content type")
+    func resultRecord() throws {
+        let encoder = OutputEncoder(topics: Self.topics, format: .json)
+        let account = Account(id: "a", version: 3, balances: ["USDC": 1])
+        let set = ParameterSetIdentity(id: "deribit-like", version: 1, valuationAsset: "USDC")
+        let record = try encoder.record(of: .error(id: "res-1", account: account, parameterSet: set, error: .numerical("x is not finite")),
+                                        accountID: "a")
+        #expect(record.topic == Self.topics.results && record.key == Data("a".utf8))
+        let headers = Dictionary(record.headers.map { ($0.name, String(decoding: $0.value ?? Data(), as: UTF8.self)) }, uniquingKeysWith: { a, _ in a })
+        #expect(headers["message-id"] == "res-1" && headers["content-type"] == "application/json")
+        let result = try SchemaCoding.decode(Margin_V1_MarginResult.self, from: try #require(record.value), format: .json)
+        #expect(result.resultID == "res-1" && result.health == .error && result.accountVersion == 3)
+    }
+}
