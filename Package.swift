@@ -15,7 +15,8 @@ let kernelTargetCPU: String? = {
 
 let kernelSettings: [SwiftSetting] = kernelTargetCPU.map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
 
-/// The C baselines `margin-engine-bench` compares the kernels with: -O3 and the same CPU as MarginCore
+/// The C baselines `margin-engine-bench` compares the kernels with: -O3 -ffast-math -fopenmp-simd
+/// (the aggregation's scenario loops carry `#pragma omp simd`) and the same CPU as MarginCore
 /// (`haswell` → `-march=haswell -mtune=haswell`; the compiler's default target when generic).
 let baselineCSettings: [CSetting] = {
     #if arch(x86_64)
@@ -23,7 +24,7 @@ let baselineCSettings: [CSetting] = {
     #else
     let cpuFlags = kernelTargetCPU.map { ["-mcpu=\($0)"] } ?? []
     #endif
-    return [.unsafeFlags(["-O3"] + cpuFlags), .define("CKB_TARGET_CPU", to: "\"\(kernelTargetCPU ?? "generic")\"")]
+    return [.unsafeFlags(["-O3", "-ffast-math", "-fopenmp-simd"] + cpuFlags), .define("CKB_TARGET_CPU", to: "\"\(kernelTargetCPU ?? "generic")\"")]
 }()
 
 /// glibc's vector math (libmvec, for the Black-76 baseline's vector erfc) on x86-64 Linux.

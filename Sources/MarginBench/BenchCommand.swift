@@ -47,6 +47,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("market-results"), help: "With --worker: the worker's market_results setting, full or summary (market-driven republishes without the explanation).")
     var marketResults = EngineSettings.MarketResults.full
 
+    @Option(help: "With --worker: the parameter set, demo (the demo's opening calibrated set, FHS on), a preset name or a margin.v1.RiskParameters JSON file.")
+    var params = BenchParameters.demo
+
     @Option(name: .customLong("worker-partitions"), help: "With --through-kafka on the embedded cluster: partitions of the accounts topic (default: enough for 2 MiB of accounts each, at least 8).")
     var workerPartitions: Int?
 
@@ -73,6 +76,10 @@ struct BenchCommand: AsyncParsableCommand {
             book = try! calculator.riskBook(for: "BTC", catalog: catalog, markets: markets, asOfMs: market.timestampMs, reusing: book)
         }
         let buildNs = buildSeconds * 1e9 / Double(optionCount * scenarioCount)
+        // The kernel alone, the same work as the C baseline's fill.
+        var kernelRows = [Double](repeating: 0, count: optionCount * book.stride)
+        let kernelSeconds = kernelRows.withUnsafeMutableBufferPointer { rows in Self.best(rounds: 50) { book.fillRiskArrays(into: rows) } }
+        let kernelNs = kernelSeconds * 1e9 / Double(optionCount * scenarioCount)
         let cBuild = Self.cRiskArray(book, rounds: 50)
         let cBuildNs = cBuild.seconds * 1e9 / Double(optionCount * scenarioCount)
 
@@ -102,7 +109,7 @@ struct BenchCommand: AsyncParsableCommand {
 
         // The worker's engine in-process at a small size, so that one run shows the kernels and the
         // worker (`--worker` measures larger sizes and `--through-kafka`).
-        let worker = try await WorkerBench.run(accounts: 10_000, ticks: 5)
+        let worker = try await WorkerBench.run(accounts: 10_000, parameters: BenchParameters(params).parameters, ticks: 5)
 
         let machine = Self.machine()
         if json {
@@ -112,6 +119,8 @@ struct BenchCommand: AsyncParsableCommand {
                 "risk_array_book_ms": buildSeconds * 1e3,
                 "risk_array_c_ns_per_option_scenario": cBuildNs,
                 "risk_array_vs_c": buildNs / cBuildNs,
+                "risk_array_kernel_ns_per_option_scenario": kernelNs,
+                "risk_array_kernel_vs_c": kernelNs / cBuildNs,
                 "risk_array_c_max_abs_difference": cBuild.maxDifference,
                 "aggregation_ns_per_account": aggregation.ns,
                 "aggregation_c_ns_per_account": aggregation.cNs,
@@ -136,7 +145,7 @@ struct BenchCommand: AsyncParsableCommand {
             let flag = machine["kernel_target_cpu"] as? String ?? "generic"
             let cMath = machine["c_vector_math"] as? Bool == true ? "glibc vector erfc" : "scalar erfc"
             print("machine: \(machine["cpu"] ?? "?"), \(machine["cores"] ?? 0) cores, kernel target CPU \(flag), C baseline with \(cMath)")
-            print("risk-array build: \(optionCount) options × \(scenarioCount) scenarios in \(Self.format(buildSeconds * 1e3, 3)) ms = \(Self.format(buildNs, 2)) ns per option-scenario; C \(Self.format(cBuildNs, 2)) ns, risk_array_vs_c \(Self.format(buildNs / cBuildNs, 2))")
+            print("risk-array build: \(optionCount) options × \(scenarioCount) scenarios in \(Self.format(buildSeconds * 1e3, 3)) ms = \(Self.format(buildNs, 2)) ns per option-scenario; C \(Self.format(cBuildNs, 2)) ns, risk_array_vs_c \(Self.format(buildNs / cBuildNs, 2)); the kernel alone \(Self.format(kernelNs, 2)) ns, risk_array_kernel_vs_c \(Self.format(kernelNs / cBuildNs, 2))")
             print("aggregation: \(Self.format(aggregation.ns, 1)) ns per account (10 positions, \(scenarioCount) scenarios); C \(Self.format(aggregation.cNs, 1)) ns, aggregation_vs_c \(Self.format(aggregation.ns / aggregation.cNs, 2))")
             print("aggregation, \(largeBook.instruments.count)-option table: \(Self.format(largeAggregation.ns, 1)) ns per account; C \(Self.format(largeAggregation.cNs, 1)) ns, aggregation_large_vs_c \(Self.format(largeAggregation.ns / largeAggregation.cNs, 2))")
             print("full margin summary (contingencies, equity, health): \(Self.format(summaryNs, 1)) ns per account")

@@ -29,6 +29,13 @@ enum WorkerBench {
         var remarginPassP99Ms: Double
         var resultsPerTick: Double
         var rssBytesPerAccount: Double
+        /// The same after `malloc_trim` (the held state without the allocator's retained free heap).
+        var rssTrimmedBytesPerAccount: Double
+        /// Latencies of what-if requests (a 10-position account, from the engine's snapshot) during the ticks.
+        var whatIfSeconds: [Double]
+        /// Bytes a tick's pass reads from the risk book (estimate) and this machine's read bandwidth.
+        var tickBytes: Double
+        var readBandwidth: Double
 
         var json: [String: Any] {
             func quantile(_ q: Double) -> Double { WorkerBench.quantileMs(tickSeconds, q) }
@@ -38,19 +45,25 @@ enum WorkerBench {
                 "tick_ms_p50": quantile(0.5), "tick_ms_p99": quantile(0.99), "ticks": tickSeconds.count,
                 "remargin_pass_ms_p50": remarginPassP50Ms, "remargin_pass_ms_p99": remarginPassP99Ms,
                 "results_per_tick": resultsPerTick, "rss_bytes_per_account": rssBytesPerAccount,
+                "rss_trimmed_bytes_per_account": rssTrimmedBytesPerAccount,
                 "rss_bytes_per_10_positions": meanPositions > 0 ? rssBytesPerAccount * 10 / meanPositions : 0,
+                "what_if_during_pass_ms_p50": WorkerBench.quantileMs(whatIfSeconds, 0.5),
+                "what_if_during_pass_ms_p99": WorkerBench.quantileMs(whatIfSeconds, 0.99), "what_if_during_pass_count": Double(whatIfSeconds.count),
+                "tick_bytes_streamed_estimate": tickBytes, "read_bandwidth_bytes_per_second": readBandwidth,
+                "tick_bandwidth_bound_ms": readBandwidth > 0 ? tickBytes / readBandwidth * 1e3 : 0,
             ]
         }
     }
 
-    static func run(accounts count: Int, partitions: Int = 8, ticks: Int = 20, marketResults: EngineSettings.MarketResults = .full) async throws -> Figures {
+    static func run(accounts count: Int, parameters: RiskParameters, partitions: Int = 8, ticks: Int = 20,
+                    marketResults: EngineSettings.MarketResults = .full) async throws -> Figures {
         let market = try DemoMarket()
-        let parameters = try RiskPresets.load("deribit-like")
         let accounts = try AccountGenerator(seed: 42).generate(count: count, market: market, calculator: MarginCalculator(parameters: parameters))
         var configuration = WorkerConfiguration()
         configuration.engine.refreshInterval = .zero
         configuration.engine.staleAfter = .seconds(3_600)
         configuration.instanceID = "bench"
+        configuration.paramsID = parameters.id
         configuration.engine.marketResults = marketResults
         var logger = Logger(label: "worker-bench")
         logger.logLevel = .error
@@ -113,8 +126,15 @@ enum WorkerBench {
         await flusher.flush()
         let ingest = ContinuousClock.now - start
         let rssAfter = residentBytes()
+        // What the held state needs: freed heap returned to the system first (glibc keeps what the
+        // ingest's transient results used; the figure above includes it).
+        trimHeap()
+        let rssTrimmed = residentBytes()
 
         var tickSeconds: [Double] = []
+        var whatIfSeconds: [Double] = []
+        let whatIfAccount = Self.whatIfAccount(market)
+        let whatIfExecutor = DedicatedExecutor(label: "bench.what-if")
         var results = 0
         for tick in 1...ticks {
             let ms = market.startMs + Int64(tick) * 1_000
@@ -122,9 +142,25 @@ enum WorkerBench {
             let before = published.load(ordering: .relaxed)
             await reference(try snapshot(tick % 2 == 0 ? 1 : 0.99, at: ms))
             let t0 = ContinuousClock.now
+            // What-if requests of a 10-position account during the pass, as HTTP serves them (from
+            // the engine's published snapshot, on their own executor): 50 per second until the tick is done.
+            let passing = Atomic<Bool>(true)
+            let probe = Task.detached(executorPreference: whatIfExecutor) { () -> [Double] in
+                var latencies: [Double] = []
+                while passing.load(ordering: .relaxed) {
+                    let w0 = ContinuousClock.now
+                    guard let snapshot = engine.view.snapshot else { break }
+                    guard (try? snapshot.whatIf(whatIfAccount)) != nil else { break }
+                    latencies.append(seconds(ContinuousClock.now - w0))
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+                return latencies
+            }
             await engine.tick()
             await flusher.flush()
             tickSeconds.append(seconds(ContinuousClock.now - t0))
+            passing.store(false, ordering: .relaxed)
+            whatIfSeconds += await probe.value
             results += published.load(ordering: .relaxed) - before
         }
         let status = await engine.status()
@@ -133,7 +169,23 @@ enum WorkerBench {
                        ingestSeconds: seconds(ingest), tickSeconds: tickSeconds,
                        remarginPassP50Ms: status.latencyP50Ms, remarginPassP99Ms: status.latencyP99Ms,
                        resultsPerTick: Double(results) / Double(ticks),
-                       rssBytesPerAccount: Double(max(0, rssAfter - rssBefore)) / Double(max(1, count)))
+                       rssBytesPerAccount: Double(max(0, rssAfter - rssBefore)) / Double(max(1, count)),
+                       rssTrimmedBytesPerAccount: Double(max(0, rssTrimmed - rssBefore)) / Double(max(1, count)),
+                       whatIfSeconds: whatIfSeconds,
+                       tickBytes: tickBytesEstimate(accounts: accounts, catalog: InstrumentCatalog(market.instruments), parameters: parameters),
+                       readBandwidth: readBandwidth())
+    }
+
+    /// A 10-position what-if account on the demo chain: nine options from a third into the chain's
+    /// list, alternately long and short one contract, and the inverse perpetual.
+    static func whatIfAccount(_ market: DemoMarket) -> Account {
+        let options = market.instruments.filter {
+            if case .option = $0.kind { return true } else { return false }
+        }
+        let picked = Array(options.dropFirst(options.count / 3).prefix(9))
+        var positions = picked.enumerated().map { Position(instrument: $1.name, quantity: $0 % 2 == 0 ? 1 : -1) }
+        positions.append(Position(instrument: DemoMarket.perpetual, quantity: 1_000, averageEntryPrice: market.index))
+        return Account(id: "what-if", balances: ["USDC": 100_000], positions: positions)
     }
 
     /// The `q` quantile (nearest rank) of durations in seconds, in milliseconds; 0 without samples.
@@ -144,6 +196,14 @@ enum WorkerBench {
 
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+
+    /// glibc's `malloc_trim(0)` (from <malloc.h>, which Swift's Glibc module does not export),
+    /// looked up at run time; nothing where it is absent.
+    static func trimHeap() {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+        typealias MallocTrim = @convention(c) (Int) -> Int32
+        _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
     }
 
     /// Resident set size from /proc/self/statm (bytes; 0 where unavailable).

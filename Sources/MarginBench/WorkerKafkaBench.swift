@@ -94,10 +94,10 @@ enum WorkerKafkaBench {
     }
 
     static func run(accounts count: Int, partitions requested: Int?, ticks: Int, brokers: String?,
-                    workerKafka: [String: String] = [:], marketResults: EngineSettings.MarketResults = .full) async throws -> Figures {
+                    workerKafka: [String: String] = [:], marketResults: EngineSettings.MarketResults = .full,
+                    parameters: RiskParameters) async throws -> Figures {
         installMetrics
         let market = try DemoMarket()
-        let parameters = try RiskPresets.load("deribit-like")
         let accounts = try AccountGenerator(seed: 42).generate(count: count, market: market, calculator: MarginCalculator(parameters: parameters))
         let records = try accounts.map { account throws(MarginError) in (account.id, try SchemaCoding.encode(account.proto, format: .protobuf)) }
         let accountBytes = records.reduce(0) { $0 + $1.1.count }
@@ -143,6 +143,8 @@ enum WorkerKafkaBench {
             state.expiries = state.expiries.map { var e = $0; e.forward *= factor; return e }
             return try SchemaCoding.encode(state.proto, format: .protobuf)
         }
+        // The parameter set on the params topic, as a calibrator publishes it (the worker margins with it).
+        try await send(topics.params, parameters.id, try SchemaCoding.encode(parameters.proto, format: .protobuf))
         for instrument in market.instruments { try await send(topics.instruments, instrument.name, try SchemaCoding.encode(instrument.proto, format: .protobuf)) }
         try await send(topics.market, "USDC", try SchemaCoding.encode(market.stablecoin(at: market.startMs).proto, format: .protobuf))
         try await send(topics.market, "BTC", try snapshot(1, at: market.startMs))
@@ -180,6 +182,7 @@ enum WorkerKafkaBench {
         configuration.brokers = bootstrap
         configuration.group = "bench-workers-\(UUID().uuidString.prefix(8))"
         configuration.instanceID = "bench"
+        configuration.paramsID = parameters.id
         configuration.engine.refreshInterval = .zero
         configuration.engine.staleAfter = .seconds(3_600)
         configuration.engine.marketResults = marketResults

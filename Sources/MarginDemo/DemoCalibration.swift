@@ -11,7 +11,7 @@ import MarginWorker
 /// with the bundled BTC history up to the day before the demo's market (no look-ahead), and the
 /// workers margin with the parameter set it publishes (`params_id` `calibrated`); each new version
 /// re-margins every account.
-enum DemoCalibration {
+public enum DemoCalibration {
     static let paramsID = "calibrated"
 
     /// The bundled BTC closes before `day`.
@@ -40,6 +40,16 @@ enum DemoCalibration {
             throw MarginError.invalidInput(field: "demo", reason: "the calibrator published no parameters for the opening snapshot")
         }
         return parameters
+    }
+
+    /// The demo's opening calibrated parameter set: version 1 for the 2020 BTC chain's opening
+    /// snapshot (FHS on), as the demo's workers first margin with it. Benchmarks run it as the
+    /// configuration the product recommends.
+    public static func openingParameters() throws -> RiskParameters {
+        let market = try DemoMarket()
+        let opening = market.snapshot(at: market.startMs, path: CrashPath())
+        return try initialParameters(seed: seed(before: UTCDay.day(ofUnixMs: market.startMs)), configuration: configuration(brokers: ""),
+                                     opening: opening)
     }
 
     /// One published version as the summary shows it.

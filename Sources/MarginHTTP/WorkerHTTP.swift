@@ -19,9 +19,14 @@ public func buildApplication(engine: MarginEngine, configuration: WorkerConfigur
     let router = Router()
     let statusMetrics = StatusMetrics(instance: configuration.instanceID)
     router.get("/health") { _, _ in json(Data(#"{"status":"alive"}"#.utf8)) }
+    // Status, readiness and the what-if read the engine's published snapshot (`engine.view`):
+    // they never wait for a pass.
     router.get("/ready") { _, _ -> Response in
-        let status = await engine.status()
-        let ready = await engine.isReady
+        guard let snapshot = engine.view.snapshot else {
+            return HTTPError.response(.serviceUnavailable, "the engine has not published its state yet")
+        }
+        let status = snapshot.status
+        let ready = snapshot.isReady
         let body: [String: Any] = [
             "ready": ready, "reference_restored": status.referenceReady, "shards": status.shards.map(Int.init),
             "restored_shards": status.restoredShards.map(Int.init), "stale_underlyings": status.staleUnderlyings,
@@ -29,7 +34,7 @@ public func buildApplication(engine: MarginEngine, configuration: WorkerConfigur
         return json((try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data(), status: ready ? .ok : .serviceUnavailable)
     }
     router.get("/metrics") { _, _ -> Response in
-        statusMetrics.record(await engine.status(), ready: await engine.isReady)
+        if let snapshot = engine.view.snapshot { statusMetrics.record(snapshot.status, ready: snapshot.isReady) }
         return MetricsEndpoint.response(registry)
     }
     ConsoleRoutes.add(to: router, engine: engine, group: configuration.group, token: configuration.bearerToken)
@@ -55,10 +60,25 @@ public func buildApplication(engine: MarginEngine, configuration: WorkerConfigur
             return json(try SchemaCoding.encode(check.proto, format: .json))
         }
     }
+    let whatIfSlots = ConcurrencyLimit(configuration.whatIfConcurrency)
+    let whatIfExecutor = DedicatedExecutor(label: "margin.what-if")
     v1.post("what-if") { request, _ -> Response in
-        await answer(request, limit: configuration.maxRequestBytes) { body in
+        // At most `what_if_concurrency` at once, against the snapshot's books on the what-if's own
+        // executor; more are refused rather than queued behind each other.
+        guard whatIfSlots.acquire() else {
+            return HTTPError.response(.tooManyRequests, "\(configuration.whatIfConcurrency) what-if requests are running; retry later")
+        }
+        defer { whatIfSlots.release() }
+        return await answer(request, limit: configuration.maxRequestBytes) { body in
             let state = try SchemaCoding.decode(Margin_V1_AccountState.self, from: body, format: .json)
-            let result = try await engine.whatIf(try Account(proto: state))
+            guard let snapshot = engine.view.snapshot else {
+                return HTTPError.response(.serviceUnavailable, "the engine has not published its state yet")
+            }
+            let account = try Account(proto: state)
+            // On its own thread: a pass occupying the cooperative pool does not delay it.
+            let result = try await withTaskExecutorPreference(whatIfExecutor) { () async throws(MarginError) -> MarginResult in
+                try snapshot.whatIf(account)
+            }
             return json(try SchemaCoding.encode(result.proto(), format: .json))
         }
     }

@@ -1,7 +1,9 @@
 // C baselines for `margin-engine-bench`: the same work as MarginCore's risk-array and aggregation
 // kernels, written the plain C way and compiled with the same CPU policy as MarginCore
 // (Package.swift `kernelTargetCPU`: -O3 -march=<cpu> -mtune=<cpu>, or the default x86-64 when
-// MARGIN_ENGINE_TARGET_CPU=generic). Only the CLI links this target; MarginCore never does.
+// MARGIN_ENGINE_TARGET_CPU=generic), plus -ffast-math and -fopenmp-simd (`#pragma omp simd` on
+// the scenario loops): a reference at least as strong as `gcc -O3 -mavx2 -mfma -ffast-math
+// -fopenmp-simd`. Only the benchmark links this target; MarginCore never does.
 #ifndef CKERNEL_BASELINE_H
 #define CKERNEL_BASELINE_H
 
@@ -28,6 +30,15 @@ void ckb_black76_fill(int64_t options, const double *forward, const double *stri
                       const double *scale, const double *volatility,
                       int64_t columns, const double *shock, const int32_t *variant,
                       double *out, int64_t out_stride);
+
+/// The same values, vectorised over columns instead of options: four columns of one option at a
+/// time with contiguous stores, `ln(F·shock/K)` as `ln(F/K) + ln(shock)` (the logarithm per
+/// column and per option, as MarginCore's kernel forms it). `margin-engine-bench` times both
+/// layouts and compares with the faster.
+void ckb_black76_fill_columns(int64_t options, const double *forward, const double *strike, const double *sign,
+                              const double *scale, const double *volatility,
+                              int64_t columns, const double *shock, const int32_t *variant,
+                              double *out, int64_t out_stride);
 
 /// Worst scenario PnL (≤ 0, valuation units) of `accounts` accounts of `positions` option positions
 /// each, written to `worst[account]`; returns their sum (a checksum).

@@ -27,6 +27,13 @@ enum ExpiryBucketRule {
         return raw * skewSign(pnl: raw, skew: skew)
     }
 
+    /// The basis contingency of a bucket (≤ 0, valuation units): its worse PnL under the basis-up
+    /// and basis-down columns, times the expiry's basis factor.
+    @inline(__always)
+    static func basis(up: Double, down: Double, factor: Double) -> Double {
+        min(up, down, 0) * factor
+    }
+
     /// One column's factor and sign for the explanation: `(discount factor, skew sign)`.
     static func scalar(shocked: Double, current: Double, positive: Double, negative: Double, discount: Bool, dampening: Double,
                        skew: Bool) -> (factor: Double, sign: Double) {

@@ -9,15 +9,28 @@ struct AccountRiskLayout {
 
     var historicalColumns: Int { scenarioCount * columnsPerScenario }
     var size: Int { gridColumns + historicalColumns }
+    /// One unit only: its columns are the account's, copied instead of added, so the scratch
+    /// needs no zeroing (``MarginCalculator/withJointScratch(_:_:)``).
+    var singleUnit = false
 
-    /// Adds a unit's column PnLs (`total`, from the aggregation) into the account's columns.
+    /// Adds a unit's column PnLs (`total`, from the aggregation) into the account's columns (copies
+    /// them for a single unit; a book without the set's columns contributes zeros).
     @inline(__always)
     func accumulate(_ total: UnsafeMutableBufferPointer<Double>, of book: RiskBook, into joint: UnsafeMutableBufferPointer<Double>) {
         for column in 0..<gridColumns { joint[column] += total[column] }
         let extra = historicalColumns
-        guard extra > 0, book.scenarioCount - book.gridScenarioCount == extra else { return }
+        guard extra > 0 else { return }
         let offset = book.gridScenarioCount
-        for column in 0..<extra { joint[gridColumns + column] += total[offset + column] }
+        guard book.scenarioCount - book.gridScenarioCount == extra else {
+            if singleUnit { UnsafeMutableBufferPointer(rebasing: joint[gridColumns..<(gridColumns + extra)]).update(repeating: 0) }
+            return
+        }
+        if singleUnit {
+            _ = UnsafeMutableBufferPointer(rebasing: joint[gridColumns..<(gridColumns + extra)])
+                .update(fromContentsOf: UnsafeMutableBufferPointer(rebasing: total[offset..<(offset + extra)]))
+        } else {
+            for column in 0..<extra { joint[gridColumns + column] += total[offset + column] }
+        }
     }
 }
 
@@ -60,15 +73,17 @@ extension MarginCalculator {
             layout.scenarioCount = set.scenarioCount
             layout.columnsPerScenario = set.columnsPerScenario
         }
+        layout.singleUnit = exposure.units.count == 1
         return layout
     }
 
-    /// Runs `body` with zeroed account-level columns (stack scratch), or nil when none are needed.
+    /// Runs `body` with the account-level columns (stack scratch), or nil when none are needed;
+    /// zeroed unless a single unit's columns are copied in whole (``AccountRiskLayout/singleUnit``).
     func withJointScratch<R>(_ layout: AccountRiskLayout,
                              _ body: (UnsafeMutableBufferPointer<Double>?) throws(MarginError) -> R) throws(MarginError) -> R {
         guard layout.size > 0 else { return try body(nil) }
         let outcome: Result<R, MarginError> = withUnsafeTemporaryAllocation(of: Double.self, capacity: layout.size) { joint in
-            joint.initialize(repeating: 0)
+            if !layout.singleUnit || layout.gridColumns > 0 { joint.initialize(repeating: 0) }
             do throws(MarginError) { return .success(try body(joint)) } catch { return .failure(error) }
         }
         return try outcome.get()
@@ -96,35 +111,25 @@ extension MarginCalculator {
             c.gridLoss = d * c.gridSum + (1 - d) * c.gridJoint
         }
         c.riskLoss = c.gridLoss
-        if let joint, layout.scenarioCount > 0, let set = parameters.historicalSimulation {
-            let base = layout.gridColumns, width = layout.columnsPerScenario, count = layout.scenarioCount
-            var variants: [Int] = explain ? [Int](repeating: 0, count: count) : []
-            for scenario in 0..<count {
-                var worst = joint[base + scenario * width]
-                for variant in 1..<max(width, 1) where joint[base + scenario * width + variant] < worst {
-                    worst = joint[base + scenario * width + variant]
-                    if explain { variants[scenario] = variant }
-                }
-                joint[base + scenario] = worst
+        if layout.scenarioCount > 0, units.count == 1, let tail = units[0].jointTail {
+            // One unit settled by its book's per-exposure table (``SingleExposureTable``): measured,
+            // or bounded by at most the grid loss (the risk loss is then the grid's under `maximum`).
+            switch tail {
+            case .measured(let valueAtRisk, let expectedShortfall): (c.valueAtRisk, c.expectedShortfall) = (valueAtRisk, expectedShortfall)
+            case .atMost(let bound): (c.valueAtRisk, c.expectedShortfall) = (bound, bound)
             }
+        } else if let joint, layout.scenarioCount > 0, let set = parameters.historicalSimulation {
+            let base = layout.gridColumns, count = layout.scenarioCount
+            let rule = JointTail(set)
+            var variants: [Int] = explain ? [Int](repeating: 0, count: count) : []
+            variants.withUnsafeMutableBufferPointer { rule.compress(joint, base: base, variants: explain ? $0 : nil) }
             let pnl = UnsafeBufferPointer(rebasing: joint[base..<(base + count)])
             let k = set.tailCount
             withUnsafeTemporaryAllocation(of: Int.self, capacity: k) { tail in
-                TailMeasure.selectTail(pnl, into: tail)
-                var sum = 0.0
-                for index in tail { sum += pnl[index] }
-                c.valueAtRisk = -pnl[tail[k - 1]]
-                c.expectedShortfall = -sum / Double(k)
+                (c.valueAtRisk, c.expectedShortfall) = rule.measure(pnl, tail: tail)
                 if explain {
                     c.tail = set.measure == .expectedShortfall ? tail.map { ($0, variants[$0]) } : [(tail[k - 1], variants[tail[k - 1]])]
                 }
-            }
-            let measured = set.measure == .expectedShortfall ? c.expectedShortfall : c.valueAtRisk
-            let loss = max(0, measured) + uncovered
-            c.historicalLoss = loss
-            switch set.combination {
-            case .maximum: c.riskLoss = max(c.gridLoss, loss)
-            case .weighted(let x): c.riskLoss = x * loss + (1 - x) * c.gridLoss
             }
             if explain {
                 let shown = min(10, count)
@@ -132,6 +137,15 @@ extension MarginCalculator {
                 worst.withUnsafeMutableBufferPointer { TailMeasure.selectTail(pnl, into: $0) }
                 c.worst = worst.map { ($0, pnl[$0]) }
                 if set.source == .monteCarlo { c.standardError = TailMeasure.expectedShortfallStandardError(Array(pnl), confidence: set.confidence) }
+            }
+        }
+        if layout.scenarioCount > 0, let set = parameters.historicalSimulation {
+            let measured = set.measure == .expectedShortfall ? c.expectedShortfall : c.valueAtRisk
+            let loss = max(0, measured) + uncovered
+            c.historicalLoss = loss
+            switch set.combination {
+            case .maximum: c.riskLoss = max(c.gridLoss, loss)
+            case .weighted(let x): c.riskLoss = x * loss + (1 - x) * c.gridLoss
             }
         }
         if c.riskLoss <= 0 {
@@ -168,7 +182,7 @@ extension MarginCalculator {
             for (scenario, variant) in c.tail {
                 for (index, unit) in exposure.units.enumerated() where evaluations[index].risk.hasJointScenarios {
                     let book = books[index]
-                    let column = book.gridScenarioCount + scenario * set.columnsPerScenario + variant
+                    let column = book.gridScenarioCount + variant * set.scenarioCount + scenario
                     for part in columnContributions(unit, of: exposure, book: book, column: column, linkedValues: evaluations[index].linkedValues) {
                         if sums[part.name] == nil { order.append(part.name) }
                         sums[part.name, default: (part.quantity, 0)].pnl += part.pnl

@@ -19,6 +19,9 @@ extension MarginCalculator {
         var hasJointScenarios = false
         /// The account's risk loss allocated to this unit (``MarginCalculator/allocate(_:to:)``).
         var allocatedLoss = 0.0
+        /// The unit's joint-scenario tail when its book's per-exposure table settled it
+        /// (``SingleExposureTable``): its columns are then not added into the account's.
+        var jointTail: JointTailFigure?
     }
 
     /// Everything computed for one unit: its ``UnitRisk`` and what only the explanation shows: the
@@ -90,6 +93,7 @@ extension MarginCalculator {
         risk.maintenanceContingency = charges.maintenance
         risk.initialContingency = charges.initial
         risk.allocatedLoss = risk.worstLoss
+        risk.jointTail = scenarios.jointTail
         risk.maintenanceRequirement = risk.maintenanceFactor * risk.worstLoss + charges.maintenance
         risk.initialRequirement = risk.initialFactor * risk.worstLoss + charges.initial
         return risk
@@ -171,7 +175,13 @@ extension MarginCalculator {
     func aggregateScenarios(_ unit: borrowing AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook,
                             deltaOneNotional: Double, deltaOneValue: Double, joint: UnsafeMutableBufferPointer<Double>?,
                             layout: AccountRiskLayout,
-                            details: UnsafeMutablePointer<UnitEvaluation>?) -> (optionValue: Double, basis: Double, worst: Double) {
+                            details: UnsafeMutablePointer<UnitEvaluation>?) -> ScenarioFigures {
+        if details == nil, joint != nil, exposure.units.count == 1, let table = book.singleExposures,
+           layout.historicalColumns == book.scenarioCount - book.gridScenarioCount,
+           let figures = singleExposure(unit, of: exposure, book: book, table: table, deltaOneNotional: deltaOneNotional, deltaOneValue: deltaOneValue)
+            ?? gridBinding(unit, of: exposure, book: book, table: table, deltaOneNotional: deltaOneNotional, deltaOneValue: deltaOneValue) {
+            return figures
+        }
         let (optionValue, basis, worstIndex, worst) = book.withAggregationScratch { total, bucket in
             let (value, basisValue) = exposure.withOptions(of: unit) { holdings in
                 ScenarioAggregation.aggregate(book: book, holdings: holdings, deltaOneNotional: deltaOneNotional, deltaOneValue: deltaOneValue,
@@ -187,6 +197,71 @@ extension MarginCalculator {
             return (value, basisValue, minimumIndex, minimum)
         }
         details?.pointee.bindingScenario = worstIndex >= 0 ? worstIndex : nil
-        return (optionValue, basis, worst)
+        return ScenarioFigures(optionValue: optionValue, basis: basis, worst: worst)
+    }
+
+    /// What ``aggregateScenarios`` finds for a unit: the options' value, the basis value (≤ 0), the
+    /// worst grid PnL, and the joint tail when a ``SingleExposureTable`` gave it.
+    struct ScenarioFigures {
+        var optionValue: Double
+        var basis: Double
+        var worst: Double
+        var jointTail: JointTailFigure?
+    }
+
+    /// The figures of an account's only unit from its book's ``SingleExposureTable`` when the unit
+    /// is one option holding or delta-one only (not a coin-margined value, which moves apart from
+    /// the notional); nil otherwise. The grid columns are scaled, then the book's adjustment and the
+    /// worst scenario are applied as for any unit; VaR and ES scale with the exposure.
+    func singleExposure(_ unit: borrowing AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook,
+                        table: SingleExposureTable, deltaOneNotional: Double, deltaOneValue: Double) -> ScenarioFigures? {
+        guard !(book.valuationFollowsUnderlying && deltaOneValue != 0) else { return nil }
+        let found: (entry: Int, scale: Double, optionValue: Double)? = exposure.withOptions(of: unit) { holdings in
+            if holdings.isEmpty { return (table.deltaOneEntry(notional: deltaOneNotional), abs(deltaOneNotional), 0) }
+            guard holdings.count == 1, deltaOneNotional == 0 else { return nil }
+            let holding = holdings[0]
+            return (table.optionEntry(slot: holding.slot, quantity: holding.quantity), abs(holding.quantity),
+                    holding.quantity * book.currentValue(slot: holding.slot))
+        }
+        guard let (entry, scale, optionValue) = found else { return nil }
+        let count = table.gridCount
+        let basis = scale * table.basis[entry]
+        let worst = book.withAggregationScratch { total, _ in
+            table.grid.withUnsafeBufferPointer { grid in
+                let base = entry * count
+                for column in 0..<count { total[column] = scale * grid[base + column] }
+            }
+            if !book.adjustedColumns.isEmpty { ScenarioAggregation.adjust(total, book: book) }
+            return ScenarioAggregation.worst(total, count: count, floor: basis).value
+        }
+        return ScenarioFigures(optionValue: optionValue, basis: basis, worst: worst,
+                               jointTail: .measured(valueAtRisk: scale * table.valueAtRisk[entry], expectedShortfall: scale * table.expectedShortfall[entry]))
+    }
+
+    /// The figures of an account's only unit from its grid columns alone, when the joint tail
+    /// provably cannot bind: ES is subadditive and the account's worst volatility column per
+    /// scenario is at least the sum of its positions' own, so `ES ≤ Σ |q|·ES(sign(q)·row) +
+    /// |N|·ES(sign(N)·moves)` from the ``SingleExposureTable``, and VaR ≤ ES. When that bound is at
+    /// most the grid loss and the risk loss is their maximum, the risk loss is the grid loss and the
+    /// thousands of joint columns are never read. Not with a static discount (a bucket's discounted
+    /// value is not superadditive in its holdings) or a coin-margined value; nil otherwise.
+    func gridBinding(_ unit: borrowing AccountExposure.UnitExposure, of exposure: AccountExposure, book: RiskBook,
+                     table: SingleExposureTable, deltaOneNotional: Double, deltaOneValue: Double) -> ScenarioFigures? {
+        guard parameters.historicalSimulation?.combination == .maximum, book.parameters.staticDiscount == nil,
+              !(book.valuationFollowsUnderlying && deltaOneValue != 0) else { return nil }
+        return exposure.withOptions(of: unit) { holdings -> ScenarioFigures? in
+            var bound = abs(deltaOneNotional) * table.expectedShortfall[table.deltaOneEntry(notional: deltaOneNotional)]
+            for holding in holdings {
+                bound += abs(holding.quantity) * table.expectedShortfall[table.optionEntry(slot: holding.slot, quantity: holding.quantity)]
+            }
+            return book.withAggregationScratch { total, bucket -> ScenarioFigures? in
+                let (value, basis) = ScenarioAggregation.aggregate(book: book, holdings: holdings, deltaOneNotional: deltaOneNotional,
+                                                                   deltaOneValue: deltaOneValue, gridOnly: true, total: total, bucket: bucket)
+                if !book.adjustedColumns.isEmpty { ScenarioAggregation.adjust(total, book: book) }
+                let worst = ScenarioAggregation.worst(total, count: book.gridScenarioCount, floor: basis).value
+                guard bound <= max(0, -worst) else { return nil }
+                return ScenarioFigures(optionValue: value, basis: basis, worst: worst, jointTail: .atMost(bound))
+            }
+        }
     }
 }

@@ -34,7 +34,8 @@ public struct MarginCalculator: Sendable {
         return try RiskBook(
             market: market, instruments: catalog, parameters: unit, parameterSetId: parameters.id,
             parameterSetVersion: parameters.version, valuationPrice: valuationPrice(in: markets), asOfMs: asOfMs,
-            valuationFollowsUnderlying: valuationFollows(underlying, catalog: catalog), reusing: previous
+            valuationFollowsUnderlying: valuationFollows(underlying, catalog: catalog), reusing: previous,
+            jointTail: parameters.historicalSimulation.map(JointTail.init)
         )
     }
 
@@ -45,8 +46,11 @@ public struct MarginCalculator: Sendable {
         return asset == underlying || catalog[asset]?.underlying == underlying
     }
 
-    /// One-shot margin of an account (what-if): builds the books it needs, then explains.
-    public func margin(account: Account, catalog: InstrumentCatalog, markets: MarketState, asOfMs: Int64) throws(MarginError) -> MarginResult {
+    /// One-shot margin of an account (what-if): builds the books it needs, then explains. A book in
+    /// `held` is used instead when it is current: built for this parameter set and version, this
+    /// catalog and the market snapshot in `markets` (a worker's books, as its held accounts margin).
+    public func margin(account: Account, catalog: InstrumentCatalog, markets: MarketState, asOfMs: Int64,
+                       reusing held: [String: RiskBook] = [:]) throws(MarginError) -> MarginResult {
         try parameters.validate()
         var books: [String: RiskBook] = [:]
         var underlyings = Set<String>()
@@ -62,7 +66,12 @@ public struct MarginCalculator: Sendable {
         }
         for underlying in underlyings.sorted() {
             guard parameters.riskUnit(for: underlying) != nil else { throw .missingParameters(underlying: underlying) }
-            books[underlying] = try riskBook(for: underlying, catalog: catalog, markets: markets, asOfMs: asOfMs)
+            if let book = held[underlying], book.parameterSetId == parameters.id, book.parameterSetVersion == parameters.version,
+               book.catalogRevision == catalog.revision, book.market.timestampMs == markets[underlying]?.timestampMs {
+                books[underlying] = book
+            } else {
+                books[underlying] = try riskBook(for: underlying, catalog: catalog, markets: markets, asOfMs: asOfMs)
+            }
         }
         let exposure = try AccountExposure(account: account, catalog: catalog, books: books, parameters: parameters)
         let result = try explain(exposure, books: books, markets: markets)

@@ -11,13 +11,13 @@ enum ScenarioAggregation {
         UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: DoubleLanes.self)
     }
 
-    /// `bucket = Σ quantity × row` over `holdings[from..<to]`: four chunks at a time in
+    /// `bucket = Σ quantity × row` over `holdings[from..<to]`, chunks `firstChunk..<rowChunks`: four chunks at a time in
     /// registers (four independent multiply-add chains in flight), then the remaining chunks.
     @inline(__always)
-    static func sumRows(_ holdings: UnsafeBufferPointer<AccountExposure.OptionHolding>, from: Int, to: Int, rowChunks: Int,
+    static func sumRows(_ holdings: UnsafeBufferPointer<AccountExposure.OptionHolding>, from: Int, to: Int, firstChunk: Int = 0, rowChunks: Int,
                         rows: UnsafePointer<Double>, into bucket: UnsafeMutablePointer<Double>) {
         let lanes = DoubleLanes.scalarCount
-        var chunk = 0
+        var chunk = firstChunk
         while chunk + 4 <= rowChunks {
             let offset = chunk * lanes
             var a0 = DoubleLanes.zero, a1 = DoubleLanes.zero, a2 = DoubleLanes.zero, a3 = DoubleLanes.zero
@@ -61,14 +61,28 @@ enum ScenarioAggregation {
     ///   - deltaOneNotional: notional of futures, perpetuals and linked balances (valuation units).
     ///   - deltaOneValue: their current value (valuation units); it moves only in a coin-margined
     ///     book (``RiskBook/valuationFollowsUnderlying``).
+    ///   - gridOnly: fill only the grid's columns of `total` (and read only those of the rows, with
+    ///     the current value and the basis columns); the joint scenario columns are left as they are.
     ///   - bucket: scratch of `book.stride` doubles.
     static func aggregate(book: RiskBook, holdings: UnsafeBufferPointer<AccountExposure.OptionHolding>, deltaOneNotional: Double,
-                          deltaOneValue: Double = 0, total: UnsafeMutableBufferPointer<Double>,
+                          deltaOneValue: Double = 0, gridOnly: Bool = false, total: UnsafeMutableBufferPointer<Double>,
                           bucket: UnsafeMutableBufferPointer<Double>) -> (value: Double, basis: Double) {
         let lanes = DoubleLanes.scalarCount
-        let chunks = book.paddedScenarioCount / lanes
-        let rowChunks = book.stride / lanes
         let current = book.currentColumn
+        // Grid only: the grid's chunks of `total`, and of each row the grid's chunks and those of the
+        // current value and the basis columns (the joint scenario columns between are skipped).
+        let gridChunks = (book.gridScenarioCount + lanes - 1) / lanes
+        let chunks = gridOnly ? gridChunks : book.paddedScenarioCount / lanes
+        let rowChunks = book.stride / lanes
+        let tailChunk = current / lanes
+        func sum(from: Int, to: Int, rowChunks: Int, rows: UnsafePointer<Double>, into bucket: UnsafeMutablePointer<Double>) {
+            if gridOnly && tailChunk > gridChunks {
+                sumRows(holdings, from: from, to: to, rowChunks: gridChunks, rows: rows, into: bucket)
+                sumRows(holdings, from: from, to: to, firstChunk: tailChunk, rowChunks: rowChunks, rows: rows, into: bucket)
+            } else {
+                sumRows(holdings, from: from, to: to, rowChunks: rowChunks, rows: rows, into: bucket)
+            }
+        }
         let hasStaticDiscount = book.parameters.staticDiscount != nil
         let hasBasis = book.parameters.basisContingency != nil
         var optionValue = 0.0
@@ -96,7 +110,7 @@ enum ScenarioAggregation {
                 // total = (notional × move + Σ q·row − Σ q·current) × dampening.
                 // Only the scenario columns and the current value are needed here.
                 let neededChunks = (current + lanes) / lanes
-                sumRows(holdings, from: 0, to: holdings.count, rowChunks: neededChunks, rows: rowBase, into: bucketBase)
+                sum(from: 0, to: holdings.count, rowChunks: neededChunks, rows: rowBase, into: bucketBase)
                 let mtm = bucketBase[current]
                 optionValue = mtm
                 let mtmLanes = DoubleLanes(repeating: mtm)
@@ -116,7 +130,7 @@ enum ScenarioAggregation {
             }
             // Per expiry: static discounting, skew sign and basis act on each expiry's bucket.
             RiskBook.forEachExpiryRun(holdings, expiry: { slotExpiry[$0] }) { run, group in
-                sumRows(holdings, from: run.lowerBound, to: run.upperBound, rowChunks: rowChunks, rows: rowBase, into: bucketBase)
+                sum(from: run.lowerBound, to: run.upperBound, rowChunks: rowChunks, rows: rowBase, into: bucketBase)
                 let expiry = factors[group]
                 let mtm = bucketBase[current]
                 optionValue += mtm
@@ -130,9 +144,7 @@ enum ScenarioAggregation {
                     store(load(totalBase + offset) + pnl, totalBase + offset)
                 }
                 if hasBasis {
-                    let up = bucketBase[basisUpColumn] - mtm
-                    let down = bucketBase[basisDownColumn] - mtm
-                    basis += min(up, down, 0) * expiry.basis
+                    basis += ExpiryBucketRule.basis(up: bucketBase[basisUpColumn] - mtm, down: bucketBase[basisDownColumn] - mtm, factor: expiry.basis)
                 }
             }
         }

@@ -56,3 +56,16 @@ extension RiskBook {
         return (lo.rate + (hi.rate - lo.rate) * weight, min(confidence(lo), confidence(hi)))
     }
 }
+
+extension RiskBook {
+    /// Recomputes every row into `rows` (`instruments.count × stride` doubles, the book's layout)
+    /// with the risk-array kernel alone: the Black-76 revaluation of a market tick without the
+    /// surface, the expiry groups or the tables around it. For benchmarks against the C baseline,
+    /// which does the same work.
+    public func fillRiskArrays(into rows: UnsafeMutableBufferPointer<Double>) {
+        precondition(rows.count >= instruments.count * stride, "rows needs instruments × stride doubles")
+        RiskArrayKernel.fill(rows: rows, stride: stride, terms: slotTerms, volatilities: markVolatilities, groups: expiries,
+                             parameters: parameters, indexPrice: market.indexPrice, valuationPrice: valuationPrice,
+                             valuationFollowsUnderlying: valuationFollowsUnderlying)
+    }
+}

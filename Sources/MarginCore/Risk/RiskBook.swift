@@ -109,6 +109,8 @@ public final class RiskBook: Sendable {
     let valueMoves: [Double]
     /// Dampening per padded scenario lane (0 in padding).
     let dampenings: [Double]
+    /// The lowest and highest spot shock of the regular scenarios (``RiskUnitParameters/regularRange``).
+    let regularRange: (lowest: Double, highest: Double)
     /// The grid columns the ``adjustment`` acts on, and whether each is a tail scenario.
     let adjustedColumns: [(column: Int, tail: Bool)]
     /// The extended dampener and gain credit in valuation units.
@@ -122,16 +124,31 @@ public final class RiskBook: Sendable {
     let hasSkewScenarios: Bool
     /// Row-major values: `values[slot * stride + column]`, valuation units per contract.
     let values: [Double]
+    /// Single-option and delta-one-only exposures at unit scale, when the book has joint scenario
+    /// columns (built with the set's tail shape; nil otherwise).
+    let singleExposures: SingleExposureTable?
 
     /// Builds the arrays for every option on `market.underlying` in `instruments`.
     ///
     /// Pass the underlying's previous book as `reusing` when only the market moved: if it was built
     /// from the same catalog revision, its slot layout (sorted options, name index) is reused and
     /// only the values are recomputed.
-    public init(
+    public convenience init(
         market: UnderlyingMarket, instruments catalog: InstrumentCatalog, parameters: RiskUnitParameters,
         parameterSetId: String, parameterSetVersion: Int64, valuationPrice: Double, asOfMs: Int64,
         valuationFollowsUnderlying: Bool = false, reusing previous: RiskBook? = nil
+    ) throws(MarginError) {
+        try self.init(market: market, instruments: catalog, parameters: parameters, parameterSetId: parameterSetId,
+                      parameterSetVersion: parameterSetVersion, valuationPrice: valuationPrice, asOfMs: asOfMs,
+                      valuationFollowsUnderlying: valuationFollowsUnderlying, reusing: previous, jointTail: nil)
+    }
+
+    /// As the public initializer; with `jointTail` (the joint scenario set's shape) the book also
+    /// holds its ``SingleExposureTable``.
+    init(
+        market: UnderlyingMarket, instruments catalog: InstrumentCatalog, parameters: RiskUnitParameters,
+        parameterSetId: String, parameterSetVersion: Int64, valuationPrice: Double, asOfMs: Int64,
+        valuationFollowsUnderlying: Bool, reusing previous: RiskBook?, jointTail: JointTail?
     ) throws(MarginError) {
         try market.validate()
         _ = try valuationPrice.requirePositive("valuation asset price")
@@ -159,6 +176,7 @@ public final class RiskBook: Sendable {
         var dampenings = [Double](repeating: 0, count: paddedScenarioCount)
         var skewFlags = [Double](repeating: 0, count: paddedScenarioCount)
         let range = parameters.regularRange
+        self.regularRange = range
         for (index, scenario) in parameters.scenarios.enumerated() {
             let shock = parameters.deltaOneShock(scenario, range: range)
             let valuationShock = valuationFollowsUnderlying ? shock : 1
@@ -236,58 +254,17 @@ public final class RiskBook: Sendable {
         self.slotDeltas = parameters.deltaShock == nil ? [] : (0..<options.count).map { slot in
             Self.forwardDelta(terms: terms[slot], volatility: markVolatilities[slot], group: groups[slotExpiry[slot]])
         }
-    }
-
-    /// How a delta-one exposure moves in `column`, dampening included: its PnL is
-    /// `notional × moves.notional + value × moves.value` (valuation units; ``deltaOneMoves``).
-    public func deltaOneMoves(column: Int) -> (notional: Double, value: Double) {
-        (deltaOneMoves[column] * dampenings[column], valueMoves[column] * dampenings[column])
-    }
-
-    /// What a grid column is, for people: the scenario's label, marked when it is an edge of the
-    /// standard range, and for a tail scenario whose delta-one exposures sit at an edge, that edge.
-    public func columnLabel(_ column: Int) -> String {
-        let scenario = scenarios[column]
-        let range = parameters.regularRange
-        switch scenario.kind {
-        case .regular where !scenario.volatilityShock.isSkew && scenario.spotShock != 1
-            && (scenario.spotShock == range.lowest || scenario.spotShock == range.highest):
-            return "\(scenario.label) (standard-range edge)"
-        case .tail:
-            let shock = parameters.deltaOneShock(scenario, range: range)
-            guard shock != scenario.spotShock else { return "\(scenario.label) (extended)" }
-            return "\(scenario.label) (extended; delta-one at the \(Scenario(spotShock: shock, volatilityShock: .none).spotMoveText) edge)"
-        default:
-            return scenario.label
+        let historicalColumns = scenarioCount - gridCount
+        if let jointTail, historicalColumns > 0, historicalColumns == jointTail.scenarioCount * jointTail.columnsPerScenario {
+            self.singleExposures = SingleExposureTable(.init(
+                rows: values, stride: stride, slotCount: options.count, currentColumn: scenarioCount,
+                basisColumns: (scenarioCount + 1, scenarioCount + 2), slotExpiry: slotExpiry,
+                expiryFactors: groups.map { ($0.staticDiscountPositive, $0.staticDiscountNegative, $0.basisFactor) },
+                staticDiscount: parameters.staticDiscount != nil, basisContingency: parameters.basisContingency != nil,
+                dampenings: dampenings, skewFlags: skewFlags, deltaOneMoves: deltaOneMoves, gridCount: gridCount,
+                scenarioCount: scenarioCount), tail: jointTail)
+        } else {
+            self.singleExposures = nil
         }
-    }
-
-    /// The slot of an option instrument, if the book holds it.
-    public func slot(of instrument: String) -> Int? { slotByName[instrument] }
-
-    /// Value of one contract in the current market (valuation units).
-    public func currentValue(slot: Int) -> Double { values[slot * stride + currentColumn] }
-
-    /// Value of one contract under scenario `index` (valuation units, before any static discount).
-    public func scenarioValue(slot: Int, scenario index: Int) -> Double { values[slot * stride + index] }
-
-    /// The risk array of an option: PnL of one contract under every scenario (valuation units),
-    /// `value(scenario) − value(now)`, before dampening and static discounting.
-    public func riskArray(for instrument: String) -> [Double]? {
-        guard let slot = slotByName[instrument] else { return nil }
-        let base = values[slot * stride + currentColumn]
-        return (0..<scenarioCount).map { values[slot * stride + $0] - base }
-    }
-
-    /// The expiry group of an option slot.
-    public func expiryGroup(ofSlot slot: Int) -> ExpiryGroup { expiries[slotExpiry[slot]] }
-
-    func expiryIndex(ofSlot slot: Int) -> Int { slotExpiry[slot] }
-
-    /// Runs `body` with the contiguous row storage (`stride` doubles per slot, laid out as the type
-    /// documents; valuation units per contract). Read-only: for aggregation kernels and baselines.
-    @inline(__always)
-    public func withRows<R>(_ body: (UnsafeBufferPointer<Double>) throws -> R) rethrows -> R {
-        try values.withUnsafeBufferPointer(body)
     }
 }

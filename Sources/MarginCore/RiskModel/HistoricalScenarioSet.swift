@@ -77,17 +77,18 @@ public struct HistoricalScenarioSet: Sendable, Hashable {
     public var tailCount: Int { TailMeasure.tailCount(scenarios: scenarioCount, confidence: confidence) }
 
     /// The risk-book scenarios (extra columns) for `underlying`, or none when the set has no
-    /// returns for it. Column `s·columnsPerScenario + v` holds scenario `s` with volatility shock `v`
-    /// (up, none, down for the worst-of-grid treatment).
+    /// returns for it. Volatility-major: column `v·scenarioCount + s` holds scenario `s` with
+    /// volatility shock `v` (up, none, down for the worst-of-grid treatment), so that an account's
+    /// worst column per scenario is an element-wise minimum of contiguous runs (``JointTail``).
     public func bookScenarios(for underlying: String) -> [Scenario] {
         guard let returns = logReturns[underlying] else { return [] }
         let shocks: [Scenario.VolatilityShock] = volatilityTreatment == .worstOfGrid ? [.up, .none, .down] : [.none]
         let multipliers = volatilityMultipliers[underlying]
         var result: [Scenario] = []
         result.reserveCapacity(returns.count * shocks.count)
-        for (index, r) in returns.enumerated() {
-            let spot = CMath.exp(r)
-            for shock in shocks {
+        for shock in shocks {
+            for (index, r) in returns.enumerated() {
+                let spot = CMath.exp(r)
                 if let multipliers {
                     // The history's own vol move, in every column (the layout stays uniform across underlyings).
                     result.append(Scenario(spotShock: spot, volatilityShock: .none, dampening: 1, kind: .historical, volatilityScale: multipliers[index]))

@@ -5,6 +5,7 @@ extension MarginEngine {
     /// Takes over partitions of the accounts topic with what the adapter read for them first (the
     /// restore target and the liquidation state): the engine itself never waits for I/O here.
     public func assignShards(_ assignments: [ShardAssignment]) {
+        defer { publishView() }
         for assignment in assignments {
             let partition = assignment.partition
             for problem in assignment.unreadable { logger.error("unreadable liquidation-state record", metadata: ["record": "\(problem)"]) }
@@ -22,6 +23,7 @@ extension MarginEngine {
     public func handleAccounts(_ event: AccountsEvent) {
         switch event {
         case .revoked(let partitions):
+            defer { publishView() }
             // The adapter has flushed these partitions' outputs (see ``prepareRevocation(_:)``): release the state.
             for partition in partitions {
                 guard let shard = accounts.revoke(partition) else { continue }
@@ -33,13 +35,16 @@ extension MarginEngine {
             updateBudgetShare()
         case .record(let source, let id, let account):
             let partition = source.partition.partition
-            guard phase.state != .draining, accounts[partition] != nil else { return } // not (or no longer) ours
+            guard phase.state != .draining, let before = accounts[partition]?.isServing else { return } // not (or no longer) ours
             handleAccountRecord(source, id: id, account: account)
             advance(partition, to: source.offset + 1)
+            // Readers see a shard once it serves (a record at a time would cost the ingest).
+            if accounts[partition]?.isServing != before { publishView() }
         case .partitionEnd(let partition, let next):
             // Caught up on a partition whose high watermark may lie past a commit marker.
             guard let shard = accounts[partition] else { return }
             advance(partition, to: max(next, shard.restoreTarget))
+            publishView()
         case .error(let error):
             logger.warning("accounts consumer: \(error)")
         }

@@ -2,7 +2,7 @@ import Foundation
 
 extension MarginEngine {
     /// `transform` over `items` in order, in chunks on every core when there is enough work.
-    static func parallelMap<Item: Sendable, Output: Sendable>(_ items: [Item], minimumChunk: Int = 64,
+    public static func parallelMap<Item: Sendable, Output: Sendable>(_ items: [Item], minimumChunk: Int = 64,
                                                                 _ transform: @Sendable (Item) -> Output) -> [Output] {
         let chunkCount = max(1, min(ProcessInfo.processInfo.activeProcessorCount, items.count / minimumChunk))
         if chunkCount == 1 { return items.map(transform) }

@@ -34,13 +34,10 @@ extension MarginEngine {
         return AccountAnswer(result: answer, liquidation: liquidation.status(of: key, health: isError ? .error : entry.effectiveHealth))
     }
 
-    /// Margin of a posted account against the live markets (nothing is stored).
+    /// Margin of a posted account against the live markets and books (nothing is stored); HTTP asks
+    /// ``view`` instead, which never waits for a pass (``EngineSnapshot/whatIf(_:)``).
     public func whatIf(_ account: Account) throws(MarginError) -> MarginResult {
-        guard let calculator else { throw .missingParameters(underlying: settings.paramsID) }
-        let data = reference.data
-        try account.validate(instruments: data.catalog, bounds: settings.inputBounds)
-        let asOf = data.markets.underlyings.values.map(\.timestampMs).max() ?? clock()
-        return try calculator.margin(account: account, catalog: data.catalog, markets: data.markets, asOfMs: asOf)
+        try makeSnapshot().whatIf(account)
     }
 
     /// The pre-trade question for a held account: its margin as it stands and with `order` resting

@@ -4,12 +4,16 @@ import MarginCore
 extension MarginEngine {
     /// Sets the positions up to which the reference topics must be read before serving.
     public func setReferenceTargets(_ targets: [InputPartition: Int64]) {
+        defer { publishView() }
         run(phase.setReferenceTargets(targets, now: clock()))
     }
 
     /// Records, partition ends and errors of the reference consumer (every instance reads the
     /// reference topics whole). An invalid record is dead-lettered and changes nothing.
     public func handleReference(_ event: ReferenceEvent) {
+        // Published once the reference is restored (during the restore each snapshot would make the
+        // next record copy the catalog it shares); its reference part waits for the window's books.
+        defer { if phase.referenceRestored { publishView(reference: view.snapshot == nil) } }
         switch event {
         case .record(let source, let input):
             do {

@@ -15,6 +15,8 @@ import MarginCore
 /// ``WorkerPhase``. See `docs/architecture.md`.
 public actor MarginEngine {
     public let settings: EngineSettings
+    /// What the engine last published for readers that must not wait for it (HTTP).
+    public nonisolated let view = EngineView()
     let logger: Logger
     let metrics: WorkerMetrics
     let clock: @Sendable () -> Int64
@@ -67,6 +69,7 @@ public actor MarginEngine {
     /// the affected accounts, re-margin them (one parallel pass), plan liquidations. The service
     /// flushes the batch afterwards.
     public func tick() {
+        defer { publishView() }
         ticks += 1
         let now = clock()
         reportRestoreTimeouts(now: now)
@@ -154,6 +157,7 @@ public actor MarginEngine {
 
     /// Graceful shutdown: nothing new is processed or planned; the service flushes what is pending.
     public func drain() {
+        defer { publishView() }
         phase.drain()
         logger.info("draining: no new inputs are processed")
     }

@@ -31,6 +31,8 @@ public struct WorkerConfiguration: Sendable, Hashable {
     public var bearerToken: String?
     /// Largest accepted HTTP request body (bytes).
     public var maxRequestBytes = 1_048_576
+    /// What-if requests computed at once (`POST /v1/what-if`); more are answered 429.
+    public var whatIfConcurrency = 4
     /// Dynamic risk model settings (the calibrator, `calibrate` and `backtest`).
     public var calibration = CalibrationSettings()
     /// Extra librdkafka properties for every client (SASL/SSL, …); keys without the `kafka.` prefix.
@@ -92,6 +94,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
         .integer("http_port", \.httpPort),
         .optionalText("bearer_token", \.bearerToken),
         .integer("max_request_bytes", \.maxRequestBytes),
+        .integer("what_if_concurrency", \.whatIfConcurrency),
         .flag("liquidation.enabled", \.engine.liquidation.enabled),
         .number("liquidation.target_buffer", \.engine.liquidation.targetBuffer),
         .number("liquidation.close_out_equity", \.engine.liquidation.closeOutEquity),
@@ -165,6 +168,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
         if engine.refreshInterval < .zero { try fail("refresh_interval_ms", "must be ≥ 0") }
         if httpPort < 0 || httpPort > 65_535 { try fail("http_port", "must lie in 0…65535") }
         if maxRequestBytes < 1_024 { try fail("max_request_bytes", "must be at least 1024") }
+        if whatIfConcurrency < 1 { try fail("what_if_concurrency", "must be at least 1") }
         try engine.liquidation.validate()
         do { try calibration.validate() } catch { try fail("calibration", error.description) }
     }
