@@ -58,6 +58,11 @@ def main(root):
     ids = [s["environment"].get("MARGIN_ENGINE_INSTANCE_ID") for s in workers.values()]
     check(len(groups) == 1 and None not in groups, f"compose: workers in groups {groups}")
     check(len(set(ids)) == len(ids) and None not in ids, f"compose: worker instance ids {ids}")
+    for name, service in workers.items():
+        environment = service["environment"]
+        exposed = environment.get("MARGIN_ENGINE_HTTP_HOST", "127.0.0.1") not in ("127.0.0.1", "localhost", "::1")
+        check(not exposed or "MARGIN_ENGINE_BEARER_TOKEN" in environment or str(environment.get("MARGIN_ENGINE_INSECURE_HTTP")).lower() == "true",
+              f"compose: worker {name} binds {environment.get('MARGIN_ENGINE_HTTP_HOST')} without a bearer token or an explicit MARGIN_ENGINE_INSECURE_HTTP")
     calibrators = [s for s in services.values() if s.get("command", [None])[0] == "calibrator"]
     check(len(calibrators) == 1 and "--http-port" in calibrators[0]["command"], "compose: one calibrator with --http-port")
 
@@ -129,6 +134,8 @@ def main(root):
     env = {e["name"]: e for e in container["env"]}
     check(env.get("MARGIN_ENGINE_INSTANCE_ID", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "metadata.name",
           "MARGIN_ENGINE_INSTANCE_ID from the pod name (unique transactional ids)")
+    check("MARGIN_ENGINE_BEARER_TOKEN" in env and "MARGIN_ENGINE_INSECURE_HTTP" not in env,
+          "the worker Deployment binds 0.0.0.0: its bearer token comes from a secret, never insecure_http")
     calibrator = manifests[("Deployment", "margin-engine-calibrator")]["spec"]
     check(calibrator["replicas"] == 1 and calibrator["strategy"]["type"] == "Recreate", "calibrator: one replica, Recreate")
 

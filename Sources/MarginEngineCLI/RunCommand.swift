@@ -27,12 +27,17 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: String = "info"
 
+    @Flag(name: .customLong("insecure-http"), help: "Serve /v1 and the console on a non-loopback http_host without bearer_token.")
+    var insecureHTTP = false
+
     func run() async throws {
         var configuration = WorkerConfiguration()
         do {
             configuration = try options.load()
             if let httpPort { configuration.httpPort = httpPort }
+            if insecureHTTP { configuration.insecureHTTP = true }
             try configuration.validate()
+            try configuration.validateHTTPExposure()
         } catch {
             failInput("\(error)")
         }

@@ -28,7 +28,8 @@ public func buildApplication(engine: MarginEngine, configuration: WorkerConfigur
         let status = snapshot.status
         let ready = snapshot.isReady
         let body: [String: Any] = [
-            "ready": ready, "reference_restored": status.referenceReady, "shards": status.shards.map(Int.init),
+            "ready": ready, "reference_restored": status.referenceReady, "assigned": status.assigned,
+            "owns_nothing": status.assigned && status.shards.isEmpty, "shards": status.shards.map(Int.init),
             "restored_shards": status.restoredShards.map(Int.init), "stale_underlyings": status.staleUnderlyings,
         ]
         return json((try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data(), status: ready ? .ok : .serviceUnavailable)

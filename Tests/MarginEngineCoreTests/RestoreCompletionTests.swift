@@ -51,6 +51,25 @@ struct RestoreCompletionTests {
         #expect(Set(results.map(\.accountID)).count == 2, "both restored accounts are margined and published")
     }
 
+    @Test("Ready means serving: not before the group's assignment; an empty assignment is ready and owns nothing")
+    func readyNeedsTheAssignment() async throws {
+        let clock = TestClock(Self.now)
+        let engine = Self.engine(clock: clock)
+        let market = InputPartition(topic: EngineFixture.Topic.market, partition: 0)
+        await engine.setReferenceTargets([market: 3])
+        for (i, snapshot) in [TestWorld.btc(index: 60_000, at: Self.now), TestWorld.eth(index: 3_000, at: Self.now), TestWorld.usdc(at: Self.now)].enumerated() {
+            await engine.handleReference(EngineFixture.market(snapshot, offset: Int64(i)))
+        }
+        await engine.tick()
+        #expect(await engine.referenceReady)
+        #expect(await engine.isReady == false, "reference restored, but the group has not assigned anything yet")
+        #expect(engine.view.snapshot?.isReady == false)
+        await engine.assignShards([])
+        #expect(await engine.isReady)
+        let status = try #require(engine.view.snapshot?.status)
+        #expect(status.assigned && status.shards.isEmpty)
+    }
+
     @Test("A restore past restore_timeout_ms is logged and counted once, and the shard keeps restoring")
     func restoreTimeoutReported() async throws {
         let clock = TestClock(Self.now)

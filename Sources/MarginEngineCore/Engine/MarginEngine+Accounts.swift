@@ -6,6 +6,7 @@ extension MarginEngine {
     /// restore target and the liquidation state): the engine itself never waits for I/O here.
     public func assignShards(_ assignments: [ShardAssignment]) {
         defer { publishView() }
+        assignmentReceived = true
         for assignment in assignments {
             let partition = assignment.partition
             for problem in assignment.unreadable { logger.error("unreadable liquidation-state record", metadata: ["record": "\(problem)"]) }

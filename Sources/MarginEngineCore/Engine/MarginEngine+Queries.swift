@@ -55,7 +55,7 @@ extension MarginEngine {
 
     /// Counts for the status line and tests.
     public func status() -> WorkerStatus {
-        WorkerStatus(referenceReady: referenceReady, shards: accounts.partitions,
+        WorkerStatus(referenceReady: referenceReady, assigned: assignmentReceived, shards: accounts.partitions,
                      restoredShards: accounts.shards.values.filter(\.isServing).map(\.partition).sorted(), accounts: accounts.accountCount,
                      accountsByHealth: healthCounts(), staleUnderlyings: reference.stale.keys.sorted(),
                      queuedLiquidations: liquidation.queuedCount, outstandingInstructions: liquidation.outstandingCount,

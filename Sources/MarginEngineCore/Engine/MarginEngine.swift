@@ -39,6 +39,8 @@ public actor MarginEngine {
     /// Partitions of the accounts topic (all instances): this instance's budget share is the
     /// fraction it owns. Nil until known (then the share is 1).
     var accountsPartitionCount: Int?
+    /// Whether the consumer group has given this instance its assignment (possibly empty) yet.
+    var assignmentReceived = false
 
     /// `preset` is the shipped parameter set of `settings.paramsID`, used until the params topic
     /// delivers one (nil: every account waits for it with an error result `missing_parameters`).
@@ -60,7 +62,7 @@ public actor MarginEngine {
 
     /// Ready to serve: reference restored, every shard restored, no stale market.
     public var isReady: Bool {
-        phase.isServing && accounts.shards.values.allSatisfy(\.isServing) && reference.stale.isEmpty
+        phase.isServing && assignmentReceived && accounts.shards.values.allSatisfy(\.isServing) && reference.stale.isEmpty
     }
 
     // MARK: - The tick

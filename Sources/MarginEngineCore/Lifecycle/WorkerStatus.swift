@@ -3,6 +3,9 @@ import MarginCore
 /// A snapshot of the engine's state (the status line, `/v1/status`, tests).
 public struct WorkerStatus: Sendable, Hashable {
     public var referenceReady: Bool
+    /// Whether the consumer group has given this instance its assignment yet (it may be empty:
+    /// more instances than partitions).
+    public var assigned: Bool
     public var shards: [Int32]
     public var restoredShards: [Int32]
     public var accounts: Int

@@ -29,6 +29,9 @@ public struct WorkerConfiguration: Sendable, Hashable {
     public var httpPort = 8080
     /// When set, `/v1` routes require `Authorization: Bearer <token>`.
     public var bearerToken: String?
+    /// Serve `/v1` and the console on a non-loopback `http_host` without `bearer_token` (refused
+    /// otherwise: ``validateHTTPExposure()``).
+    public var insecureHTTP = false
     /// Largest accepted HTTP request body (bytes).
     public var maxRequestBytes = 1_048_576
     /// What-if requests computed at once (`POST /v1/what-if`); more are answered 429.
@@ -93,6 +96,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
         .text("http_host", \.httpHost),
         .integer("http_port", \.httpPort),
         .optionalText("bearer_token", \.bearerToken),
+        .flag("insecure_http", \.insecureHTTP),
         .integer("max_request_bytes", \.maxRequestBytes),
         .integer("what_if_concurrency", \.whatIfConcurrency),
         .flag("liquidation.enabled", \.engine.liquidation.enabled),
@@ -171,6 +175,21 @@ public struct WorkerConfiguration: Sendable, Hashable {
         if whatIfConcurrency < 1 { try fail("what_if_concurrency", "must be at least 1") }
         try engine.liquidation.validate()
         do { try calibration.validate() } catch { try fail("calibration", error.description) }
+    }
+
+    /// Refuses a worker whose account API would be open to the network: a `http_host` other than
+    /// loopback (127.0.0.0/8, `::1`, `localhost`) without `bearer_token`, unless `insecure_http`
+    /// says so explicitly. `/health`, `/ready` and `/metrics` stay open either way (probes and
+    /// scrapers carry no token; they show counts, not accounts).
+    public func validateHTTPExposure() throws(ConfigurationError) {
+        guard bearerToken == nil, !insecureHTTP, !Self.isLoopback(httpHost) else { return }
+        throw ConfigurationError(key: "http_host", reason: "\(httpHost) is reachable from the network and bearer_token is not set: "
+            + "set bearer_token (MARGIN_ENGINE_BEARER_TOKEN), bind 127.0.0.1, or accept it with insecure_http: true (--insecure-http)")
+    }
+
+    /// Whether `host` names only this machine.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
     /// The effective configuration as text with secrets redacted (for the start-up log).

@@ -63,6 +63,24 @@ struct WorkerConfigurationTests {
         #expect(throws: ConfigurationError.self) { try configuration.set("max_clock_skew_ms", "1.5") }
     }
 
+    @Test("A non-loopback http_host needs bearer_token or insecure_http; loopback never does")
+    func httpExposure() throws {
+        var configuration = WorkerConfiguration()
+        for host in ["127.0.0.1", "127.0.0.2", "localhost", "::1"] {
+            configuration.httpHost = host
+            try configuration.validateHTTPExposure()
+        }
+        configuration.httpHost = "0.0.0.0"
+        #expect(throws: ConfigurationError.self) { try configuration.validateHTTPExposure() }
+        configuration.bearerToken = "s3cret"
+        try configuration.validateHTTPExposure()
+        configuration.bearerToken = nil
+        try configuration.set("insecure_http", "true")
+        try configuration.validateHTTPExposure()
+        try configuration.applyEnvironment(["MARGIN_ENGINE_INSECURE_HTTP": "false"])
+        #expect(throws: ConfigurationError.self) { try configuration.validateHTTPExposure() }
+    }
+
     @Test("Bounds are settings")
     func boundsAreSettings() throws {
         var configuration = WorkerConfiguration()
