@@ -83,11 +83,7 @@ enum WorkerBench {
 
         // Reference data, read whole.
         func snapshot(_ factor: Double, at ms: Int64) throws(MarginError) -> KafkaMessage {
-            var state = market.snapshot(at: market.startMs, path: CrashPath())
-            state.timestampMs = ms
-            state.indexPrice *= factor
-            state.perpetualMark = state.perpetualMark.map { $0 * factor }
-            state.expiries = state.expiries.map { var e = $0; e.forward *= factor; return e }
+            let state = shockedMarket(market, factor: factor, at: ms)
             return KafkaMessage(topic: topics.market, partition: 0, offset: ms - market.startMs, key: Data("BTC".utf8),
                                 value: try SchemaCoding.encode(state.proto, format: .protobuf), headers: [], timestampMs: ms)
         }
@@ -150,7 +146,10 @@ enum WorkerBench {
                 while passing.load(ordering: .relaxed) {
                     let w0 = ContinuousClock.now
                     guard let snapshot = engine.view.snapshot else { break }
-                    guard (try? snapshot.whatIf(whatIfAccount)) != nil else { break }
+                    do { _ = try snapshot.whatIf(whatIfAccount) } catch {
+                        FileHandle.standardError.write(Data("bench: the what-if failed, probe stopped: \(error)\n".utf8))
+                        break
+                    }
                     latencies.append(seconds(ContinuousClock.now - w0))
                     try? await Task.sleep(for: .milliseconds(20))
                 }
@@ -174,6 +173,17 @@ enum WorkerBench {
                        whatIfSeconds: whatIfSeconds,
                        tickBytes: tickBytesEstimate(accounts: accounts, catalog: InstrumentCatalog(market.instruments), parameters: parameters),
                        readBandwidth: readBandwidth())
+    }
+
+    /// The BTC opening snapshot with index, perpetual mark and forwards moved by `factor`, dated
+    /// `ms`: the benchmarks' market tick.
+    static func shockedMarket(_ market: DemoMarket, factor: Double, at ms: Int64) -> UnderlyingMarket {
+        var state = market.snapshot(at: market.startMs, path: CrashPath())
+        state.timestampMs = ms
+        state.indexPrice *= factor
+        state.perpetualMark = state.perpetualMark.map { $0 * factor }
+        state.expiries = state.expiries.map { var e = $0; e.forward *= factor; return e }
+        return state
     }
 
     /// A 10-position what-if account on the demo chain: nine options from a third into the chain's

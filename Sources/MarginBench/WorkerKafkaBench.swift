@@ -136,12 +136,7 @@ enum WorkerKafkaBench {
             try await producer.enqueue(ProducerRecord(topic: topic, key: Data(key.utf8), value: data))
         }
         func snapshot(_ factor: Double, at ms: Int64) throws(MarginError) -> Data {
-            var state = market.snapshot(at: market.startMs, path: CrashPath())
-            state.timestampMs = ms
-            state.indexPrice *= factor
-            state.perpetualMark = state.perpetualMark.map { $0 * factor }
-            state.expiries = state.expiries.map { var e = $0; e.forward *= factor; return e }
-            return try SchemaCoding.encode(state.proto, format: .protobuf)
+            try SchemaCoding.encode(WorkerBench.shockedMarket(market, factor: factor, at: ms).proto, format: .protobuf)
         }
         // The parameter set on the params topic, as a calibrator publishes it (the worker margins with it).
         try await send(topics.params, parameters.id, try SchemaCoding.encode(parameters.proto, format: .protobuf))

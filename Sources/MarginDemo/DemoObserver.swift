@@ -7,6 +7,8 @@ actor DemoObserver {
     var latest: [String: Margin_V1_MarginResult] = [:]
     var instructions: [Margin_V1_LiquidationInstruction] = []
     var resultCount = 0
+    /// Results and instructions the reader could not decode (reported by the runner as an error).
+    var undecodable: [String] = []
     /// Where the reader reached each partition's end (the next offset).
     var ends: [TopicPartition: Int64] = [:]
     var waiters: [(condition: @Sendable (DemoObserver.State) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
@@ -34,12 +36,16 @@ actor DemoObserver {
     private func add(_ message: KafkaMessage, topics: TopicNames) {
         guard let value = message.value else { return }
         let format = SchemaCoding.Format(contentType: message.header("content-type"))
-        if message.topic == topics.results, let result = try? SchemaCoding.decode(Margin_V1_MarginResult.self, from: value, format: format) {
-            latest[result.accountID] = result
-            resultCount += 1
-        } else if message.topic == topics.liquidations,
-                  let instruction = try? SchemaCoding.decode(Margin_V1_LiquidationInstruction.self, from: value, format: format) {
-            instructions.append(instruction)
+        do {
+            if message.topic == topics.results {
+                let result = try SchemaCoding.decode(Margin_V1_MarginResult.self, from: value, format: format)
+                latest[result.accountID] = result
+                resultCount += 1
+            } else if message.topic == topics.liquidations {
+                instructions.append(try SchemaCoding.decode(Margin_V1_LiquidationInstruction.self, from: value, format: format))
+            }
+        } catch {
+            undecodable.append("\(message.topic)[\(message.partition)]@\(message.offset): \(error)")
         }
     }
 

@@ -125,6 +125,7 @@ public final class DemoRunner: Sendable {
         observations.after = await observer.latest
         observations.instructions = await observer.instructions
         observations.resultCount = await observer.resultCount
+        for record in await observer.undecodable { logger.error("the demo's reader cannot decode \(record)") }
         observations.calibration = calibrationLog.withLock { $0 }
         return DemoSummary(observations)
     }

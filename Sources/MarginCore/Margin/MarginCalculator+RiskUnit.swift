@@ -187,11 +187,10 @@ extension MarginCalculator {
                 ScenarioAggregation.aggregate(book: book, holdings: holdings, deltaOneNotional: deltaOneNotional, deltaOneValue: deltaOneValue,
                                               total: total, bucket: bucket)
             }
-            if !book.adjustedColumns.isEmpty {
-                if details != nil { details?.pointee.unadjustedScenarioPnLs = Array(total[0..<book.gridScenarioCount]) }
-                ScenarioAggregation.adjust(total, book: book)
+            if details != nil, !book.adjustedColumns.isEmpty {
+                details?.pointee.unadjustedScenarioPnLs = Array(total[0..<book.gridScenarioCount])
             }
-            let (minimum, minimumIndex) = ScenarioAggregation.worst(total, count: book.gridScenarioCount, floor: basisValue)
+            let (minimum, minimumIndex) = ScenarioAggregation.worstGrid(total, book: book, floor: basisValue)
             if let joint { layout.accumulate(total, of: book, into: joint) }
             details?.pointee.scenarioPnLs = Array(total[0..<book.gridScenarioCount])
             return (value, basisValue, minimumIndex, minimum)
@@ -231,8 +230,7 @@ extension MarginCalculator {
                 let base = entry * count
                 for column in 0..<count { total[column] = scale * grid[base + column] }
             }
-            if !book.adjustedColumns.isEmpty { ScenarioAggregation.adjust(total, book: book) }
-            return ScenarioAggregation.worst(total, count: count, floor: basis).value
+            return ScenarioAggregation.worstGrid(total, book: book, floor: basis).value
         }
         return ScenarioFigures(optionValue: optionValue, basis: basis, worst: worst,
                                jointTail: .measured(valueAtRisk: scale * table.valueAtRisk[entry], expectedShortfall: scale * table.expectedShortfall[entry]))
@@ -257,8 +255,7 @@ extension MarginCalculator {
             return book.withAggregationScratch { total, bucket -> ScenarioFigures? in
                 let (value, basis) = ScenarioAggregation.aggregate(book: book, holdings: holdings, deltaOneNotional: deltaOneNotional,
                                                                    deltaOneValue: deltaOneValue, gridOnly: true, total: total, bucket: bucket)
-                if !book.adjustedColumns.isEmpty { ScenarioAggregation.adjust(total, book: book) }
-                let worst = ScenarioAggregation.worst(total, count: book.gridScenarioCount, floor: basis).value
+                let worst = ScenarioAggregation.worstGrid(total, book: book, floor: basis).value
                 guard bound <= max(0, -worst) else { return nil }
                 return ScenarioFigures(optionValue: value, basis: basis, worst: worst, jointTail: .atMost(bound))
             }

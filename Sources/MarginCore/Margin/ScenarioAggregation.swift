@@ -165,6 +165,14 @@ enum ScenarioAggregation {
         for (column, tail) in book.adjustedColumns { total[column] = adjustment.adjusted(total[column], tail: tail) }
     }
 
+    /// The book's adjustment applied to the grid columns of `total`, then the worst grid scenario
+    /// against `floor` (``worst(_:count:floor:)``): a unit's worst grid PnL.
+    @inline(__always)
+    static func worstGrid(_ total: UnsafeMutableBufferPointer<Double>, book: RiskBook, floor: Double) -> (value: Double, index: Int) {
+        adjust(total, book: book)
+        return worst(total, count: book.gridScenarioCount, floor: floor)
+    }
+
     /// The smallest of `total[0..<count]` and `floor`, and the index of its first occurrence in
     /// `total` (−1 when no scenario is below `floor`, which wins ties): SIMD minimum, then one
     /// scan for the index.

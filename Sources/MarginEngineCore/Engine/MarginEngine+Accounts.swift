@@ -45,7 +45,7 @@ extension MarginEngine {
             // Caught up on a partition whose high watermark may lie past a commit marker.
             guard let shard = accounts[partition] else { return }
             advance(partition, to: max(next, shard.restoreTarget))
-            publishView()
+            if accounts[partition]?.isServing != shard.isServing { publishView() }
         case .error(let error):
             logger.warning("accounts consumer: \(error)")
         }

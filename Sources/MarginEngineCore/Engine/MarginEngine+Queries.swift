@@ -34,12 +34,6 @@ extension MarginEngine {
         return AccountAnswer(result: answer, liquidation: liquidation.status(of: key, health: isError ? .error : entry.effectiveHealth))
     }
 
-    /// Margin of a posted account against the live markets and books (nothing is stored); HTTP asks
-    /// ``view`` instead, which never waits for a pass (``EngineSnapshot/whatIf(_:)``).
-    public func whatIf(_ account: Account) throws(MarginError) -> MarginResult {
-        try makeSnapshot().whatIf(account)
-    }
-
     /// The pre-trade question for a held account: its margin as it stands and with `order` resting
     /// too, against the live markets (nothing is stored). Nil when this instance does not hold it.
     public func preTrade(accountID: String, order: OpenOrder) throws(MarginError) -> PreTradeCheck? {
