@@ -176,6 +176,13 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // `margin-engine cascade`: liquidation cascades simulated in-process with the worker's
+        // calculator, risk books, planner and coordinator; the fills move the books and the index.
+        .target(
+            name: "MarginCascade",
+            dependencies: ["MarginCore", "MarginEngineCore", "MarginDemo", "MarginBacktest"],
+            swiftSettings: strictSwift
+        ),
         // Exit codes and plain output shared by the two executables.
         .target(
             name: "CommandLineSupport",
@@ -194,7 +201,7 @@ let package = Package(
             name: "MarginEngineCLI",
             dependencies: [
                 "MarginCore", "MarginConformance", "MarginSchema", "MarginEngineCore", "MarginWorker",
-                "MarginHTTP", "MarginCalibrator", "MarginDemo", "MarginBacktest", "KafkaClient", "CommandLineSupport",
+                "MarginHTTP", "MarginCalibrator", "MarginDemo", "MarginBacktest", "MarginCascade", "KafkaClient", "CommandLineSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -273,6 +280,11 @@ let package = Package(
         .testTarget(
             name: "MarginEngineCLITests",
             dependencies: ["MarginCore", "TestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "MarginCascadeTests",
+            dependencies: ["MarginCascade", "MarginCore", "MarginDemo", "MarginEngineCore", "MarginSchema"],
             swiftSettings: strictSwift
         ),
         .testTarget(

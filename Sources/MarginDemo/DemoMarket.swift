@@ -145,6 +145,12 @@ public struct DemoMarket: Sendable {
     /// the chain's option ladders shifted by their model price's move, five-level delta-one books.
     public func snapshot(at nowMs: Int64, path: CrashPath) -> UnderlyingMarket {
         let state = path.state(atSeconds: Double(nowMs - startMs) / 1000)
+        return snapshot(at: nowMs, move: MarketMove(indexFactor: state.indexFactor, volatilityFactor: state.volatilityFactor,
+                                                    skewShift: state.skewShift))
+    }
+
+    /// The BTC snapshot at `nowMs` moved by `state` from the opening chain (see ``snapshot(at:path:)``).
+    public func snapshot(at nowMs: Int64, move state: MarketMove) -> UnderlyingMarket {
         let spot = index * state.indexFactor
         let expiryMarkets = expiries.filter { $0.expiryMs > nowMs }.map { e -> ExpiryMarket in
             var smile = e.smile
@@ -194,6 +200,21 @@ public struct DemoMarket: Sendable {
 
     public func stablecoin(at nowMs: Int64) -> UnderlyingMarket {
         UnderlyingMarket(underlying: "USDC", timestampMs: nowMs, indexPrice: 1)
+    }
+}
+
+/// How far a market has moved from the opening chain: the index and forwards scale by
+/// `indexFactor`, implied volatility by `volatilityFactor` (total variance by its square), and the
+/// smile's ρ falls by `skewShift` (a steeper put skew).
+public struct MarketMove: Sendable, Hashable {
+    public var indexFactor: Double
+    public var volatilityFactor: Double
+    public var skewShift: Double
+
+    public init(indexFactor: Double = 1, volatilityFactor: Double = 1, skewShift: Double = 0) {
+        self.indexFactor = indexFactor
+        self.volatilityFactor = volatilityFactor
+        self.skewShift = skewShift
     }
 }
 

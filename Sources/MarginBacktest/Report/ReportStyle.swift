@@ -1,7 +1,7 @@
 /// Presentation constants of the HTML report: the inline style sheet and measure colours.
-enum ReportStyle {
+package enum ReportStyle {
     /// The page's whole style sheet (inlined in `<style>`; the page loads nothing).
-    static let css = """
+    package static let css = """
     body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #111827;
            margin: 0 auto; padding: 24px; max-width: 1100px; background: #fff; }
     h1 { font-size: 24px; margin: 0 0 8px; }

@@ -98,7 +98,8 @@ extension LiquidationPlanner {
         }
 
         /// The best admissible step (nil when none): while reducing only, a step must release more
-        /// MM than it costs; in a close-out any step that closes something is admissible.
+        /// MM than it costs and must not lower the account's equity ÷ MM (``keepsRatio(_:cost:)``);
+        /// in a close-out any step that closes something is admissible.
         func bestStep(closeOut: Bool) throws(MarginError) -> Step? {
             let open = current.positions.indices.filter { current.positions[$0].quantity != 0 && terms[current.positions[$0].instrument] != nil }
             var candidates: [[(index: Int, quantity: Double)]] = open.map { proportional([$0]) }
@@ -114,11 +115,22 @@ extension LiquidationPlanner {
                 let after = try evaluate(trial)
                 let cost = cost(of: legs)
                 let benefit = summary.maintenanceRequirement - after.maintenanceRequirement - cost
-                guard closeOut || benefit > 0 else { continue }
+                guard closeOut || (benefit > 0 && keepsRatio(after, cost: cost)) else { continue }
                 let score = benefit / max(cost, 1e-12)
                 if best == nil || score > best!.score + 1e-12 { best = Step(legs: legs, after: after, cost: cost, score: score) }
             }
             return best
+        }
+
+        /// Whether a step leaving `after` at execution cost `cost` keeps equity ÷ MM at least where it
+        /// is: `(E − c)/M' ≥ E/M`, with `E` the equity net of the costs paid so far. Closing a fraction
+        /// of a position of notional `N` at MM rate `m` and cost rate `k` (fees and slippage) releases
+        /// `m·f·N` and costs `k·f·N`, so the ratio rises only while `E/N > k`: below that every partial
+        /// step lowers it, none is admissible, and the plan falls back to a full close-out.
+        func keepsRatio(_ after: MarginSummary, cost: Double) -> Bool {
+            let equityNow = summary.equity - costPaid
+            let equityAfter = after.equity - costPaid - cost
+            return equityAfter * summary.maintenanceRequirement >= equityNow * after.maintenanceRequirement
         }
 
         /// Closes the same fraction of each member position — the largest every cap allows (one
@@ -147,7 +159,7 @@ extension LiquidationPlanner {
         /// The smallest scaling of `step` that meets the target (bisection), rounded up to lots.
         func smallestMeeting(_ step: Step) throws(MarginError) -> Step {
             var low = 0.0, high = 1.0
-            for _ in 0..<60 {
+            for _ in 0..<40 {
                 let mid = 0.5 * (low + high)
                 let legs = step.legs.map { (index: $0.index, quantity: $0.quantity * mid) }
                 var trial = current

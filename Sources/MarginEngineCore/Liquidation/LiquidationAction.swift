@@ -18,7 +18,7 @@ public enum LiquidationAction: Sendable {
     }
 
     /// The state change applied once the action's batch is committed.
-    var commit: LiquidationCommit {
+    package var commit: LiquidationCommit {
         switch self {
         case .instruct(_, let state, _, _, _): LiquidationCommit(accountID: state.accountID, state: state, isInstruction: true)
         case .cancel(let state, _): LiquidationCommit(accountID: state.accountID, state: state, isInstruction: false)
@@ -27,11 +27,19 @@ public enum LiquidationAction: Sendable {
 }
 
 /// What the coordinator reads to plan a window: a narrow view of the engine's state.
-struct LiquidationContext {
+package struct LiquidationContext {
     var calculator: MarginCalculator
     var reference: ReferenceData
     /// Whether an underlying's market is stale (no liquidation acts on stale prices).
     var isStale: (String) -> Bool
     /// Whether a partition's shard is serving (restored, not being revoked).
     var isServing: (Int32) -> Bool
+
+    package init(calculator: MarginCalculator, reference: ReferenceData, isStale: @escaping (String) -> Bool,
+                 isServing: @escaping (Int32) -> Bool) {
+        self.calculator = calculator
+        self.reference = reference
+        self.isStale = isStale
+        self.isServing = isServing
+    }
 }

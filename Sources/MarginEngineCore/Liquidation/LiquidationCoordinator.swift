@@ -13,9 +13,9 @@ import MarginCore
 /// (``budgetShare``: its partitions of the accounts topic over all of them), so N replicas together
 /// stay within the configured budget. A liquidatable account not instructed in a window is
 /// recorded in ``waiting`` with its reason.
-struct LiquidationCoordinator: Sendable {
+package struct LiquidationCoordinator: Sendable {
     let settings: LiquidationSettings
-    private(set) var outstanding: [String: OutstandingInstruction] = [:]
+    package private(set) var outstanding: [String: OutstandingInstruction] = [:]
     private var candidates: [AccountKey: (account: Account, summary: MarginSummary)] = [:]
     private var cancels: Set<AccountKey> = []
     private var budgetWindow: Int64 = -1
@@ -28,29 +28,29 @@ struct LiquidationCoordinator: Sendable {
     var budgetShare = 1.0
     /// What planning could not use this window (an instrument's liquidity terms, an account's plan),
     /// reported once when it first fails (the engine logs it): never dropped silently.
-    private(set) var newFailures: [String] = []
+    package private(set) var newFailures: [String] = []
     private var previousFailures: Set<String> = []
     /// Liquidatable accounts not instructed in the last window, by id, with the reason
     /// (``WaitingReason``).
-    private(set) var waiting: [AccountKey: WaitingReason] = [:]
+    package private(set) var waiting: [AccountKey: WaitingReason] = [:]
 
     var queuedCount: Int { waiting.count }
     var queuedAccounts: Set<String> { Set(waiting.keys.map(\.id)) }
 
-    init(settings: LiquidationSettings) {
+    package init(settings: LiquidationSettings) {
         self.settings = settings
     }
 
     var outstandingCount: Int { outstanding.values.filter(\.isLive).count }
 
-    var policy: LiquidationPolicy {
+    package var policy: LiquidationPolicy {
         LiquidationPolicy(targetBuffer: settings.targetBuffer, closeOutEquity: settings.closeOutEquity, depthFraction: settings.depthFraction,
                           penaltyRate: settings.penaltyRate, impactCoefficient: settings.impactCoefficient)
     }
 
     /// Called with every fresh margin of an account (`account` is needed, and given, only when it
     /// is liquidatable or bankrupt).
-    mutating func observe(_ key: AccountKey, account: Account?, health: HealthState, summary: MarginSummary) {
+    package mutating func observe(_ key: AccountKey, account: Account?, health: HealthState, summary: MarginSummary) {
         switch health {
         case .liquidatable, .bankrupt:
             assert(account != nil, "a liquidatable account is observed with its state")
@@ -77,12 +77,12 @@ struct LiquidationCoordinator: Sendable {
         for (accountID, state) in states { outstanding[accountID] = state }
     }
 
-    mutating func committed(_ commits: [LiquidationCommit]) {
+    package mutating func committed(_ commits: [LiquidationCommit]) {
         for commit in commits { outstanding[commit.accountID] = commit.state }
     }
 
     /// Plans this window's instructions and cancels, in the order they must be published.
-    mutating func plan(now: Int64, context: LiquidationContext) -> [LiquidationAction] {
+    package mutating func plan(now: Int64, context: LiquidationContext) -> [LiquidationAction] {
         var actions: [LiquidationAction] = []
         let calculator = context.calculator, reference = context.reference
         // Cancels for accounts that recovered.
@@ -161,6 +161,18 @@ struct LiquidationCoordinator: Sendable {
                     underlyingCaps[instrument.underlying] = max(0, budget * budgetShare - underlyingUsed[instrument.underlying, default: 0])
                 }
             }
+            // Every position's budget is used up this window: the plan could have no leg, so it is
+            // not computed (the account waits, as it would after planning nothing).
+            let budgetUsedUp = account.positions.contains { $0.quantity != 0 } && account.positions.allSatisfy { position in
+                guard position.quantity != 0 else { return true }
+                guard let instrument = reference.catalog[position.instrument], let cap = caps[instrument.name] else { return false }
+                return cap <= 0 || (underlyingCaps[instrument.underlying].map { $0 <= 0 } ?? false)
+            }
+            if budgetUsedUp {
+                waitForNextWindow(key, withoutDepth: withoutDepth, waiting: &waiting, actions: &actions,
+                                  parameterSetVersion: calculator.parameters.version)
+                continue
+            }
             let planned: LiquidationPlan?
             do {
                 planned = try planner.plan(account: account, catalog: reference.catalog, books: reference.riskBooks,
@@ -175,13 +187,8 @@ struct LiquidationCoordinator: Sendable {
             // deficit to the insurance fund; it stays outstanding until the account changes.
             let nothingToClose = plan.reason == .bankrupt && !account.positions.contains { $0.quantity != 0 }
             if plan.legs.isEmpty && !nothingToClose {
-                // Nothing may be instructed this window: waits for the next, in severity order. A live
-                // instruction for an older version (or past its deadline) no longer fits the account:
-                // it is cancelled rather than left to look outstanding.
-                waiting[key] = withoutDepth.isEmpty ? .budget : .noDepth(withoutDepth.sorted())
-                if let state = outstanding[key.id], state.isLive {
-                    actions.append(cancel(state, parameterSetVersion: calculator.parameters.version))
-                }
+                waitForNextWindow(key, withoutDepth: withoutDepth, waiting: &waiting, actions: &actions,
+                                  parameterSetVersion: calculator.parameters.version)
                 continue
             }
             for leg in plan.legs {
@@ -202,6 +209,17 @@ struct LiquidationCoordinator: Sendable {
         newFailures = failures.subtracting(previousFailures).sorted()
         previousFailures = failures
         return actions
+    }
+
+    /// Nothing may be instructed this window: the account waits for the next, in severity order. A
+    /// live instruction for an older version (or past its deadline) no longer fits the account: it
+    /// is cancelled rather than left to look outstanding.
+    private mutating func waitForNextWindow(_ key: AccountKey, withoutDepth: [String], waiting: inout [AccountKey: WaitingReason],
+                                            actions: inout [LiquidationAction], parameterSetVersion: Int64) {
+        waiting[key] = withoutDepth.isEmpty ? .budget : .noDepth(withoutDepth.sorted())
+        if let state = outstanding[key.id], state.isLive {
+            actions.append(cancel(state, parameterSetVersion: parameterSetVersion))
+        }
     }
 
     /// The cancel of a live instruction (message id `<id>-cancel`, state `cancelled: true`, keeping

@@ -29,7 +29,7 @@ public struct OutstandingInstruction: Codable, Sendable, Hashable {
 }
 
 /// A liquidation state change, applied once its batch is committed.
-struct LiquidationCommit: Sendable {
+package struct LiquidationCommit: Sendable {
     var accountID: String
     var state: OutstandingInstruction?
     var isInstruction: Bool

@@ -82,7 +82,12 @@ struct AccountShard: Sendable {
 }
 
 /// An account's address: its shard and id.
-struct AccountKey: Hashable, Sendable {
-    var partition: Int32
-    var id: String
+package struct AccountKey: Hashable, Sendable {
+    package var partition: Int32
+    package var id: String
+
+    package init(partition: Int32, id: String) {
+        self.partition = partition
+        self.id = id
+    }
 }

@@ -3,12 +3,19 @@ import MarginCore
 /// The data every instance reads whole: instrument definitions, market snapshots and parameter
 /// sets, with the risk books built from them: what the calculator and the liquidation planner
 /// read. Not thread-safe: owned by the engine (through ``ReferenceStore``).
-struct ReferenceData: Sendable {
-    var catalog = InstrumentCatalog()
-    var markets = MarketState()
+package struct ReferenceData: Sendable {
+    package var catalog = InstrumentCatalog()
+    package var markets = MarketState()
     var parameterSets: [String: RiskParameters] = [:]
     /// Risk books per underlying for the active parameter set and current markets.
-    var riskBooks: [String: RiskBook] = [:]
+    package var riskBooks: [String: RiskBook] = [:]
+
+    package init(catalog: InstrumentCatalog = InstrumentCatalog(), markets: MarketState = MarketState(),
+                 riskBooks: [String: RiskBook] = [:]) {
+        self.catalog = catalog
+        self.markets = markets
+        self.riskBooks = riskBooks
+    }
 
     /// What a reference record changed.
     enum Change: Equatable {
