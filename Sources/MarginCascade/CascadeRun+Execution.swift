@@ -12,11 +12,7 @@ extension CascadeRun {
                           book: RiskBook) throws -> Double {
         guard !plan.legs.isEmpty, let exposure = exposures[index], var market = markets[CascadeWorld.underlying] else { return 0 }
         let books = [CascadeWorld.underlying: book]
-        let explained = try calculator.explain(exposure, books: books, markets: markets)
-        var valuePerContract: [String: Double] = [:]
-        for component in explained.equityComponents where component.kind == .position && component.quantity != 0 {
-            valuePerContract[component.name] = component.value / component.quantity
-        }
+        let valuePerContract = try calculator.closeOutFacts(exposure, books: books, markets: markets).valuePerContract
         let model = world.costModel
         let penaltyRate = settings.penaltyRate
         let valuation = calculator.valuationPrice(in: markets)

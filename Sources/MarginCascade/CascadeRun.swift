@@ -100,6 +100,7 @@ struct CascadeRun {
                 depletion.recover(seconds: 1, halfLife: scenario.bookHalfLifeSeconds)
                 clock += 1
             }
+            tally.maxConservationError = max(tally.maxConservationError, ledger.conservationError())
             tally.steps.append(record)
         }
         return try finish()
@@ -154,7 +155,6 @@ struct CascadeRun {
             }
         }
         try settleBankruptcies(filled, book: book, markets: markets)
-        tally.maxConservationError = max(tally.maxConservationError, ledger.conservationError())
         return !filled.isEmpty
     }
 

@@ -1,4 +1,5 @@
 import MarginCore
+import MarginTesting
 import Testing
 
 /// The cascade invariants of the planner: a partial step never lowers equity ÷ MM, and below
@@ -54,5 +55,29 @@ struct LiquidationPlannerInvariantTests {
             }
         }
         #expect(checked > 20)
+    }
+}
+
+@Suite("Close-out facts")
+struct CloseOutFactsTests {
+    @Test("The planner's facts equal the full explanation's: value per contract of every position, the label of the worst unit")
+    func factsEqualTheExplanation() throws {
+        let setup = SyntheticBook.market(strikesPerExpiry: 6)
+        let parameters = SyntheticBook.parameters()
+        let calculator = MarginCalculator(parameters: parameters)
+        let markets = MarketState([setup.market])
+        let books = ["BTC": try calculator.riskBook(for: "BTC", catalog: setup.catalog, markets: markets, asOfMs: setup.market.timestampMs)]
+        for account in SyntheticBook.accounts(count: 40, positions: 6, catalog: setup.catalog, seed: 5) {
+            let exposure = try AccountExposure(account: account, catalog: setup.catalog, books: books, parameters: parameters)
+            let facts = try calculator.closeOutFacts(exposure, books: books, markets: markets)
+            let explained = try calculator.explain(exposure, books: books, markets: markets)
+            var values: [String: Double] = [:]
+            for component in explained.equityComponents where component.kind == .position && component.quantity != 0 {
+                values[component.name] = component.value / component.quantity
+            }
+            #expect(facts.valuePerContract == values)
+            let label = explained.riskUnits.max { $0.worstLoss < $1.worstLoss }.map { "\($0.underlying): \($0.bindingLabel)" } ?? ""
+            #expect(facts.bindingScenario == label)
+        }
     }
 }

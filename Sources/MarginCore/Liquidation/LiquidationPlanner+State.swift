@@ -29,7 +29,7 @@ extension LiquidationPlanner {
         private(set) var summary: MarginSummary
         private var deltaUsed: [String: Double] = [:]
 
-        init(planner: LiquidationPlanner, account: Account, start: MarginSummary, explained: MarginResult,
+        init(planner: LiquidationPlanner, account: Account, start: MarginSummary, valuePerContract: [String: Double],
              terms: [String: Market], catalog: InstrumentCatalog, books: [String: RiskBook], markets: MarketState,
              caps: [String: Double], underlyingCaps: [String: Double]) throws(MarginError) {
             self.planner = planner
@@ -42,11 +42,7 @@ extension LiquidationPlanner {
             self.caps = caps
             self.underlyingCaps = underlyingCaps
             summary = start
-            var values: [String: Double] = [:]
-            for component in explained.equityComponents where component.kind == .position && component.quantity != 0 {
-                values[component.name] = component.value / component.quantity
-            }
-            valuePerContract = values
+            self.valuePerContract = valuePerContract
             var sizes: [String: Double] = [:]
             for position in account.positions { sizes[position.instrument] = abs(position.quantity) }
             originalSize = sizes

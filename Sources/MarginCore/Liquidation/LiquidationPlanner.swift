@@ -43,8 +43,8 @@ public struct LiquidationPlanner: Sendable {
         guard start.equity < start.maintenanceRequirement || start.equity < policy.closeOutEquity && !account.positions.isEmpty else {
             return nil
         }
-        let explained = try calculator.explain(exposure, books: books, markets: markets)
-        var state = try PlanningState(planner: self, account: account, start: start, explained: explained,
+        let facts = try calculator.closeOutFacts(exposure, books: books, markets: markets)
+        var state = try PlanningState(planner: self, account: account, start: start, valuePerContract: facts.valuePerContract,
                                       terms: executionTerms(account, catalog: catalog, books: books, markets: markets),
                                       catalog: catalog, books: books, markets: markets, caps: caps, underlyingCaps: underlyingCaps)
         var closeOut = start.equity < 0 || start.equity < policy.closeOutEquity
@@ -74,7 +74,7 @@ public struct LiquidationPlanner: Sendable {
             expectedEquityAfter: equityAfter, expectedMaintenanceAfter: state.summary.maintenanceRequirement,
             estimatedDeficit: bankrupt ? max(0, -equityAfter) : 0, meetsTarget: state.meetsTarget || (allClosed && !bankrupt),
             severity: start.maintenanceRequirement > 0 ? (start.maintenanceRequirement - start.equity) / start.maintenanceRequirement : 1,
-            bindingScenario: explained.riskUnits.max { $0.worstLoss < $1.worstLoss }.map { "\($0.underlying): \($0.bindingLabel)" } ?? "",
+            bindingScenario: facts.bindingScenario,
             fullCloseOut: closeOut && !state.order.isEmpty, fellBackToCloseOut: fellBack)
     }
 

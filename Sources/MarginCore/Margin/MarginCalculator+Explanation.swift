@@ -78,14 +78,7 @@ extension MarginCalculator {
         let contributions = evaluation.bindingScenario.map {
             columnContributions(unit, of: exposure, book: book, column: $0, linkedValues: evaluation.linkedValues)
         } ?? []
-        let label: String
-        if let binding = evaluation.bindingScenario {
-            label = book.columnLabel(binding)
-        } else if evaluation.risk.worstLoss > 0 {
-            label = "basis contingency"
-        } else {
-            label = "no loss"
-        }
+        let label = bindingLabel(evaluation, book: book)
         return RiskUnitMargin(
             underlying: unit.underlying, scenarioPnLs: evaluation.scenarioPnLs,
             unadjustedScenarioPnLs: evaluation.unadjustedScenarioPnLs, adjustment: book.adjustment.isIdentity ? nil : book.adjustment,
@@ -99,6 +92,40 @@ extension MarginCalculator {
             indexPrice: book.market.indexPrice, marketTimestampMs: book.market.timestampMs,
             liquidityAddOns: evaluation.liquidityAddOns
         )
+    }
+
+    /// What binds a unit: its binding scenario's label, the basis contingency, or nothing.
+    func bindingLabel(_ evaluation: UnitEvaluation, book: RiskBook) -> String {
+        if let binding = evaluation.bindingScenario { return book.columnLabel(binding) }
+        return evaluation.risk.worstLoss > 0 ? "basis contingency" : "no loss"
+    }
+
+    /// What the liquidation planner reads of an account besides its summary, without the full
+    /// explanation (no joint-tail breakdown, no contributions): each position's mark value per
+    /// contract (valuation units, signed per signed contract: what closing at the mark moves into
+    /// cash) and `underlying: label` of the unit with the largest standalone grid loss, as
+    /// ``explain(_:books:markets:)`` labels it (the first such unit on a tie).
+    public func closeOutFacts(_ exposure: AccountExposure, books: [String: RiskBook],
+                              markets: MarketState) throws(MarginError) -> (valuePerContract: [String: Double], bindingScenario: String) {
+        let pegAddOn = parameters.stablecoinPeg?.initialFactorAddOn(valuationPrice: valuationPrice(in: markets)) ?? 0
+        let layout = try riskLayout(exposure, books: books)
+        return try withJointScratch(layout) { (joint) throws(MarginError) -> ([String: Double], String) in
+            var values: [String: Double] = [:]
+            var worst: (loss: Double, label: String)?
+            for unit in exposure.units {
+                guard let book = books[unit.underlying] else { throw .missingMarket(underlying: unit.underlying) }
+                var evaluation = UnitEvaluation()
+                evaluation.risk = try evaluate(unit, of: exposure, book: book, markets: markets, pegAddOn: pegAddOn, joint: joint,
+                                               layout: layout, details: &evaluation)
+                if worst == nil || evaluation.risk.worstLoss > worst!.loss {
+                    worst = (evaluation.risk.worstLoss, "\(unit.underlying): \(bindingLabel(evaluation, book: book))")
+                }
+                for component in positionComponents(unit, of: exposure, book: book) where component.quantity != 0 {
+                    values[component.name] = component.value / component.quantity
+                }
+            }
+            return (values, worst?.label ?? "")
+        }
     }
 
     /// Each position's PnL (valuation units, negative = loss) in one column of the unit's book: per
