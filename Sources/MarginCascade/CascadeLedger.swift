@@ -14,6 +14,8 @@ struct CascadeLedger: Sendable {
     /// Deficits settled (by the fund, by ADL, or left uncovered).
     private(set) var deficits = 0.0
     private(set) var adlNotional = 0.0
+    /// Deficits neither the fund nor ADL could cover (left as the accounts' negative cash).
+    private(set) var uncovered = 0.0
     let valuationAsset: String
     private let openingPositions: [String: Double]
     private let openingCash: Double
@@ -30,15 +32,26 @@ struct CascadeLedger: Sendable {
     /// the position moves towards 0) worth `value` each at the mark (valuation units, signed per
     /// signed contract) at an execution cost `cost` (the walk and impact, to the makers) and a
     /// `penalty` (to the fund). The makers take the position over.
-    mutating func close(account index: Int, instrument: String, closed: Double, value: Double, cost: Double, penalty: Double) {
-        guard let slot = accounts[index].positions.firstIndex(where: { $0.instrument == instrument }) else { return }
-        accounts[index].positions[slot].quantity -= closed
-        if abs(accounts[index].positions[slot].quantity) < 1e-12 { accounts[index].positions[slot].quantity = 0 }
+    mutating func close(account index: Int, instrument: String, closed: Double, value: Double, cost: Double, penalty: Double) throws {
+        guard let slot = accounts[index].positions.firstIndex(where: { $0.instrument == instrument }) else {
+            throw CascadeError("account \(accounts[index].id) holds no \(instrument) to close")
+        }
+        reduce(account: index, slot: slot, by: closed)
         accounts[index].balances[valuationAsset, default: 0] += closed * value - cost - penalty
         makersPositions[instrument, default: 0] += closed
         makersCash -= closed * value - cost
         fund += penalty
         fundIncome += penalty
+    }
+
+    /// Closes `closed` contracts of a position (signed like it). Its unsettled funding is in the
+    /// value per contract the close moved into cash, so the position keeps only the rest's share.
+    private mutating func reduce(account index: Int, slot: Int, by closed: Double) {
+        let before = accounts[index].positions[slot].quantity
+        var after = before - closed
+        if abs(after) < 1e-12 { after = 0 }
+        accounts[index].positions[slot].quantity = after
+        accounts[index].positions[slot].unsettledFunding *= before != 0 ? after / before : 0
     }
 
     /// After a batch of fills: positions closed to 0 are dropped and the version moves on (the
@@ -53,7 +66,7 @@ struct CascadeLedger: Sendable {
     /// the mark against the makers and gives up the profit it realised) cover the rest. Returns the
     /// fund's part, the allocations applied and what stays uncovered.
     mutating func settle(account index: Int, deficit: Double, adlCandidates: [AutoDeleveraging.Candidate],
-                         accountIndex: [String: Int]) -> (fund: Double, allocations: [AutoDeleveraging.Allocation], uncovered: Double) {
+                         accountIndex: [String: Int]) throws -> (fund: Double, allocations: [AutoDeleveraging.Allocation], uncovered: Double) {
         deficits += deficit
         let fromFund = min(max(0, fund), deficit)
         fund -= fromFund
@@ -65,11 +78,12 @@ struct CascadeLedger: Sendable {
         var covered = 0.0
         for allocation in allocations {
             guard let other = accountIndex[allocation.accountID],
-                  let slot = accounts[other].positions.firstIndex(where: { $0.instrument == allocation.instrument }) else { continue }
+                  let slot = accounts[other].positions.firstIndex(where: { $0.instrument == allocation.instrument }) else {
+                throw CascadeError("ADL allocation to \(allocation.accountID) names no \(allocation.instrument) position")
+            }
             // Closed at the mark: the position's share realises `profitTaken` into cash, which is
             // handed to the bankrupt account; the makers pay that value for the position.
-            accounts[other].positions[slot].quantity -= allocation.quantity
-            if abs(accounts[other].positions[slot].quantity) < 1e-12 { accounts[other].positions[slot].quantity = 0 }
+            reduce(account: other, slot: slot, by: allocation.quantity)
             makersPositions[allocation.instrument, default: 0] += allocation.quantity
             makersCash -= allocation.profitTaken
             accounts[index].balances[valuationAsset, default: 0] += allocation.profitTaken
@@ -77,7 +91,9 @@ struct CascadeLedger: Sendable {
             covered += allocation.profitTaken
             publish(account: other)
         }
-        return (fromFund, allocations, max(0, remaining - covered))
+        let left = max(0, remaining - covered)
+        uncovered += left
+        return (fromFund, allocations, left)
     }
 
     /// The largest departure from the opening totals: |Δ cash| (valuation units) and, per

@@ -16,8 +16,11 @@ public enum CascadePolicy: String, Sendable, Hashable, CaseIterable, Codable {
     case noConcentration = "no_concentration"
     case noLiquidity = "no_liquidity"
 
-    /// The budget fraction standing for "no budget": far beyond any displayed depth or volume.
+    /// The budget fraction and no-book cap standing for "no budget": far beyond any displayed depth
+    /// or position. (An instrument whose closing side shows no depth but trades keeps the
+    /// coordinator's volume share per window: the settings cannot lift it.)
     static let unlimitedBudget = 1e12
+    static let unlimitedNoBookCap = 1e15
 
     /// The parameter set this policy margins with.
     public func parameters(_ base: RiskParameters) -> RiskParameters {
@@ -38,9 +41,11 @@ public enum CascadePolicy: String, Sendable, Hashable, CaseIterable, Codable {
         switch self {
         case .naive:
             settings.budgetFraction = Self.unlimitedBudget
+            settings.noBookCap = Self.unlimitedNoBookCap
             settings.closeOutEquity = .greatestFiniteMagnitude
         case .noBudget:
             settings.budgetFraction = Self.unlimitedBudget
+            settings.noBookCap = Self.unlimitedNoBookCap
         case .default, .noConcentration, .noLiquidity:
             break
         }

@@ -49,6 +49,8 @@ public struct CascadePolicyResult: Sendable, Hashable, Codable {
     public var insuranceFundIncome: Double
     /// Mark notional of the positions auto-deleveraged once the fund was exhausted.
     public var adlNotional: Double
+    /// Deficits neither the fund nor ADL covered.
+    public var uncoveredDeficit: Double
     public var adlAccounts: Int
     /// Accounts with at least one liquidation fill; instructions published; legs filled.
     public var liquidatedAccounts: Int
@@ -67,7 +69,7 @@ public struct CascadePolicyResult: Sendable, Hashable, Codable {
         case waves, endogenousLiquidations = "endogenous_liquidations", liquidatedNotional = "liquidated_notional_usd", endogenousImpactPercent = "endogenous_impact_pct"
         case cascadeRatio = "cascade_ratio", cascadeRatioOpening = "cascade_ratio_opening", cascadeRatioStressed = "cascade_ratio_stressed"
         case bankruptAccounts = "bankrupt_accounts", badDebt = "bad_debt_usd", insuranceFundUsed = "insurance_fund_used_usd"
-        case insuranceFundIncome = "insurance_fund_income_usd", adlNotional = "adl_notional_usd", adlAccounts = "adl_accounts"
+        case insuranceFundIncome = "insurance_fund_income_usd", adlNotional = "adl_notional_usd", uncoveredDeficit = "uncovered_deficit_usd", adlAccounts = "adl_accounts"
         case liquidatedAccounts = "liquidated_accounts", instructions, fills, comparedWith = "compared_with"
         case liquidatedHereSurvivedThere = "liquidated_here_survived_there", survivedHereLiquidatedThere = "survived_here_liquidated_there"
         case maxConservationError = "max_conservation_error", steps

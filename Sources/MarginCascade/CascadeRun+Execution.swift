@@ -6,8 +6,9 @@ extension CascadeRun {
     /// The executor: fills `plan`'s legs against the displayed books in order (each walk takes the
     /// levels it fills, so later legs and accounts see a thinner book), up to each leg's limit price
     /// unless the policy fills at market; the rest of a leg lapses. The account pays the walk and
-    /// impact (``LiquidityCostModel/closeCost(_:side:terms:)``) and the penalty; the makers take the
-    /// position. Returns the delta notional filled.
+    /// impact (``LiquidityCostModel/closeCost(_:side:terms:)``) and the penalty, as far as its
+    /// equity left after the walk covers it (a bankrupt account pays none: the fund would only pay
+    /// it back); the makers take the position. Returns the delta notional filled.
     mutating func execute(_ plan: LiquidationPlan, account index: Int, markets: inout MarketState, baseBooks: [String: OrderBook],
                           book: RiskBook) throws -> Double {
         guard !plan.legs.isEmpty, let exposure = exposures[index], var market = markets[CascadeWorld.underlying] else { return 0 }
@@ -17,6 +18,8 @@ extension CascadeRun {
         let penaltyRate = settings.penaltyRate
         let valuation = calculator.valuationPrice(in: markets)
         var filledNotional = 0.0
+        // Closing at the mark leaves equity unchanged; the walks and penalties come out of it.
+        var equityLeft = summaries[index].equity
         for leg in plan.legs {
             guard let instrument = world.catalog[leg.instrument],
                   let position = ledger.accounts[index].positions.first(where: { $0.instrument == leg.instrument }), position.quantity != 0 else {
@@ -29,10 +32,15 @@ extension CascadeRun {
             let quantity = policy.fillsAtMarket ? wanted
                 : Self.fillable(wanted, within: leg.limitPrice, side: side, terms: terms, model: model, lot: instrument.lotSize)
             guard quantity > 0 else { continue }
+            guard let value = valuePerContract[leg.instrument] else {
+                throw CascadeError("account \(ledger.accounts[index].id): no mark value for \(leg.instrument)")
+            }
             let walk = model.closeCost(quantity, side: side, terms: terms)
+            equityLeft -= walk.total
+            let penalty = min(penaltyRate * quantity * terms.value, max(0, equityLeft))
+            equityLeft -= penalty
             let closed = position.quantity > 0 ? quantity : -quantity
-            ledger.close(account: index, instrument: leg.instrument, closed: closed, value: valuePerContract[leg.instrument] ?? 0,
-                         cost: walk.total, penalty: penaltyRate * quantity * terms.value)
+            try ledger.close(account: index, instrument: leg.instrument, closed: closed, value: value, cost: walk.total, penalty: penalty)
             depletion.record(instrument: leg.instrument, side: side, displayed: min(quantity, walk.displayedDepth),
                              soldDelta: closed * Self.signedDelta(instrument, terms) * terms.notional)
             closedDelta[index] += closed * Self.signedDelta(instrument, terms) * terms.notional
@@ -87,7 +95,7 @@ extension CascadeRun {
             settled.insert(index)
             tally.bankrupt.insert(index)
             let candidates = try adlCandidates(opposing: closedDelta[index], excluding: index, markets: markets)
-            let outcome = ledger.settle(account: index, deficit: -equity, adlCandidates: candidates, accountIndex: accountIndex)
+            let outcome = try ledger.settle(account: index, deficit: -equity, adlCandidates: candidates, accountIndex: accountIndex)
             ledger.publish(account: index)
             for allocation in outcome.allocations {
                 if let other = accountIndex[allocation.accountID] { tally.deleveraged.insert(other) }

@@ -48,19 +48,24 @@ extension CascadeRun {
         return depth > 0 ? triggered / depth : 0
     }
 
-    /// The run's measures. Accounts still holding positions with a negative equity at the end count
-    /// as bankrupt, their deficit as bad debt.
+    /// The run's measures, after a last margin of every account on the market the run left.
+    /// Accounts not settled whose equity is negative at the end (still holding positions) count as
+    /// bankrupt, their deficit as bad debt.
     mutating func finish() throws -> CascadePolicyResult {
+        let end = try world.marketState(scenario: scenario, seconds: scenario.durationSeconds, depletion: depletion)
+        let book = try calculator.riskBook(for: CascadeWorld.underlying, catalog: world.catalog, markets: end.markets,
+                                           asOfMs: world.market.startMs, reusing: riskBook)
+        try remargin(book: book, markets: end.markets, every: true)
         var openDeficits = 0.0
         for index in ledger.accounts.indices where !settled.contains(index) && summaries[index].grossEquity < 0 {
             openDeficits += -summaries[index].grossEquity
             tally.bankrupt.insert(index)
         }
         let result = CascadePolicyResult(
-            waves: tally.waves, endogenousLiquidations: tally.steps.reduce(0) { $0 + $1.endogenousTriggers }, liquidatedNotional: tally.liquidatedNotional, endogenousImpactPercent: 100 * tally.maxDisplacement,
+            waves: tally.waves, endogenousLiquidations: tally.endogenous.intersection(tally.liquidated).count, liquidatedNotional: tally.liquidatedNotional, endogenousImpactPercent: 100 * tally.maxDisplacement,
             cascadeRatio: max(tally.ratioOpening, tally.ratioStressed), cascadeRatioOpening: tally.ratioOpening,
             cascadeRatioStressed: tally.ratioStressed, bankruptAccounts: tally.bankrupt.count, badDebt: ledger.deficits + openDeficits,
-            insuranceFundUsed: ledger.fundUsed, insuranceFundIncome: ledger.fundIncome, adlNotional: ledger.adlNotional,
+            insuranceFundUsed: ledger.fundUsed, insuranceFundIncome: ledger.fundIncome, adlNotional: ledger.adlNotional, uncoveredDeficit: ledger.uncovered,
             adlAccounts: tally.deleveraged.count, liquidatedAccounts: tally.liquidated.count, instructions: tally.instructions,
             fills: tally.fills, comparedWith: policy.comparedWith.rawValue, liquidatedHereSurvivedThere: 0, survivedHereLiquidatedThere: 0,
             maxConservationError: tally.maxConservationError, steps: tally.steps)
@@ -73,7 +78,7 @@ extension CascadePolicyResult {
     /// No measure is NaN or infinite.
     func requireFinite() throws {
         let numbers = [liquidatedNotional, endogenousImpactPercent, cascadeRatio, cascadeRatioOpening, cascadeRatioStressed, badDebt,
-                       insuranceFundUsed, insuranceFundIncome, adlNotional, maxConservationError]
+                       insuranceFundUsed, insuranceFundIncome, adlNotional, uncoveredDeficit, maxConservationError]
             + steps.flatMap { [$0.exogenousIndex, $0.realisedIndex, $0.depthMultiplier, $0.liquidatedNotional] }
         if numbers.contains(where: { !$0.isFinite }) { throw CascadeError("a cascade measure is not finite") }
     }

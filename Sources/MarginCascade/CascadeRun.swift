@@ -52,6 +52,8 @@ struct CascadeRun {
         var liquidated: Set<Int> = []
         var bankrupt: Set<Int> = []
         var deleveraged: Set<Int> = []
+        /// Accounts first liquidatable because of earlier fills (``endogenousTriggers(_:seconds:)``).
+        var endogenous: Set<Int> = []
         var steps: [CascadeStep] = []
         var ratioOpening = 0.0
         var ratioStressed = 0.0
@@ -128,8 +130,9 @@ struct CascadeRun {
         record.newLiquidatable += newly.count
         if !newly.isEmpty, state.displacement != 0 || !depletion.taken.isEmpty {
             let endogenous = try endogenousTriggers(newly, seconds: seconds)
-            record.endogenousTriggers += endogenous
-            if endogenous > 0 { tally.waves += 1 }
+            record.endogenousTriggers += endogenous.count
+            tally.endogenous.formUnion(endogenous)
+            if !endogenous.isEmpty { tally.waves += 1 }
         }
         // Plan this window as the worker does.
         for index in ledger.accounts.indices {
@@ -194,40 +197,45 @@ struct CascadeRun {
         }
     }
 
-    /// How many of `indices` the exogenous path alone would never have liquidated: accounts healthy
-    /// even at the worst exogenous states still ahead (from `seconds` to the end of the path, the
-    /// lowest and the highest index, each with the highest volatility and skew shift and the
-    /// thinnest depth seen on the way, nothing taken by liquidations). An account the path would
-    /// have liquidated later anyway counts as accelerated, not triggered.
-    mutating func endogenousTriggers(_ indices: [Int], seconds: Double) throws -> Int {
+    /// Which of `indices` the exogenous path alone would not have liquidated: accounts healthy at the
+    /// extreme exogenous states still ahead (from `seconds` to the end of the path: the lowest and
+    /// the highest index, each with the lowest and with the highest volatility and skew shift, all
+    /// with the thinnest depth seen on the way, nothing taken by liquidations). An account the path
+    /// would have liquidated later anyway counts as accelerated, not triggered. The corners bound
+    /// accounts whose loss is monotone in the index and in volatility; one whose worst point lies
+    /// mid-range (a butterfly) may be counted as triggered when the path alone would have sufficed.
+    mutating func endogenousTriggers(_ indices: [Int], seconds: Double) throws -> [Int] {
         let ahead = stride(from: seconds, through: scenario.durationSeconds, by: scenario.stepSeconds).map { scenario.state(atSeconds: $0) }
             + [scenario.state(atSeconds: scenario.durationSeconds)]
         let lowest = ahead.map(\.move.indexFactor).min() ?? 1, highest = ahead.map(\.move.indexFactor).max() ?? 1
-        let volatility = ahead.map(\.move.volatilityFactor).max() ?? 1, skew = ahead.map(\.move.skewShift).max() ?? 0
+        let volatility = ahead.map(\.move.volatilityFactor), skew = ahead.map(\.move.skewShift)
+        let calm = (volatility.min() ?? 1, skew.min() ?? 0), stressed = (volatility.max() ?? 1, skew.max() ?? 0)
         let depth = ahead.map(\.depthMultiplier).min() ?? 1
-        let key = [lowest, highest, volatility, skew, depth]
+        let key = [lowest, highest, calm.0, calm.1, stressed.0, stressed.1, depth]
         if envelope?.key != key {
             var states: [(markets: MarketState, book: RiskBook)] = []
             for factor in Set([lowest, highest]).sorted() {
-                let markets = try world.marketState(move: MarketMove(indexFactor: factor, volatilityFactor: volatility, skewShift: skew),
-                                                    depth: depth, depletion: nil).markets
-                states.append((markets, try calculator.riskBook(for: CascadeWorld.underlying, catalog: world.catalog, markets: markets,
-                                                                asOfMs: world.market.startMs, reusing: riskBook)))
+                for (vol, shift) in calm == stressed ? [stressed] : [calm, stressed] {
+                    let move = MarketMove(indexFactor: factor, volatilityFactor: vol, skewShift: shift)
+                    let markets = try world.marketState(move: move, depth: depth, depletion: nil).markets
+                    states.append((markets, try calculator.riskBook(for: CascadeWorld.underlying, catalog: world.catalog, markets: markets,
+                                                                    asOfMs: world.market.startMs, reusing: riskBook)))
+                }
             }
             envelope = (key, states)
         }
-        guard let states = envelope?.states else { return 0 }
-        var count = 0
+        guard let states = envelope?.states else { throw CascadeError("no exogenous envelope at \(seconds) s") }
+        var triggered: [Int] = []
         for index in indices {
-            guard let exposure = exposures[index] else { continue }
+            guard let exposure = exposures[index] else { throw CascadeError("account \(ledger.accounts[index].id) has no exposure") }
             var survives = true
             for state in states where survives {
                 let books = [CascadeWorld.underlying: state.book]
                 survives = !(try calculator.summary(exposure, books: books, markets: state.markets).health.isInLiquidation)
             }
-            if survives { count += 1 }
+            if survives { triggered.append(index) }
         }
-        return count
+        return triggered
     }
 }
 

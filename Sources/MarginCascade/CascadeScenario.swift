@@ -82,7 +82,8 @@ public struct CascadeScenario: Sendable, Hashable, Codable {
 
     /// Refuses paths that cannot drive a market: fewer than two points, times not increasing from 0,
     /// non-finite numbers, moves of −100 % or beyond ±1000 %, multipliers outside (0, 20], a step
-    /// outside [1 s, the path] or more than 5,000 steps, a half-life outside (0, 1 day].
+    /// outside [1 s, the path], not dividing it, or more than 5,000 steps, a half-life outside
+    /// (0, 1 day].
     public func validate() throws(MarginError) {
         func fail(_ field: String, _ reason: String) -> MarginError { .invalidInput(field: "scenario.\(field)", reason: reason) }
         guard !name.isEmpty else { throw fail("name", "must not be empty") }
@@ -105,6 +106,10 @@ public struct CascadeScenario: Sendable, Hashable, Codable {
             throw fail("step_seconds", "must lie in [1, the path's length]")
         }
         guard stepCount <= 5_000 else { throw fail("step_seconds", "\(stepCount) steps; at most 5,000") }
+        let steps = durationSeconds / stepSeconds
+        guard abs(steps - steps.rounded()) < 1e-9 else {
+            throw fail("step_seconds", "must divide the path's length (\(durationSeconds) s) into whole steps")
+        }
         guard bookHalfLifeSeconds.isFinite, bookHalfLifeSeconds > 0, bookHalfLifeSeconds <= 86_400 else {
             throw fail("book_half_life_seconds", "must lie in (0, 86400]")
         }

@@ -74,9 +74,13 @@ public struct CascadeWorld: Sendable {
     }
 
     /// The market moved by `move` with `depth` of the displayed sizes, realised with `depletion`.
+    /// The futures' and perpetuals' ladders stay where the exogenous market puts them, less what
+    /// was taken: their own flow is what displaced the index, so they are not re-centred on it as
+    /// well (the option ladders follow their model prices, which the index moves).
     func marketState(move: MarketMove, depth: Double, depletion: BookDepletion?) throws(MarginError)
         -> (markets: MarketState, displacement: Double, baseBooks: [String: OrderBook], depthMultiplier: Double) {
         var snapshot = market.snapshot(at: market.startMs, move: move)
+        let exogenousBooks = snapshot.orderBooks
         var displacement = 0.0
         if let depletion, depletion.netSold != 0 {
             displacement = depletion.indexDisplacement(reference: try referenceTerms(snapshot, depthMultiplier: depth), model: costModel)
@@ -85,7 +89,8 @@ public struct CascadeWorld: Sendable {
             snapshot = market.snapshot(at: market.startMs, move: displaced)
         }
         var base: [String: OrderBook] = [:]
-        for (name, book) in snapshot.orderBooks {
+        for (name, displacedBook) in snapshot.orderBooks {
+            let book = catalog[name]?.kind.isDeltaOne == true ? exogenousBooks[name] ?? displacedBook : displacedBook
             let scaled = BookDepletion().displayed(book, instrument: name, multiplier: depth)
             base[name] = scaled
             snapshot.orderBooks[name] = depletion?.displayed(book, instrument: name, multiplier: depth) ?? scaled

@@ -65,7 +65,9 @@ struct CascadeCommand: ParsableCommand {
         } catch let error as MarginError {
             failInput(error.description)
         } catch let error as CascadeError {
-            failInput(error.description)
+            // Not the input: the run met something it cannot compute.
+            FileHandleOutput.standardError("error: \(error.description)\n")
+            Foundation.exit(1)
         }
     }
 

@@ -62,10 +62,13 @@ extension LiquidationPlanner {
             return try planner.calculator.summary(exposure, books: books, markets: markets)
         }
 
+        /// Closes `quantity` contracts at the mark: their value (unsettled funding included) moves into
+        /// cash, and the position keeps only the rest's share of its funding.
         func reduce(_ account: inout Account, index: Int, by quantity: Double) {
             let position = account.positions[index]
             let delta = quantity * (position.quantity < 0 ? -1 : 1)
             account.positions[index].quantity -= delta
+            account.positions[index].unsettledFunding *= position.quantity != 0 ? account.positions[index].quantity / position.quantity : 0
             account.balances[planner.calculator.parameters.valuationAsset, default: 0] += delta * (valuePerContract[position.instrument] ?? 0)
         }
 

@@ -161,18 +161,6 @@ package struct LiquidationCoordinator: Sendable {
                     underlyingCaps[instrument.underlying] = max(0, budget * budgetShare - underlyingUsed[instrument.underlying, default: 0])
                 }
             }
-            // Every position's budget is used up this window: the plan could have no leg, so it is
-            // not computed (the account waits, as it would after planning nothing).
-            let budgetUsedUp = account.positions.contains { $0.quantity != 0 } && account.positions.allSatisfy { position in
-                guard position.quantity != 0 else { return true }
-                guard let instrument = reference.catalog[position.instrument], let cap = caps[instrument.name] else { return false }
-                return cap <= 0 || (underlyingCaps[instrument.underlying].map { $0 <= 0 } ?? false)
-            }
-            if budgetUsedUp {
-                waitForNextWindow(key, withoutDepth: withoutDepth, waiting: &waiting, actions: &actions,
-                                  parameterSetVersion: calculator.parameters.version)
-                continue
-            }
             let planned: LiquidationPlan?
             do {
                 planned = try planner.plan(account: account, catalog: reference.catalog, books: reference.riskBooks,
@@ -187,8 +175,13 @@ package struct LiquidationCoordinator: Sendable {
             // deficit to the insurance fund; it stays outstanding until the account changes.
             let nothingToClose = plan.reason == .bankrupt && !account.positions.contains { $0.quantity != 0 }
             if plan.legs.isEmpty && !nothingToClose {
-                waitForNextWindow(key, withoutDepth: withoutDepth, waiting: &waiting, actions: &actions,
-                                  parameterSetVersion: calculator.parameters.version)
+                // Nothing may be instructed this window: waits for the next, in severity order. A live
+                // instruction for an older version (or past its deadline) no longer fits the account:
+                // it is cancelled rather than left to look outstanding.
+                waiting[key] = withoutDepth.isEmpty ? .budget : .noDepth(withoutDepth.sorted())
+                if let state = outstanding[key.id], state.isLive {
+                    actions.append(cancel(state, parameterSetVersion: calculator.parameters.version))
+                }
                 continue
             }
             for leg in plan.legs {
@@ -209,17 +202,6 @@ package struct LiquidationCoordinator: Sendable {
         newFailures = failures.subtracting(previousFailures).sorted()
         previousFailures = failures
         return actions
-    }
-
-    /// Nothing may be instructed this window: the account waits for the next, in severity order. A
-    /// live instruction for an older version (or past its deadline) no longer fits the account: it
-    /// is cancelled rather than left to look outstanding.
-    private mutating func waitForNextWindow(_ key: AccountKey, withoutDepth: [String], waiting: inout [AccountKey: WaitingReason],
-                                            actions: inout [LiquidationAction], parameterSetVersion: Int64) {
-        waiting[key] = withoutDepth.isEmpty ? .budget : .noDepth(withoutDepth.sorted())
-        if let state = outstanding[key.id], state.isLive {
-            actions.append(cancel(state, parameterSetVersion: parameterSetVersion))
-        }
     }
 
     /// The cancel of a live instruction (message id `<id>-cancel`, state `cancelled: true`, keeping
