@@ -25,8 +25,7 @@ extension CascadeRun {
                   let position = ledger.accounts[index].positions.first(where: { $0.instrument == leg.instrument }), position.quantity != 0 else {
                 continue
             }
-            let terms = try InstrumentLiquidity(instrument: instrument, market: market, riskBook: book, valuationPrice: valuation,
-                                                nowMs: world.market.startMs, fallbackVolatility: model.fallbackVolatility)
+            let terms = try world.terms(instrument, on: market, book: book, valuationPrice: valuation)
             let side = BookSide.closing(quantity: position.quantity)
             let wanted = min(leg.quantity, abs(position.quantity))
             let quantity = policy.fillsAtMarket ? wanted

@@ -9,8 +9,7 @@ extension CascadeRun {
     /// and perpetual's bid depth within 1 % of its mid, in notional.
     func cascadeRatio(markets: MarketState) throws -> Double {
         guard let market = markets[CascadeWorld.underlying] else { return 0 }
-        let book = try calculator.riskBook(for: CascadeWorld.underlying, catalog: world.catalog, markets: markets,
-                                           asOfMs: world.market.startMs, reusing: riskBook)
+        let book = try world.riskBook(calculator, markets: markets, reusing: riskBook)
         var fallen = market
         let move = 0.99
         fallen.indexPrice *= move
@@ -18,10 +17,8 @@ extension CascadeRun {
         for index in fallen.expiries.indices { fallen.expiries[index].forward *= move }
         var fallenMarkets = markets
         fallenMarkets[CascadeWorld.underlying] = fallen
-        let fallenBook = try calculator.riskBook(for: CascadeWorld.underlying, catalog: world.catalog, markets: fallenMarkets,
-                                                 asOfMs: world.market.startMs, reusing: book)
+        let fallenBook = try world.riskBook(calculator, markets: fallenMarkets, reusing: book)
         let planner = LiquidationPlanner(calculator: calculator, policy: LiquidationCoordinator(settings: settings).policy)
-        let model = world.costModel
         let valuation = calculator.valuationPrice(in: markets)
         var triggered = 0.0
         for account in ledger.accounts where !account.positions.isEmpty {
@@ -33,16 +30,14 @@ extension CascadeRun {
                                               markets: fallenMarkets) else { continue }
             for leg in plan.legs {
                 guard let instrument = world.catalog[leg.instrument] else { continue }
-                let terms = try InstrumentLiquidity(instrument: instrument, market: fallen, riskBook: fallenBook, valuationPrice: valuation,
-                                                    nowMs: world.market.startMs, fallbackVolatility: model.fallbackVolatility)
+                let terms = try world.terms(instrument, on: fallen, book: fallenBook, valuationPrice: valuation)
                 triggered += leg.quantity * terms.deltaNotional
             }
         }
         var depth = 0.0
         for name in market.orderBooks.keys.sorted() {
             guard let instrument = world.catalog[name], instrument.kind.isDeltaOne else { continue }
-            let terms = try InstrumentLiquidity(instrument: instrument, market: market, riskBook: book, valuationPrice: valuation,
-                                                nowMs: world.market.startMs, fallbackVolatility: model.fallbackVolatility)
+            let terms = try world.terms(instrument, on: market, book: book, valuationPrice: valuation)
             depth += terms.depth(.bid, band: 0.01) * terms.notional
         }
         return depth > 0 ? triggered / depth : 0
@@ -53,8 +48,7 @@ extension CascadeRun {
     /// bankrupt, their deficit as bad debt.
     mutating func finish() throws -> CascadePolicyResult {
         let end = try world.marketState(scenario: scenario, seconds: scenario.durationSeconds, depletion: depletion)
-        let book = try calculator.riskBook(for: CascadeWorld.underlying, catalog: world.catalog, markets: end.markets,
-                                           asOfMs: world.market.startMs, reusing: riskBook)
+        let book = try world.riskBook(calculator, markets: end.markets, reusing: riskBook)
         try remargin(book: book, markets: end.markets, every: true)
         var openDeficits = 0.0
         for index in ledger.accounts.indices where !settled.contains(index) && summaries[index].grossEquity < 0 {

@@ -112,8 +112,7 @@ struct CascadeRun {
     /// whether any leg filled.
     mutating func round(step seconds: Double, window: Int, into record: inout CascadeStep) throws -> Bool {
         let state = try world.marketState(scenario: scenario, seconds: seconds, depletion: depletion)
-        let book = try calculator.riskBook(for: CascadeWorld.underlying, catalog: world.catalog, markets: state.markets,
-                                           asOfMs: world.market.startMs, reusing: riskBook)
+        let book = try world.riskBook(calculator, markets: state.markets, reusing: riskBook)
         riskBook = book
         let everyAccount = window == 0 || abs(state.displacement - stepDisplacement) > Self.screenMove
         if window == 0 { stepDisplacement = state.displacement }
@@ -218,8 +217,7 @@ struct CascadeRun {
                 for (vol, shift) in calm == stressed ? [stressed] : [calm, stressed] {
                     let move = MarketMove(indexFactor: factor, volatilityFactor: vol, skewShift: shift)
                     let markets = try world.marketState(move: move, depth: depth, depletion: nil).markets
-                    states.append((markets, try calculator.riskBook(for: CascadeWorld.underlying, catalog: world.catalog, markets: markets,
-                                                                    asOfMs: world.market.startMs, reusing: riskBook)))
+                    states.append((markets, try world.riskBook(calculator, markets: markets, reusing: riskBook)))
                 }
             }
             envelope = (key, states)

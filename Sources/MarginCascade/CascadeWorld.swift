@@ -103,6 +103,19 @@ public struct CascadeWorld: Sendable {
         parameters.riskUnit(for: Self.underlying)?.liquidityCost ?? LiquidationCoordinator(settings: liquidation).policy.costModel
     }
 
+    /// The reference underlying's risk book under `markets`, valued as of the run's start (the
+    /// calendar is frozen), reusing `held`'s columns where its market matches.
+    func riskBook(_ calculator: MarginCalculator, markets: MarketState, reusing held: RiskBook?) throws(MarginError) -> RiskBook {
+        try calculator.riskBook(for: Self.underlying, catalog: catalog, markets: markets, asOfMs: market.startMs, reusing: held)
+    }
+
+    /// `instrument`'s liquidity terms on `snapshot` as of the run's start, priced by ``costModel``.
+    func terms(_ instrument: Instrument, on snapshot: UnderlyingMarket, book: RiskBook?, valuationPrice: Double) throws(MarginError)
+        -> InstrumentLiquidity {
+        try InstrumentLiquidity(instrument: instrument, market: snapshot, riskBook: book, valuationPrice: valuationPrice, nowMs: market.startMs,
+                                fallbackVolatility: costModel.fallbackVolatility)
+    }
+
     /// The reference perpetual's terms in `snapshot`, its book scaled by the depth multiplier.
     func referenceTerms(_ snapshot: UnderlyingMarket, depthMultiplier: Double) throws(MarginError) -> InstrumentLiquidity {
         guard let instrument = catalog[Self.referenceInstrument] else { throw .unknownInstrument(Self.referenceInstrument) }
@@ -110,8 +123,6 @@ public struct CascadeWorld: Sendable {
         if let book = snapshot.orderBooks[instrument.name] {
             scaled.orderBooks[instrument.name] = BookDepletion().displayed(book, instrument: instrument.name, multiplier: depthMultiplier)
         }
-        return try InstrumentLiquidity(instrument: instrument, market: scaled, riskBook: nil,
-                                       valuationPrice: market.stablecoin(at: market.startMs).indexPrice, nowMs: market.startMs,
-                                       fallbackVolatility: costModel.fallbackVolatility)
+        return try terms(instrument, on: scaled, book: nil, valuationPrice: market.stablecoin(at: market.startMs).indexPrice)
     }
 }
