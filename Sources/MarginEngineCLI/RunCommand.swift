@@ -44,6 +44,10 @@ struct RunCommand: AsyncParsableCommand {
         let registry = ProcessObservability.bootstrap()
         var logger = Logger(label: "margin-engine")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        switch FileDescriptorLimit.raiseSoftToHard() {
+        case .success(let limits): logger.info("open-file limit \(limits.soft) (hard \(limits.hard))")
+        case .failure(let error): logger.warning("cannot raise the open-file limit: \(error)")
+        }
         let worker = MarginWorkerService(configuration: configuration, logger: logger)
         let http = buildApplication(engine: worker.engine, configuration: configuration, registry: registry, logger: logger)
         let group = ServiceGroup(configuration: .init(

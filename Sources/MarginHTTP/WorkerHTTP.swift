@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import MarginCore
 import MarginEngineCore
@@ -19,12 +20,11 @@ public func buildApplication(engine: MarginEngine, configuration: WorkerConfigur
     let router = Router()
     let statusMetrics = StatusMetrics(instance: configuration.instanceID)
     router.get("/health") { _, _ in json(Data(#"{"status":"alive"}"#.utf8)) }
-    // Status, readiness and the what-if read the engine's published snapshot (`engine.view`):
-    // they never wait for a pass.
+    // Every route but `/health` reads the engine's published snapshot (`engine.view`): none waits
+    // for a pass.
+    let notPublished: @Sendable () -> Response = { HTTPError.response(.serviceUnavailable, "the engine has not published its state yet") }
     router.get("/ready") { _, _ -> Response in
-        guard let snapshot = engine.view.snapshot else {
-            return HTTPError.response(.serviceUnavailable, "the engine has not published its state yet")
-        }
+        guard let snapshot = engine.view.snapshot else { return notPublished() }
         let status = snapshot.status
         let ready = snapshot.isReady
         let body: [String: Any] = [
@@ -44,45 +44,60 @@ public func buildApplication(engine: MarginEngine, configuration: WorkerConfigur
         guard let id = accountID(context) else {
             return HTTPError.response(.badRequest, "missing account id or malformed percent-encoding in '\(context.parameters.get("id") ?? "")'")
         }
-        guard let answer = await engine.currentResult(accountID: id) else {
+        guard let snapshot = engine.view.snapshot else { return notPublished() }
+        guard let answer = snapshot.currentResult(accountID: id) else {
             return HTTPError.response(.notFound, "account \(id) is not held by this instance")
         }
         var message = answer.result.proto
         message.liquidation = answer.liquidation.proto
         return json(try SchemaCoding.encode(message, format: .json))
     }
+    // What-ifs and pre-trade checks margin posted positions: at most `what_if_concurrency` at once,
+    // against the snapshot's books on their own executor (a pass occupying the cooperative pool
+    // does not delay them); more are refused rather than queued behind each other.
+    let whatIfSlots = ConcurrencyLimit(configuration.whatIfConcurrency)
+    let whatIfExecutor = DedicatedExecutor(label: "margin.what-if")
+    let saturated: @Sendable () -> Response = { HTTPError.response(.tooManyRequests, "\(configuration.whatIfConcurrency) what-if requests are running; retry later") }
     v1.post("accounts/:id/pre-trade") { request, context -> Response in
         guard let id = accountID(context) else { return HTTPError.response(.badRequest, "missing or malformed account id") }
+        guard whatIfSlots.acquire() else { return saturated() }
+        defer { whatIfSlots.release() }
         return await answer(request, limit: configuration.maxRequestBytes) { body in
             let proto = try SchemaCoding.decode(Margin_V1_OpenOrder.self, from: body, format: .json)
-            guard let check = try await engine.preTrade(accountID: id, order: OpenOrder(proto: proto, field: "order")) else {
-                return HTTPError.response(.notFound, "account \(id) is not held by this instance")
+            let order = try OpenOrder(proto: proto, field: "order")
+            guard let snapshot = engine.view.snapshot else { return notPublished() }
+            let check = try await withTaskExecutorPreference(whatIfExecutor) { () async throws(MarginError) -> PreTradeCheck? in
+                try snapshot.preTrade(accountID: id, order: order)
             }
+            guard let check else { return HTTPError.response(.notFound, "account \(id) is not held by this instance") }
             return json(try SchemaCoding.encode(check.proto, format: .json))
         }
     }
-    let whatIfSlots = ConcurrencyLimit(configuration.whatIfConcurrency)
-    let whatIfExecutor = DedicatedExecutor(label: "margin.what-if")
+    let entryCounts = EntryCountGuard.accountState(configuration.inputBounds)
     v1.post("what-if") { request, _ -> Response in
-        // At most `what_if_concurrency` at once, against the snapshot's books on the what-if's own
-        // executor; more are refused rather than queued behind each other.
-        guard whatIfSlots.acquire() else {
-            return HTTPError.response(.tooManyRequests, "\(configuration.whatIfConcurrency) what-if requests are running; retry later")
-        }
+        guard whatIfSlots.acquire() else { return saturated() }
         defer { whatIfSlots.release() }
         return await answer(request, limit: configuration.maxRequestBytes) { body in
+            // Counts first: a body of too many entries costs one short scan, not a decode.
+            try entryCounts.check(body)
             let state = try SchemaCoding.decode(Margin_V1_AccountState.self, from: body, format: .json)
-            guard let snapshot = engine.view.snapshot else {
-                return HTTPError.response(.serviceUnavailable, "the engine has not published its state yet")
-            }
+            guard let snapshot = engine.view.snapshot else { return notPublished() }
             let account = try Account(proto: state)
-            // On its own thread: a pass occupying the cooperative pool does not delay it.
             let result = try await withTaskExecutorPreference(whatIfExecutor) { () async throws(MarginError) -> MarginResult in
                 try snapshot.whatIf(account)
             }
             return json(try SchemaCoding.encode(result.proto(), format: .json))
         }
     }
-    return Application(router: router, configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort)),
-                       logger: logger)
+    // Connections are bounded in number and in idle time (see ``ConnectionLimit``).
+    let connections = ConnectionLimit(limit: ConnectionLimit.effective(configured: configuration.httpMaxConnections),
+                                      instance: configuration.instanceID)
+    if connections.limit < configuration.httpMaxConnections {
+        logger.warning("http_max_connections lowered to \(connections.limit) by the open-file limit",
+                       metadata: ["open_file_limit": "\(FileDescriptorLimit.current().map { String($0.soft) } ?? "unknown")"])
+    }
+    let server = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [ConnectionGuardHandler(connections)],
+                                                              idleTimeout: .milliseconds(configuration.httpIdleTimeout.milliseconds)))
+    return Application(router: router, server: server,
+                       configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort)), logger: logger)
 }

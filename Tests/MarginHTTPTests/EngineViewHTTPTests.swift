@@ -3,15 +3,15 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import MarginCore
-import MarginEngineCore
+@testable import MarginEngineCore
 import MarginSchema
 import MarginWorker
 import Synchronization
 import Testing
 @testable import MarginHTTP
 
-/// `/ready`, `/metrics` and the what-if read the engine's published snapshot: a pass that holds the
-/// engine never delays them.
+/// Every route but `/health` reads the engine's published snapshot: a pass that holds the engine
+/// never delays them.
 @Suite("HTTP while a pass holds the engine")
 struct EngineViewHTTPTests {
     /// A clock that blocks its caller once armed, until released (with a bound, so a broken test
@@ -30,7 +30,7 @@ struct EngineViewHTTPTests {
         }
     }
 
-    @Test("ready, metrics and what-if answer while the engine is inside a tick")
+    @Test("ready, metrics, account queries, pre-trade, what-if and the console answer while the engine is inside a tick")
     func readersDoNotWaitForThePass() async throws {
         _ = TestMetrics.registry
         var configuration = WorkerConfiguration()
@@ -70,12 +70,47 @@ struct EngineViewHTTPTests {
                 let result = try SchemaCoding.decode(Margin_V1_MarginResult.self, from: Data(response.body.readableBytesView), format: .json)
                 #expect(result.accountID == "w" && result.maintenanceRequirement > 0)
             }
+            // Account queries, the pre-trade check and the console read the same snapshot.
+            try await client.execute(uri: "/v1/accounts/e0", method: .get) { response in
+                let finished = tickDone.load(ordering: .relaxed)
+                #expect(!finished, "the account query waited for the tick")
+                #expect(response.status == .ok)
+                let result = try SchemaCoding.decode(Margin_V1_MarginResult.self, from: Data(response.body.readableBytesView), format: .json)
+                #expect(result.accountID == "e0" && result.maintenanceRequirement > 0)
+            }
+            let order = #"{"order_id":"o1","instrument":"ETH-PERPETUAL","side":"ORDER_SIDE_BUY","quantity":0.1,"limit_price":3000}"#
+            try await client.execute(uri: "/v1/accounts/e0/pre-trade", method: .post, body: ByteBuffer(string: order)) { response in
+                let finished = tickDone.load(ordering: .relaxed)
+                #expect(!finished, "the pre-trade check waited for the tick")
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("\"fits\":true"))
+            }
+            for uri in ["/", "/accounts/b0"] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    let finished = tickDone.load(ordering: .relaxed)
+                    #expect(!finished, "the console page \(uri) waited for the tick")
+                    #expect(response.status == .ok)
+                }
+            }
         }
         // Everything above was answered while the tick was still blocked.
         let finished = tickDone.load(ordering: .relaxed)
         #expect(!finished)
         clock.release.signal()
         await tick.value
+    }
+
+    @Test("The snapshot's account answer is the result the engine published for it")
+    func snapshotAnswerEqualsThePublishedResult() async throws {
+        let engine = await EngineFixture.engine(accounts: TestWorld.accounts(btc: 2, eth: 2))
+        // The last result queued per account (the fixture's restore and tick publish full results).
+        let published = Dictionary(await engine.batch.results.map { ($0.accountID, $0.result) }, uniquingKeysWith: { $1 })
+        let snapshot = try #require(engine.view.snapshot)
+        #expect(published.count == 4)
+        for (accountID, output) in published {
+            let answer = try #require(snapshot.currentResult(accountID: accountID))
+            #expect(answer.result.id == output.id, "\(accountID): the snapshot's answer names another content")
+        }
     }
 
     @Test("The what-if against the engine's books equals the what-if that builds its own")

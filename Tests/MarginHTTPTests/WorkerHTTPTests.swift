@@ -163,6 +163,8 @@ struct WorkerHTTPTests {
                               positions: [Position(instrument: "ETH-PERPETUAL", quantity: 3, averageEntryPrice: 3_000)])
         await engine.handleAccounts(EngineFixture.account(account, offset: 100))
         #expect(await engine.currentResult(accountID: id) != nil)
+        // HTTP reads the snapshot published at the end of the window that stored it.
+        await engine.tick()
         let app = buildApplication(engine: engine, configuration: configuration, registry: TestMetrics.registry, logger: EngineFixture.logger)
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/accounts/acct%20x%2F1", method: .get) { response in

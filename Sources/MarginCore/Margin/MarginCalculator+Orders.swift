@@ -56,12 +56,13 @@ public struct PreTradeCheck: Sendable, Hashable {
 }
 
 extension MarginCalculator {
-    /// Margins `account` as it stands and with `order` resting as well, against the same markets.
+    /// Margins `account` as it stands and with `order` resting as well, against the same markets;
+    /// `held` books whose market and catalog match are reused (see ``margin(account:catalog:markets:asOfMs:reusing:)``).
     public func preTrade(account: Account, order: OpenOrder, catalog: InstrumentCatalog, markets: MarketState,
-                         asOfMs: Int64) throws(MarginError) -> PreTradeCheck {
+                         asOfMs: Int64, reusing held: [String: RiskBook] = [:]) throws(MarginError) -> PreTradeCheck {
         var with = account
         with.openOrders.append(order)
-        return PreTradeCheck(before: try margin(account: account, catalog: catalog, markets: markets, asOfMs: asOfMs),
-                             after: try margin(account: with, catalog: catalog, markets: markets, asOfMs: asOfMs))
+        return PreTradeCheck(before: try margin(account: account, catalog: catalog, markets: markets, asOfMs: asOfMs, reusing: held),
+                             after: try margin(account: with, catalog: catalog, markets: markets, asOfMs: asOfMs, reusing: held))
     }
 }

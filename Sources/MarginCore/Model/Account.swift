@@ -46,6 +46,9 @@ public struct Account: Sendable, Hashable {
     /// instruments and inverse futures or perpetuals without a positive entry price.
     public func validate(instruments: InstrumentCatalog, bounds: InputBounds = .standard) throws(MarginError) {
         guard !id.isEmpty else { throw .invalidInput(field: "account.id", reason: "must not be empty") }
+        try bounds.checkCount(positions.count, bounds.maxPositions, "account \(id).positions")
+        try bounds.checkCount(balances.count, bounds.maxBalances, "account \(id).balances")
+        try bounds.checkCount(openOrders.count, bounds.maxOpenOrders, "account \(id).open_orders")
         for (asset, amount) in balances {
             try bounds.check(amount, bounds.maxBalance, "account \(id).balances[\(asset)]")
         }

@@ -1,7 +1,7 @@
 import MarginCore
 
 /// What the risk console's overview page shows about this instance, read from the engine's memory
-/// (``MarginEngine/consoleOverview(nearestCount:)``). Amounts are in the parameter set's valuation asset.
+/// (``EngineSnapshot/consoleOverview(group:nearestCount:)``). Amounts are in the parameter set's valuation asset.
 public struct ConsoleOverview: Sendable {
     /// One assigned partition of the accounts topic.
     public struct Partition: Sendable, Hashable {

@@ -26,7 +26,12 @@ extension MarginEngine {
     /// The result of an account that cannot be margined, under an id that names the account
     /// version, the parameter set and the error.
     func errorResult(_ account: Account, _ error: MarginError) -> ResultOutput {
-        let set = ParameterSetIdentity(id: parameters?.id ?? settings.paramsID, version: parameters?.version ?? 0,
+        Self.errorResult(account, error, parameters: parameters, paramsID: settings.paramsID)
+    }
+
+    /// ``errorResult(_:_:)`` under the active `parameters` (nil: none yet, named by `paramsID`).
+    static func errorResult(_ account: Account, _ error: MarginError, parameters: RiskParameters?, paramsID: String) -> ResultOutput {
+        let set = ParameterSetIdentity(id: parameters?.id ?? paramsID, version: parameters?.version ?? 0,
                                        valuationAsset: parameters?.valuationAsset ?? "")
         let id = DeterministicID.make("res", [account.id, String(account.version), set.id, String(set.version), "error", error.code,
                                               error.description])

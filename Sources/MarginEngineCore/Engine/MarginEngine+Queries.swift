@@ -1,50 +1,15 @@
 import MarginCore
 
-/// A held account's current margin as an HTTP answer carries it: the result (its explanation, or
-/// the error it cannot be margined for) and its liquidation status.
-public struct AccountAnswer: Sendable {
-    public var result: ResultOutput
-    public var liquidation: LiquidationStatus
-}
-
 extension MarginEngine {
-    /// The current margin of an account with its breakdown, from memory.
-    /// An account that cannot be margined answers with its error result (health `error`, reason).
+    /// The current margin of an account with its breakdown, from memory (as
+    /// ``EngineSnapshot/currentResult(accountID:)`` answers it, at this moment).
     public func currentResult(accountID: String) -> AccountAnswer? {
-        guard let (key, entry) = accounts.find(id: accountID) else { return nil }
-        let answer: ResultOutput
-        if let error = entry.error {
-            answer = errorResult(entry.account, error)
-        } else {
-            guard let exposure = entry.exposure, let calculator else { return nil }
-            do {
-                var result = try calculator.explain(exposure, books: reference.data.riskBooks, markets: reference.data.markets)
-                if let field = result.firstNonFiniteField {
-                    answer = errorResult(entry.account, .numerical("\(field) is not finite"))
-                } else {
-                    if let health = entry.effectiveHealth { result.health = health }
-                    answer = .full(id: Self.resultID(entry.account, result: result), result)
-                }
-            } catch {
-                answer = errorResult(entry.account, error)
-            }
-        }
-        let isError: Bool
-        if case .error = answer { isError = true } else { isError = false }
-        return AccountAnswer(result: answer, liquidation: liquidation.status(of: key, health: isError ? .error : entry.effectiveHealth))
+        makeSnapshot().currentResult(accountID: accountID)
     }
 
-    /// The pre-trade question for a held account: its margin as it stands and with `order` resting
-    /// too, against the live markets (nothing is stored). Nil when this instance does not hold it.
+    /// The pre-trade question for a held account at this moment (see ``EngineSnapshot/preTrade(accountID:order:)``).
     public func preTrade(accountID: String, order: OpenOrder) throws(MarginError) -> PreTradeCheck? {
-        guard let calculator else { throw .missingParameters(underlying: settings.paramsID) }
-        guard let (_, entry) = accounts.find(id: accountID) else { return nil }
-        let data = reference.data
-        var with = entry.account
-        with.openOrders.append(order)
-        try with.validate(instruments: data.catalog, bounds: settings.inputBounds)
-        let asOf = data.markets.underlyings.values.map(\.timestampMs).max() ?? clock()
-        return try calculator.preTrade(account: entry.account, order: order, catalog: data.catalog, markets: data.markets, asOfMs: asOf)
+        try makeSnapshot().preTrade(accountID: accountID, order: order)
     }
 
     /// Counts for the status line and tests.

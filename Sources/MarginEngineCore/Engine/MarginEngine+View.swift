@@ -1,8 +1,9 @@
 extension MarginEngine {
     /// The snapshot of this moment (see ``EngineView``).
     func makeSnapshot() -> EngineSnapshot {
-        EngineSnapshot(status: status(), isReady: isReady, calculator: calculator, reference: reference.data,
-                       inputBounds: settings.inputBounds, paramsID: settings.paramsID, nowMs: clock())
+        EngineSnapshot(status: status(), isReady: isReady, calculator: calculator, parameters: parameters, reference: reference.data,
+                       accounts: accounts, liquidation: liquidation, inputBounds: settings.inputBounds, paramsID: settings.paramsID,
+                       instanceID: settings.instanceID, nowMs: clock())
     }
 
     /// Publishes the current snapshot to ``view`` (after each step that changes what it shows).
@@ -13,6 +14,7 @@ extension MarginEngine {
         var snapshot = makeSnapshot()
         if !withReference, let last = view.snapshot {
             snapshot.calculator = last.calculator
+            snapshot.parameters = last.parameters
             snapshot.reference = last.reference
         }
         view.publish(snapshot)

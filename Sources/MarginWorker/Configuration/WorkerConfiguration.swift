@@ -36,6 +36,12 @@ public struct WorkerConfiguration: Sendable, Hashable {
     public var maxRequestBytes = 1_048_576
     /// What-if requests computed at once (`POST /v1/what-if`); more are answered 429.
     public var whatIfConcurrency = 4
+    /// A connection with no request in progress (idle, or its request head still incomplete) is
+    /// closed after this long: held or half-sent connections cannot pile up.
+    public var httpIdleTimeout: Duration = .seconds(10)
+    /// Most HTTP connections open at once (lowered to leave 128 of the process's open-file limit
+    /// to Kafka and the runtime); more are closed as they arrive.
+    public var httpMaxConnections = 512
     /// Dynamic risk model settings (the calibrator, `calibrate` and `backtest`).
     public var calibration = CalibrationSettings()
     /// Extra librdkafka properties for every client (SASL/SSL, …); keys without the `kafka.` prefix.
@@ -87,6 +93,9 @@ public struct WorkerConfiguration: Sendable, Hashable {
         .number("max_quantity", \.engine.inputBounds.maxQuantity),
         .number("max_balance", \.engine.inputBounds.maxBalance),
         .number("max_price", \.engine.inputBounds.maxPrice),
+        .integer("max_positions", \.engine.inputBounds.maxPositions),
+        .integer("max_balances", \.engine.inputBounds.maxBalances),
+        .integer("max_open_orders", \.engine.inputBounds.maxOpenOrders),
         .number("minimum_confidence", \.engine.minimumConfidence),
         .number("publish_threshold", \.engine.publishThreshold),
         .choice("market_results", \.engine.marketResults),
@@ -99,6 +108,8 @@ public struct WorkerConfiguration: Sendable, Hashable {
         .flag("insecure_http", \.insecureHTTP),
         .integer("max_request_bytes", \.maxRequestBytes),
         .integer("what_if_concurrency", \.whatIfConcurrency),
+        .milliseconds("http_idle_timeout_ms", \.httpIdleTimeout),
+        .integer("http_max_connections", \.httpMaxConnections),
         .flag("liquidation.enabled", \.engine.liquidation.enabled),
         .number("liquidation.target_buffer", \.engine.liquidation.targetBuffer),
         .number("liquidation.close_out_equity", \.engine.liquidation.closeOutEquity),
@@ -167,12 +178,18 @@ public struct WorkerConfiguration: Sendable, Hashable {
             where !(bound > 0 && bound <= 1e30) {
             try fail(key, "must lie in (0, 1e30]")
         }
+        for (key, bound) in [("max_positions", bounds.maxPositions), ("max_balances", bounds.maxBalances), ("max_open_orders", bounds.maxOpenOrders)]
+            where !(1...1_000_000).contains(bound) {
+            try fail(key, "must lie in 1…1000000")
+        }
         if !(0...1).contains(engine.minimumConfidence) { try fail("minimum_confidence", "must lie in [0, 1]") }
         if engine.publishThreshold < 0 { try fail("publish_threshold", "must be ≥ 0") }
         if engine.refreshInterval < .zero { try fail("refresh_interval_ms", "must be ≥ 0") }
         if httpPort < 0 || httpPort > 65_535 { try fail("http_port", "must lie in 0…65535") }
         if maxRequestBytes < 1_024 { try fail("max_request_bytes", "must be at least 1024") }
         if whatIfConcurrency < 1 { try fail("what_if_concurrency", "must be at least 1") }
+        if httpIdleTimeout < .milliseconds(100) || httpIdleTimeout > .seconds(3_600) { try fail("http_idle_timeout_ms", "must lie in 100…3600000") }
+        if httpMaxConnections < 1 || httpMaxConnections > 1_000_000 { try fail("http_max_connections", "must lie in 1…1000000") }
         try engine.liquidation.validate()
         do { try calibration.validate() } catch { try fail("calibration", error.description) }
     }

@@ -46,4 +46,27 @@ struct InputBoundsTests {
             #expect(result.riskUnits.allSatisfy { $0.scenarioPnls.allSatisfy { $0.isFinite } })
         }
     }
+
+    @Test("An account record with more positions, balances or open orders than the limits is dead-lettered naming the limit")
+    func countsAreBounded() async throws {
+        var settings = EngineSettings()
+        settings.inputBounds = InputBounds(maxPositions: 1, maxBalances: 1, maxOpenOrders: 1)
+        let engine = await EngineFixture.engine(settings: settings, accounts: TestWorld.accounts(btc: 0, eth: 1))
+        let wide = Account(id: "wide", version: 1, balances: ["USDC": 1_000, "BTC": 1],
+                           positions: [Position(instrument: "ETH-PERPETUAL", quantity: 1, averageEntryPrice: 3_000)])
+        let long = Account(id: "long", version: 1, balances: ["USDC": 1_000],
+                           positions: [Position(instrument: "ETH-PERPETUAL", quantity: 1, averageEntryPrice: 3_000),
+                                       Position(instrument: "BTC-PERPETUAL", quantity: 1, averageEntryPrice: 60_000)])
+        for (offset, account) in [(10, wide), (11, long)] {
+            let record = Self.record(Self.topics.accounts, account.id, try SchemaCoding.encode(account.proto, format: .protobuf), offset: Int64(offset))
+            await engine.handleAccounts(try #require(Self.decoder.accountsEvent(.message(record))))
+        }
+        let errors = await engine.batch.deadLetters.map(\.error)
+        #expect(errors.contains { $0.contains("account wide.balances") && $0.contains("more than 1 entries") })
+        #expect(errors.contains { $0.contains("account long.positions") && $0.contains("more than 1 entries") })
+        #expect(await engine.currentResult(accountID: "wide") == nil)
+        #expect(await engine.currentResult(accountID: "long") == nil)
+        // The account within the limits is held and margined.
+        #expect(await engine.currentResult(accountID: "e0") != nil)
+    }
 }
