@@ -4,7 +4,7 @@ import os
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-GLOBAL_BUDGET_S = 160.0  # waits end by T0 + this + 20 s (T0: the binary is available); then the final read and checks
+GLOBAL_BUDGET_S = 200.0  # waits end by T0 + this + 20 s (T0: the binary is available); then the final read and checks
 
 T0 = time.monotonic()
 

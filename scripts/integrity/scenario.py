@@ -11,6 +11,8 @@ show records a real broker hides (and look like duplicates with other contents).
 import json
 import os
 import random
+import signal
+import subprocess
 import time
 
 from . import proto
@@ -170,6 +172,9 @@ class Run:
                      "both workers ready again with every partition restored")
             self.wait_quiet("outputs to settle after the restart")
 
+        if not self.args.crash_during_rejoin:
+            self.graceful_stop_under_load()
+
         self.phase("crash 2: BTC -35 %, ETH -30 %, vol up")
         before = len(self.reader.instructions)
         self.publish_market(move_btc=0.65, move_eth=0.70, vol=1.0, rho=-0.6)
@@ -179,6 +184,60 @@ class Run:
         self.settle_pending()
         self.health_snapshot("after crash 2")
         self.reader.stop()
+
+    def graceful_stop_under_load(self, rate=200, seconds=3.0, stop_after=1.0):
+        """SIGTERM one worker while `rate` account updates/s arrive: its last batch is committed
+        before it leaves the group (no aborted transaction), it exits 0 within the Deployment's
+        terminationGracePeriodSeconds, the survivor takes its partitions over, and every version sent
+        meanwhile gets a result of its own (test_results). Then it is started again."""
+        victim, survivor = self.workers[1], self.workers[0]
+        self.phase(f"graceful stop under load: SIGTERM {victim.instance} while {rate} account updates/s arrive")
+        ids = sorted(a for a in self.accounts if a not in self.error_accounts)
+        log_offset = os.path.getsize(victim.log_path)
+        start, sent, term_at, exited_at = time.monotonic(), 0, None, None
+        while time.monotonic() - start < seconds:
+            state = self.accounts[self.rng.choice(ids)]
+            new = type(state)()
+            new.CopyFrom(state)
+            # Past every version used so far, the refused (dead-lettered) ones included.
+            refused = [v for a, v in getattr(self, "refused_versions", set()) if a == state.account_id]
+            new.version = max([state.version] + refused) + 1
+            new.balances["USDC"] = new.balances["USDC"] + 1.0
+            self.send_account(new)
+            sent += 1
+            now = time.monotonic()
+            if term_at is None and now - start >= stop_after:
+                term_at = now
+                os.kill(victim.proc.pid, signal.SIGTERM)
+            if term_at is not None and exited_at is None and victim.proc.poll() is not None:
+                exited_at = time.monotonic()
+            time.sleep(max(0.0, start + sent / rate - time.monotonic()))
+        self.producer.flush()
+        try:
+            code = victim.proc.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            code = None
+        if exited_at is None and code is not None:
+            exited_at = time.monotonic()
+        wait_for(lambda: all_partitions_owned([survivor], self.partitions), 60,
+                 f"{survivor.instance} to own and restore every partition")
+        takeover = time.monotonic() - term_at
+        with open(victim.log_path, "rb") as f:
+            f.seek(log_offset)
+            lines = f.read().decode("utf-8", "replace").splitlines()
+        problems = [line for line in lines if any(w in line for w in ("transaction failed", "purge", " error ", " critical "))]
+        self.evidence["graceful_stop"] = {
+            "updates_sent": sent, "exit_code": code, "exit_seconds": None if exited_at is None else round(exited_at - term_at, 2),
+            "takeover_seconds": round(takeover, 2), "log_problems": problems,
+        }
+        log(f"  {sent} updates sent; {victim.instance} exited {code} after "
+            f"{self.evidence['graceful_stop']['exit_seconds']} s; {survivor.instance} held every partition {takeover:.1f} s after SIGTERM")
+        self.phase(f"restart {victim.instance} after the graceful stop")
+        victim.start()
+        wait_for(lambda: all_partitions_owned(self.workers, self.partitions), 90,
+                 "both workers ready again with every partition restored")
+        self.soft_wait(self.all_versions_resulted, 45, "a result for every account version sent during the stop")
+        self.wait_quiet("outputs to settle after the graceful stop")
 
     # --- inputs
 

@@ -11,8 +11,9 @@ extension MarginEngine {
             let partition = assignment.partition
             for problem in assignment.unreadable { logger.error("unreadable liquidation-state record", metadata: ["record": "\(problem)"]) }
             liquidation.restore(assignment.liquidationStates)
-            accounts.assign(partition, restoreTarget: assignment.restoreTarget, now: clock())
-            logger.info("shard assigned", metadata: ["partition": "\(partition)", "restore_to": "\(assignment.restoreTarget)"])
+            accounts.assign(partition, restoreTarget: assignment.restoreTarget, answeredBefore: assignment.answeredBefore, now: clock())
+            logger.info("shard assigned", metadata: ["partition": "\(partition)", "restore_to": "\(assignment.restoreTarget)",
+                                                     "answered_before": "\(assignment.answeredBefore.map(String.init) ?? "unknown")"])
             advance(partition, to: 0)
         }
         updateBudgetShare()
@@ -70,7 +71,14 @@ extension MarginEngine {
             deadLetter(source, error, accounts: true)
             return
         }
+        // A version no previous owner answered, read while restoring, is answered even when a later
+        // record replaces it before the restore completes.
+        let unanswered = accounts[partition]?.isUnansweredRestore(offset: source.offset) == true
+        let previous = unanswered ? accounts.read(key) { $0.account } : nil
         let stored = accounts.store(account, at: key, markets: reference.marketsRead(by: account), compile: reference.compile)
+        if stored == .stored, unanswered {
+            accounts.withShard(partition) { $0.recordUnanswered(key.id, replacing: previous) }
+        }
         if stored == .stored, accounts[key.partition]?.isServing == true {
             timedRemargin([key], force: false)
         }
@@ -83,6 +91,7 @@ extension MarginEngine {
         let keys = shard.accounts.keys.map { AccountKey(partition: partition, id: $0) }
         logger.info("shard restored", metadata: ["partition": "\(partition)", "accounts": "\(keys.count)"])
         metrics.accountsInShard(partition, keys.count)
+        answerSuperseded(partition)
         remargin(keys, force: true)
     }
 }

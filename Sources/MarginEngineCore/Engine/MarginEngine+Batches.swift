@@ -18,7 +18,7 @@ extension MarginEngine {
                 accounts.update(key) { $0.published = published }
             }
             liquidation.committed(finished.liquidationCommits)
-            metrics.resultsPublished(finished.pendingResults.count)
+            metrics.resultsPublished(finished.outputs.count { if case .result = $0 { true } else { false } })
             metrics.instructionsPublished(finished.liquidationCommits.filter(\.isInstruction).count)
             metrics.cancelsPublished(finished.liquidationCommits.filter { !$0.isInstruction }.count)
         } else {

@@ -9,13 +9,19 @@ public struct ShardAssignment: Sendable {
     public var liquidationStates: [(accountID: String, state: OutstandingInstruction?)]
     /// Liquidation-state records that could not be read (logged; their state is kept as it was).
     public var unreadable: [String]
+    /// The first offset of the partition that no previous owner answered: the position the last
+    /// committed batch recorded (every record before it has its result on the results topic). A
+    /// version read at or past it during the restore is answered by this instance, superseded or
+    /// not. Nil when unknown (no batch committed yet): only each account's latest version is.
+    public var answeredBefore: Int64?
 
     public init(partition: Int32, restoreTarget: Int64, liquidationStates: [(accountID: String, state: OutstandingInstruction?)] = [],
-                unreadable: [String] = []) {
+                unreadable: [String] = [], answeredBefore: Int64? = nil) {
         self.partition = partition
         self.restoreTarget = restoreTarget
         self.liquidationStates = liquidationStates
         self.unreadable = unreadable
+        self.answeredBefore = answeredBefore
     }
 
     /// Assignments without liquidation state, restoring each partition to `target(partition)`.

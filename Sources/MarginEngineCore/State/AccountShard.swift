@@ -44,6 +44,13 @@ struct AccountShard: Sendable {
     private(set) var nextOffset: Int64 = 0
     /// When the partition was assigned.
     let assignedAtMs: Int64
+    /// See ``ShardAssignment/answeredBefore``.
+    let answeredBefore: Int64?
+    /// Accounts read during the restore at or past ``answeredBefore`` (their held version is unanswered).
+    private var unanswered: Set<String> = []
+    /// Unanswered versions a later record replaced during the restore, oldest first: answered when
+    /// the restore completes, before the accounts' current versions.
+    private(set) var superseded: [String: [Account]] = [:]
 
     /// restoring → serving → revoking. Only a serving shard publishes results or is liquidated.
     enum Phase: Equatable {
@@ -54,10 +61,34 @@ struct AccountShard: Sendable {
         case revoking
     }
 
-    init(partition: Int32, restoreTarget: Int64, assignedAtMs: Int64) {
+    init(partition: Int32, restoreTarget: Int64, assignedAtMs: Int64, answeredBefore: Int64? = nil) {
         self.partition = partition
         self.restoreTarget = restoreTarget
         self.assignedAtMs = assignedAtMs
+        self.answeredBefore = answeredBefore
+    }
+
+    /// Whether a record at `offset`, read now, is one no previous owner answered and the restore
+    /// must answer version by version.
+    func isUnansweredRestore(offset: Int64) -> Bool {
+        guard case .restoring = phase, let answeredBefore else { return false }
+        return offset >= answeredBefore
+    }
+
+    /// Records a version stored during the restore that no previous owner answered; the held version
+    /// it replaced is kept for an answer of its own when it was unanswered too.
+    mutating func recordUnanswered(_ id: String, replacing previous: Account?) {
+        if let previous, unanswered.contains(id) { superseded[id, default: []].append(previous) }
+        unanswered.insert(id)
+    }
+
+    /// The superseded unanswered versions, handed out once (when the restore completes).
+    mutating func takeSuperseded() -> [String: [Account]] {
+        defer {
+            superseded = [:]
+            unanswered = []
+        }
+        return superseded
     }
 
     var isServing: Bool { phase == .serving }

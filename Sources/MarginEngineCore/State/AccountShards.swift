@@ -43,9 +43,9 @@ struct AccountShards: Sendable {
 
     // MARK: Shards
 
-    mutating func assign(_ partition: Int32, restoreTarget: Int64, now: Int64) {
+    mutating func assign(_ partition: Int32, restoreTarget: Int64, answeredBefore: Int64? = nil, now: Int64) {
         if shards[partition] != nil { _ = revoke(partition) }
-        shards[partition] = AccountShard(partition: partition, restoreTarget: restoreTarget, assignedAtMs: now)
+        shards[partition] = AccountShard(partition: partition, restoreTarget: restoreTarget, assignedAtMs: now, answeredBefore: answeredBefore)
     }
 
     /// Removes a shard and its accounts from the index; the shard as it was, or nil if not held.

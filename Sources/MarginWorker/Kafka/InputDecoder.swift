@@ -113,27 +113,43 @@ public struct InputDecoder: Sendable {
         }
     }
 
-    /// The records of a liquidation-state partition, oldest first, as (account id, state or nil
-    /// for a tombstone); what cannot be read is returned as problems (its state is kept as it was,
-    /// never silently cleared).
-    public static func liquidationStates(_ messages: [KafkaMessage]) -> (states: [(accountID: String, state: OutstandingInstruction?)], problems: [String]) {
-        var states: [(accountID: String, state: OutstandingInstruction?)] = []
-        var problems: [String] = []
+    /// What a liquidation-state partition holds, read oldest first.
+    public struct LiquidationStatePartition: Sendable {
+        /// (account id, state or nil for a tombstone), oldest first.
+        public var states: [(accountID: String, state: OutstandingInstruction?)] = []
+        /// What cannot be read (its state is kept as it was, never silently cleared).
+        public var problems: [String] = []
+        /// The latest consumed position recorded for the accounts partition (``ConsumedPosition``).
+        public var answeredBefore: Int64?
+    }
+
+    /// The records of a liquidation-state partition: the accounts' states and the consumed
+    /// position.
+    public static func liquidationStates(_ messages: [KafkaMessage]) -> LiquidationStatePartition {
+        var partition = LiquidationStatePartition()
         for message in messages {
+            if ConsumedPosition.isPosition(message) {
+                do {
+                    partition.answeredBefore = try ConsumedPosition.nextOffset(of: message)
+                } catch {
+                    partition.problems.append("\(message.topicPartition)@\(message.offset) (consumed position): \(error)")
+                }
+                continue
+            }
             guard let key = message.key.map({ String(decoding: $0, as: UTF8.self) }) else {
-                problems.append("\(message.topicPartition)@\(message.offset): no key")
+                partition.problems.append("\(message.topicPartition)@\(message.offset): no key")
                 continue
             }
             guard let value = message.value else {
-                states.append((key, nil))
+                partition.states.append((key, nil))
                 continue
             }
             do {
-                states.append((key, try JSONDecoder().decode(OutstandingInstruction.self, from: value)))
+                partition.states.append((key, try JSONDecoder().decode(OutstandingInstruction.self, from: value)))
             } catch {
-                problems.append("\(message.topicPartition)@\(message.offset) (account \(key)): \(error)")
+                partition.problems.append("\(message.topicPartition)@\(message.offset) (account \(key)): \(error)")
             }
         }
-        return (states, problems)
+        return partition
     }
 }

@@ -63,6 +63,7 @@ public final class MarginWorkerService: Service, Sendable {
         let configuration = self.configuration
         let logger = self.logger
         let decoder = InputDecoder(topics: configuration.topics, bounds: configuration.inputBounds)
+        let assignmentReader = ShardAssignmentReader(configuration: configuration, logger: logger)
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
@@ -83,20 +84,8 @@ public final class MarginWorkerService: Service, Sendable {
                             continue
                         }
                         // Read what the shards restore from here, so that the engine never waits for Kafka.
-                        var assignments: [ShardAssignment] = []
-                        for partition in partitions {
-                            let target: Int64
-                            do {
-                                target = try await accounts.watermarks(for: partition).high
-                            } catch {
-                                logger.warning("cannot read the watermarks of \(partition): \(error); restoring to the partition's end")
-                                target = .max
-                            }
-                            let records = await PartitionReader.readRetrying(configuration: configuration, topic: configuration.topics.liquidationState,
-                                                                           partition: partition.partition, kind: "liquidation_state", logger: logger)
-                            let (states, unreadable) = InputDecoder.liquidationStates(records)
-                            assignments.append(ShardAssignment(partition: partition.partition, restoreTarget: target, liquidationStates: states,
-                                                               unreadable: unreadable))
+                        let assignments = await assignmentReader.read(partitions) { partition async throws(KafkaError) -> Int64 in
+                            try await accounts.watermarks(for: partition).high
                         }
                         await engine.assignShards(assignments)
                     }

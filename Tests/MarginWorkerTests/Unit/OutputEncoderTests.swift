@@ -26,6 +26,18 @@ struct OutputEncoderTests {
         let restored = InputDecoder.liquidationStates([KafkaMessage(topic: Self.topics.liquidationState, partition: 5, offset: 0, key: records[1].key,
                                                                     value: records[1].value, headers: [], timestampMs: 0)])
         #expect(restored.problems.isEmpty && restored.states.first?.state == state, "the state record reads back")
+        #expect(restored.answeredBefore == nil)
+        // The consumed-position records among the states: the latest counts, states are untouched.
+        let positions = [ConsumedPosition.record(topic: Self.topics.liquidationState, partition: 5, nextOffset: 12),
+                         ConsumedPosition.record(topic: Self.topics.liquidationState, partition: 5, nextOffset: 40)]
+        let messages = positions.enumerated().map { index, record in
+            KafkaMessage(topic: record.topic, partition: 5, offset: Int64(index), key: record.key, value: record.value, headers: record.headers)
+        } + [KafkaMessage(topic: Self.topics.liquidationState, partition: 5, offset: 2, key: records[1].key, value: records[1].value)]
+        let mixed = InputDecoder.liquidationStates(messages)
+        #expect(mixed.answeredBefore == 40 && mixed.states.count == 1 && mixed.problems.isEmpty)
+        var broken = messages[0]
+        broken.value = Data(#"{"next_offset":-1}"#.utf8)
+        #expect(InputDecoder.liquidationStates([broken]).problems.count == 1, "an unreadable position is reported, not taken")
 
         let source = RecordSource(partition: InputPartition(topic: Self.topics.accounts, partition: 0), offset: 7, key: Array("k".utf8),
                                   value: Array("x".utf8), contentType: "application/json")
