@@ -65,4 +65,18 @@ struct HandoverVersionsTests {
         _ = shard.advance(to: 10)
         #expect(!shard.isUnansweredRestore(offset: 11), "a serving shard answers every record as it comes")
     }
+
+    @Test("A restoring shard records no answered position (its versions are not answered yet); once restored it records its consumed one")
+    func noPositionWhileRestoring() async throws {
+        let engine = await EngineFixture.engine()
+        await engine.assignShards([ShardAssignment(partition: 0, restoreTarget: 4, answeredBefore: 1)])
+        let a = TestWorld.accounts(btc: 1, eth: 0)[0]
+        for offset in 0..<2 { await engine.handleAccounts(EngineFixture.account(Self.version(a, UInt64(offset + 1), usdc: 50_000), offset: Int64(offset))) }
+        let restoring = try #require(await engine.takeBatch())
+        #expect(restoring.positions[0] == 2 && restoring.answeredPositions[0] == nil)
+        await engine.finishBatch(restoring, committed: true)
+        for offset in 2..<4 { await engine.handleAccounts(EngineFixture.account(Self.version(a, UInt64(offset + 1), usdc: 50_000), offset: Int64(offset))) }
+        let restored = try #require(await engine.takeBatch())
+        #expect(restored.answeredPositions[0] == 4, "the batch that completes the restore answers everything read")
+    }
 }

@@ -5,6 +5,11 @@ extension MarginEngine {
     public func takeBatch() -> OutputBatch? {
         guard !batchInFlight, !batch.isEmpty else { return nil }
         batchInFlight = true
+        // Positions of processed records only (never a partition end's, which a draining shard may
+        // reach past records it dropped), and none for a shard still restoring.
+        for (partition, position) in batch.positions where accounts[partition]?.hasServed == true {
+            batch.answeredPositions[partition] = position
+        }
         defer { batch = OutputBatch() }
         return batch
     }

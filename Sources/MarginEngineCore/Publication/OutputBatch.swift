@@ -4,6 +4,10 @@ public struct OutputBatch: Sendable {
     public internal(set) var outputs: [EngineOutput] = []
     /// Next offset to commit per accounts partition.
     public internal(set) var positions: [Int32: Int64] = [:]
+    /// Per accounts partition, the position before which every record has its result once this
+    /// batch commits (the batch's position of a shard that has finished restoring, see
+    /// ``AccountShard/hasServed``): recorded for the partition's next owner, absent while it restores.
+    public internal(set) var answeredPositions: [Int32: Int64] = [:]
     /// Results in this batch, applied to the accounts' publication state once committed.
     var pendingResults: [AccountKey: PublishedResult] = [:]
     /// Liquidation state changes applied once committed.
@@ -17,6 +21,9 @@ public struct OutputBatch: Sendable {
     mutating func merge(failed: OutputBatch) {
         outputs = failed.outputs + outputs
         for (partition, offset) in failed.positions where positions[partition].map({ $0 < offset }) ?? true { positions[partition] = offset }
+        for (partition, offset) in failed.answeredPositions where answeredPositions[partition].map({ $0 < offset }) ?? true {
+            answeredPositions[partition] = offset
+        }
         for (key, result) in failed.pendingResults where pendingResults[key] == nil { pendingResults[key] = result }
         liquidationCommits = failed.liquidationCommits + liquidationCommits
     }

@@ -51,6 +51,11 @@ struct AccountShard: Sendable {
     /// Unanswered versions a later record replaced during the restore, oldest first: answered when
     /// the restore completes, before the accounts' current versions.
     private(set) var superseded: [String: [Account]] = [:]
+    /// Whether the restore has completed (the shard has served, even if it is revoking now): from
+    /// then on every record it processes is answered in the batch that carries its position, and
+    /// completing the restore answers what it read. While it restores, the versions it has read are
+    /// not answered yet, so it records no answered position (``OutputBatch/answeredPositions``).
+    private(set) var hasServed = false
 
     /// restoring → serving → revoking. Only a serving shard publishes results or is liquidated.
     enum Phase: Equatable {
@@ -99,6 +104,7 @@ struct AccountShard: Sendable {
         nextOffset = max(nextOffset, next)
         guard case .restoring = phase, nextOffset >= restoreTarget else { return false }
         phase = .serving
+        hasServed = true
         return true
     }
 

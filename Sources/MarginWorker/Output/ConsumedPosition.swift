@@ -1,8 +1,9 @@
 import Foundation
 import KafkaClient
 
-/// The consumed position of an accounts partition, recorded in every batch in the same partition
-/// of the liquidation-state topic (compacted: the latest survives), inside the batch's transaction.
+/// The consumed position of an accounts partition (``MarginEngineCore/OutputBatch/answeredPositions``:
+/// none while the shard restores), recorded with each batch in the same partition of the
+/// liquidation-state topic (compacted: the latest survives), inside the batch's transaction.
 /// The next owner of the partition reads it with the partition's liquidation state: every record
 /// before it has its result on the results topic, every record from it on is answered by the new
 /// owner version by version (``MarginEngineCore/ShardAssignment/answeredBefore``).

@@ -96,8 +96,8 @@ public final class OutputPublisher: Sendable {
         let outputs = MarginEngine.parallelMap(batch.outputs, minimumChunk: 128) { output in
             Self.records(of: output, encoder: encoder, instanceID: instanceID, logger: logger)
         }.flatMap { $0 }
-        // Each partition's consumed position, committed with the outputs (``ConsumedPosition``).
-        let positions = batch.positions.sorted { $0.key < $1.key }.map {
+        // Each partition's answered position, committed with the outputs (``ConsumedPosition``).
+        let positions = batch.answeredPositions.sorted { $0.key < $1.key }.map {
             ConsumedPosition.record(topic: configuration.topics.liquidationState, partition: $0.key, nextOffset: $0.value)
         }
         return outputs + positions
