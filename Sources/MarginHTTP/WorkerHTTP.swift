@@ -90,11 +90,12 @@ public func buildApplication(engine: MarginEngine, configuration: WorkerConfigur
         }
     }
     // Connections are bounded in number and in idle time (see ``ConnectionLimit``).
-    let connections = ConnectionLimit(limit: ConnectionLimit.effective(configured: configuration.httpMaxConnections),
+    let fileLimit = FileDescriptorLimit.current()?.soft
+    let connections = ConnectionLimit(limit: ConnectionLimit.effective(configured: configuration.httpMaxConnections, fileLimit: fileLimit),
                                       instance: configuration.instanceID)
     if connections.limit < configuration.httpMaxConnections {
         logger.warning("http_max_connections lowered to \(connections.limit) by the open-file limit",
-                       metadata: ["open_file_limit": "\(FileDescriptorLimit.current().map { String($0.soft) } ?? "unknown")"])
+                       metadata: ["open_file_limit": "\(fileLimit.map(String.init) ?? "unknown")"])
     }
     let server = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [ConnectionGuardHandler(connections)],
                                                               idleTimeout: .milliseconds(configuration.httpIdleTimeout.milliseconds)))

@@ -84,6 +84,16 @@ def generate_accounts(rng, market, count):
     return accounts
 
 
+def deposit(state, past=()):
+    """The account's next version after a 1 USDC deposit: numbered past its own version and past
+    every version in `past` (ones already used, such as dead-lettered ones)."""
+    new = type(state)()
+    new.CopyFrom(state)
+    new.version = max([state.version, *past]) + 1
+    new.balances["USDC"] = new.balances["USDC"] + 1.0
+    return new
+
+
 def apply_first_leg(state, instruction, market):
     """The account's next version after its first leg filled at the limit price (a venue's view,
     roughly: realised PnL and premium to USDC, the expected cost paid)."""

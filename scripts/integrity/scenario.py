@@ -16,7 +16,7 @@ import subprocess
 import time
 
 from . import proto
-from .accounts import apply_first_leg, generate_accounts
+from .accounts import apply_first_leg, deposit, generate_accounts
 from .analysis import outstanding_by_account
 from .bad_records import produce_bad_records
 from .common import ScenarioError, elapsed, log, wait_for
@@ -197,13 +197,9 @@ class Run:
         start, sent, term_at, exited_at = time.monotonic(), 0, None, None
         while time.monotonic() - start < seconds:
             state = self.accounts[self.rng.choice(ids)]
-            new = type(state)()
-            new.CopyFrom(state)
             # Past every version used so far, the refused (dead-lettered) ones included.
             refused = [v for a, v in getattr(self, "refused_versions", set()) if a == state.account_id]
-            new.version = max([state.version] + refused) + 1
-            new.balances["USDC"] = new.balances["USDC"] + 1.0
-            self.send_account(new)
+            self.send_account(deposit(state, refused))
             sent += 1
             now = time.monotonic()
             if term_at is None and now - start >= stop_after:

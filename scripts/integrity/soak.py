@@ -33,7 +33,7 @@ import tempfile
 import time
 
 from . import proto
-from .accounts import generate_accounts
+from .accounts import deposit, generate_accounts
 from .http_io import account_path, http_get
 from .kafka_io import Producer, consumer_config
 from .market import Market
@@ -125,12 +125,7 @@ class Soak:
             self.producer.send(TOPICS["market"], u, self.market.snapshot(u, ts, move, 0.6, -0.25).SerializeToString())
 
     def update(self):
-        state = self.accounts[self.rng.choice(self.ids)]
-        new = type(state)()
-        new.CopyFrom(state)
-        new.version = state.version + 1
-        new.balances["USDC"] = new.balances["USDC"] + 1.0
-        self.send(new)
+        self.send(deposit(self.accounts[self.rng.choice(self.ids)]))
         self.sent_versions += 1
 
     def unanswered_before(self, cutoff):

@@ -30,7 +30,7 @@ enum ConsumedPosition {
 
     /// Whether a liquidation-state record is a consumed-position record.
     static func isPosition(_ message: KafkaMessage) -> Bool {
-        message.header(header.name) == "consumed-position"
+        message.headers.contains(header)
     }
 
     /// The position a consumed-position record carries; throws when it cannot be read.
