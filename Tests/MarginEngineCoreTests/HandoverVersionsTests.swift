@@ -79,4 +79,56 @@ struct HandoverVersionsTests {
         let restored = try #require(await engine.takeBatch())
         #expect(restored.answeredPositions[0] == 4, "the batch that completes the restore answers everything read")
     }
+
+    @Test("A served shard records its position at most once per interval, at once when revoking or shutting down")
+    func positionCadence() async throws {
+        let clock = TestClock(EngineFixture.now)
+        var settings = EngineSettings()
+        settings.consumedPositionInterval = .seconds(5)
+        let engine = await EngineFixture.engine(settings: settings, clock: { clock.value })
+        let a = TestWorld.accounts(btc: 1, eth: 0)[0]
+        var offset: Int64 = 0
+        func update() async {
+            offset += 1
+            await engine.handleAccounts(EngineFixture.account(Self.version(a, UInt64(offset), usdc: 50_000), offset: offset - 1))
+        }
+        func take() async throws -> OutputBatch {
+            let batch = try #require(await engine.takeBatch())
+            await engine.finishBatch(batch, committed: true)
+            return batch
+        }
+        if let setup = await engine.takeBatch() { await engine.finishBatch(setup, committed: true) }
+        await update()
+        #expect(try await take().answeredPositions[0] == 1, "the first position of a served shard is recorded at once")
+        await update()
+        clock.advance(4_999)
+        #expect(try await take().answeredPositions[0] == nil, "within the interval: not recorded")
+        clock.advance(1)
+        await update()
+        #expect(try await take().answeredPositions[0] == 3, "once the interval has passed: the latest position")
+        #expect(await engine.takeBatch() == nil, "nothing moved: no record, no batch")
+        await update()
+        _ = try await take()
+        await engine.prepareRevocation([0])
+        let revoking = try #require(await engine.takeBatch(), "a revoking shard's unrecorded position makes a batch of its own")
+        #expect(revoking.answeredPositions[0] == 4 && revoking.outputs.isEmpty)
+        await engine.finishBatch(revoking, committed: true)
+    }
+
+    @Test("Shutting down records every served shard's position, whatever the interval")
+    func positionAtShutdown() async throws {
+        let clock = TestClock(EngineFixture.now)
+        var settings = EngineSettings()
+        settings.consumedPositionInterval = .seconds(3600)
+        let engine = await EngineFixture.engine(settings: settings, clock: { clock.value })
+        let a = TestWorld.accounts(btc: 1, eth: 0)[0]
+        for offset in 0..<2 {
+            await engine.handleAccounts(EngineFixture.account(Self.version(a, UInt64(offset + 1), usdc: 50_000), offset: Int64(offset)))
+            let batch = try #require(await engine.takeBatch())
+            await engine.finishBatch(batch, committed: true)
+        }
+        await engine.drain()
+        let last = try #require(await engine.takeBatch())
+        #expect(last.answeredPositions[0] == 2)
+    }
 }

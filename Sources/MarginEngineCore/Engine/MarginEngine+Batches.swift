@@ -3,15 +3,30 @@ extension MarginEngine {
     /// for one transaction), or nil when nothing is pending or a batch is still in flight. The
     /// caller publishes it outside the engine and reports back with ``finishBatch(_:committed:)``.
     public func takeBatch() -> OutputBatch? {
-        guard !batchInFlight, !batch.isEmpty else { return nil }
-        batchInFlight = true
+        guard !batchInFlight else { return nil }
         // Positions of processed records only (never a partition end's, which a draining shard may
         // reach past records it dropped), and none for a shard still restoring.
-        for (partition, position) in batch.positions where accounts[partition]?.hasServed == true {
-            batch.answeredPositions[partition] = position
+        for (partition, position) in batch.positions {
+            accounts.withShard(partition) { $0.batchCarries(upTo: position) }
         }
+        recordAnsweredPositions()
+        guard !batch.isEmpty else { return nil }
+        batchInFlight = true
         defer { batch = OutputBatch() }
         return batch
+    }
+
+    /// Puts the answered positions due for a record into the pending batch (see
+    /// ``AccountShard/positionToRecord(now:intervalMs:final:)``): every shard's when draining, a
+    /// revoking shard's at once, others at most once per `consumedPositionInterval`.
+    func recordAnsweredPositions() {
+        let now = clock()
+        let intervalMs = settings.consumedPositionInterval.milliseconds
+        for partition in accounts.partitions {
+            if let position = accounts.withShard(partition, { $0.positionToRecord(now: now, intervalMs: intervalMs, final: phase.isDraining) }) ?? nil {
+                batch.answeredPositions[partition] = position
+            }
+        }
     }
 
     /// A batch's outcome: committed, its results and liquidation state apply; aborted, its outputs

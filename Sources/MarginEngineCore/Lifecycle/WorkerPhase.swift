@@ -32,6 +32,7 @@ struct WorkerPhase: Sendable {
 
     var isServing: Bool { state == .serving }
     var referenceRestored: Bool { state != .restoringReference }
+    var isDraining: Bool { state == .draining }
 
     /// The positions up to which the reference partitions must be read before serving.
     mutating func setReferenceTargets(_ targets: [InputPartition: Int64], now: Int64) -> Action {

@@ -4,9 +4,11 @@ public struct OutputBatch: Sendable {
     public internal(set) var outputs: [EngineOutput] = []
     /// Next offset to commit per accounts partition.
     public internal(set) var positions: [Int32: Int64] = [:]
-    /// Per accounts partition, the position before which every record has its result once this
-    /// batch commits (the batch's position of a shard that has finished restoring, see
-    /// ``AccountShard/hasServed``): recorded for the partition's next owner, absent while it restores.
+    /// Per accounts partition, a position before which every record has its result once this
+    /// batch commits (a position of a shard that has finished restoring, see
+    /// ``AccountShard/hasServed``): recorded for the partition's next owner, absent while it
+    /// restores, and written at most once per `consumed_position_interval_ms` except at a
+    /// revocation or shutdown (``MarginEngine/recordAnsweredPositions()``).
     public internal(set) var answeredPositions: [Int32: Int64] = [:]
     /// Results in this batch, applied to the accounts' publication state once committed.
     var pendingResults: [AccountKey: PublishedResult] = [:]
@@ -15,7 +17,7 @@ public struct OutputBatch: Sendable {
 
     public init() {}
 
-    public var isEmpty: Bool { outputs.isEmpty && positions.isEmpty }
+    public var isEmpty: Bool { outputs.isEmpty && positions.isEmpty && answeredPositions.isEmpty }
 
     /// Takes back a batch whose transaction failed: its outputs (same ids) go out again first.
     mutating func merge(failed: OutputBatch) {

@@ -24,6 +24,11 @@ public struct EngineSettings: Sendable, Hashable {
     /// A partition still restoring after this long is logged as an error and counted in
     /// `margin_restore_timeouts_total{kind}`; it keeps restoring and the instance stays not ready.
     public var restoreTimeout: Duration = .seconds(120)
+    /// How often a partition's consumed position is recorded on the liquidation-state topic for its
+    /// next owner (at a revocation and at shutdown always): a successor after a crash answers again
+    /// at most the versions of this interval. Zero records it with every batch; each record is a
+    /// write (and a transaction marker) the successor's restore reads back.
+    public var consumedPositionInterval: Duration = .seconds(5)
     /// Magnitudes beyond these are dead-lettered (or answered 400) naming the field.
     public var inputBounds = InputBounds.standard
     /// An index confidence below this marks exposed accounts `stale`.

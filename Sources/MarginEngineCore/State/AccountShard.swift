@@ -56,6 +56,11 @@ struct AccountShard: Sendable {
     /// completing the restore answers what it read. While it restores, the versions it has read are
     /// not answered yet, so it records no answered position (``OutputBatch/answeredPositions``).
     private(set) var hasServed = false
+    /// The position of the last batch taken with this shard's records once it had served: every
+    /// record before it is answered once that batch commits.
+    private(set) var answeredPosition: Int64?
+    /// The answered position last handed out to be recorded (``OutputBatch/answeredPositions``), and when.
+    private(set) var recordedPosition: (offset: Int64, atMs: Int64)?
 
     /// restoring → serving → revoking. Only a serving shard publishes results or is liquidated.
     enum Phase: Equatable {
@@ -116,6 +121,25 @@ struct AccountShard: Sendable {
     }
 
     mutating func prepareRevocation() { phase = .revoking }
+
+    /// A batch is taken that carries this shard's records up to `position`; it counts as answered
+    /// only once the shard has served (a restoring shard's versions are answered when it completes).
+    mutating func batchCarries(upTo position: Int64) {
+        guard hasServed else { return }
+        answeredPosition = max(answeredPosition ?? position, position)
+    }
+
+    /// The answered position to record now, if it moved since the last record: at most once per
+    /// `intervalMs` (a successor re-answers at most the versions since — results it had already),
+    /// at once when the shard is revoking or `final` (shutdown), so that the successor answers
+    /// nothing twice after a handover.
+    mutating func positionToRecord(now: Int64, intervalMs: Int64, final: Bool) -> Int64? {
+        guard let answered = answeredPosition, answered > recordedPosition?.offset ?? .min else { return nil }
+        let due = final || phase == .revoking || recordedPosition.map { now - $0.atMs >= intervalMs } ?? true
+        guard due else { return nil }
+        recordedPosition = (answered, now)
+        return answered
+    }
 }
 
 /// An account's address: its shard and id.

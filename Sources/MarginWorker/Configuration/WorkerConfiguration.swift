@@ -90,6 +90,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
         .milliseconds("stale_after_ms", \.engine.staleAfter),
         .milliseconds("max_clock_skew_ms", \.engine.maxClockSkew),
         .milliseconds("restore_timeout_ms", \.engine.restoreTimeout),
+        .milliseconds("consumed_position_interval_ms", \.engine.consumedPositionInterval),
         .number("max_quantity", \.engine.inputBounds.maxQuantity),
         .number("max_balance", \.engine.inputBounds.maxBalance),
         .number("max_price", \.engine.inputBounds.maxPrice),
@@ -173,6 +174,9 @@ public struct WorkerConfiguration: Sendable, Hashable {
         if engine.staleAfter < .milliseconds(1) { try fail("stale_after_ms", "must be positive") }
         if engine.maxClockSkew < .zero { try fail("max_clock_skew_ms", "must be ≥ 0") }
         if engine.restoreTimeout < .milliseconds(1) { try fail("restore_timeout_ms", "must be positive") }
+        if engine.consumedPositionInterval < .zero || engine.consumedPositionInterval > .seconds(3600) {
+            try fail("consumed_position_interval_ms", "must lie in 0…3600000")
+        }
         let bounds = engine.inputBounds
         for (key, bound) in [("max_quantity", bounds.maxQuantity), ("max_balance", bounds.maxBalance), ("max_price", bounds.maxPrice)]
             where !(bound > 0 && bound <= 1e30) {
