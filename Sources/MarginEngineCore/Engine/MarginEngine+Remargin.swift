@@ -4,8 +4,9 @@ extension MarginEngine {
     /// Margins `keys` and queues the results that must be published: the summaries in parallel,
     /// the publication decisions in order, then the explanations and encodings of the published
     /// ones in parallel again. An account that cannot be margined gets a result with health
-    /// `error` and the reason.
-    func remargin(_ keys: [AccountKey], force: Bool) {
+    /// `error` and the reason. `force` publishes every account's result, `refreshed` those of
+    /// these partitions (the periodic refresh), whether or not they changed.
+    func remargin(_ keys: [AccountKey], force: Bool, refreshing refreshed: Set<Int32> = []) {
         guard let calculator else { return }
         let books = reference.data.riskBooks
         let markets = reference.data.markets
@@ -55,7 +56,8 @@ extension MarginEngine {
                 entry.summary = summary
                 entry.effectiveHealth = health
                 guard serving else { return (.nothing, health, nil, nil) }
-                let publication = policy.publication(entry.published, version: entry.account.version, health: health, summary: summary, force: force)
+                let publication = policy.publication(entry.published, version: entry.account.version, health: health, summary: summary,
+                                                     force: force || refreshed.contains(key.partition))
                 let liquidatable = health == .liquidatable || health == .bankrupt
                 return (publication, health, publication != .nothing || liquidatable ? entry.account : nil, entry.exposure)
             }

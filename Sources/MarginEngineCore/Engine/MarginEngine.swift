@@ -31,7 +31,8 @@ public actor MarginEngine {
     /// Dead letters of reference records, published by the owner of accounts partition 0 (bounded:
     /// the oldest are dropped, with a log, beyond 10,000 on an instance that never owns it).
     var pendingReferenceDeadLetters: [DeadLetter] = []
-    var lastRefreshMs: Int64 = 0
+    /// The time up to which the periodic refresh has been scheduled (the last serving tick; 0 before the first).
+    var refreshScheduledMs: Int64 = 0
     /// Windows run (``WorkerStatus/ticks``).
     var ticks = 0
     var latencies = LatencyWindow()
@@ -80,17 +81,16 @@ public actor MarginEngine {
         if updateStaleness(now: now) {
             for underlying in reference.data.markets.underlyings.keys { affected.formUnion(accounts.keys(exposedTo: underlying)) }
         }
-        var force = false
-        var keys = Array(affected)
-        let refresh = settings.refreshInterval.milliseconds
-        // The first serving tick starts the refresh period (restored accounts were just published).
-        if lastRefreshMs == 0 { lastRefreshMs = now }
-        if refresh > 0, now - lastRefreshMs >= refresh {
-            lastRefreshMs = now
-            keys = accounts.allKeys
-            force = true
+        // The periodic refresh, one slice of the shards per tick (``RefreshSchedule``); the first
+        // serving tick starts it (restored accounts were just published).
+        if refreshScheduledMs == 0 { refreshScheduledMs = now }
+        let refreshed = RefreshSchedule.due(accounts.shards.keys, partitionCount: accountsPartitionCount ?? (accounts.partitions.last.map { Int($0) + 1 } ?? 1),
+                                            intervalMs: settings.refreshInterval.milliseconds, from: refreshScheduledMs, to: now)
+        refreshScheduledMs = now
+        for partition in refreshed {
+            if let shard = accounts[partition] { affected.formUnion(shard.accounts.keys.lazy.map { AccountKey(partition: partition, id: $0) }) }
         }
-        if !keys.isEmpty { timedRemargin(keys, force: force) }
+        if !affected.isEmpty { timedRemargin(Array(affected), force: false, refreshing: refreshed) }
         planLiquidations(now: now)
         publishHealthCounts()
     }
@@ -149,9 +149,9 @@ public actor MarginEngine {
     }
 
     /// Re-margins `keys` and records the pass's latency.
-    func timedRemargin(_ keys: [AccountKey], force: Bool) {
+    func timedRemargin(_ keys: [AccountKey], force: Bool, refreshing refreshed: Set<Int32> = []) {
         let start = DispatchTime.now().uptimeNanoseconds
-        remargin(keys, force: force)
+        remargin(keys, force: force, refreshing: refreshed)
         let elapsed = Int64(DispatchTime.now().uptimeNanoseconds - start)
         metrics.remarginLatency(nanoseconds: elapsed)
         latencies.record(elapsed)

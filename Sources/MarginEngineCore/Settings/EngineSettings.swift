@@ -36,7 +36,8 @@ public struct EngineSettings: Sendable, Hashable {
     /// A result is published when health changes or MM/IM move by more than this fraction.
     public var publishThreshold = 0.01
     public var marketResults = MarketResults.full
-    /// Every account's result is republished this often (zero disables).
+    /// Every account's result is republished this often (zero disables), one partition at a time
+    /// spread over the interval (``RefreshSchedule``).
     public var refreshInterval: Duration = .seconds(60)
     /// Liquidation planner settings.
     public var liquidation = LiquidationSettings()
