@@ -78,6 +78,17 @@ public enum EngineFixture {
     }
 }
 
+extension MarginEngine {
+    /// Takes the pending batch and reports it committed, as the service does after its transaction;
+    /// nil when nothing was pending.
+    @discardableResult
+    public func commitBatch() -> OutputBatch? {
+        guard let batch = takeBatch() else { return nil }
+        finishBatch(batch, committed: true)
+        return batch
+    }
+}
+
 extension OutputBatch {
     /// The results in this batch, in order, with their account ids.
     public var results: [(accountID: String, result: ResultOutput)] {

@@ -92,12 +92,8 @@ struct HandoverVersionsTests {
             offset += 1
             await engine.handleAccounts(EngineFixture.account(Self.version(a, UInt64(offset), usdc: 50_000), offset: offset - 1))
         }
-        func take() async throws -> OutputBatch {
-            let batch = try #require(await engine.takeBatch())
-            await engine.finishBatch(batch, committed: true)
-            return batch
-        }
-        if let setup = await engine.takeBatch() { await engine.finishBatch(setup, committed: true) }
+        func take() async throws -> OutputBatch { try #require(await engine.commitBatch()) }
+        await engine.commitBatch()
         await update()
         #expect(try await take().answeredPositions[0] == 1, "the first position of a served shard is recorded at once")
         await update()
@@ -124,8 +120,7 @@ struct HandoverVersionsTests {
         let a = TestWorld.accounts(btc: 1, eth: 0)[0]
         for offset in 0..<2 {
             await engine.handleAccounts(EngineFixture.account(Self.version(a, UInt64(offset + 1), usdc: 50_000), offset: Int64(offset)))
-            let batch = try #require(await engine.takeBatch())
-            await engine.finishBatch(batch, committed: true)
+            _ = try #require(await engine.commitBatch())
         }
         await engine.drain()
         let last = try #require(await engine.takeBatch())

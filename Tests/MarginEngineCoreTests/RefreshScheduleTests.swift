@@ -46,7 +46,7 @@ struct RefreshScheduleTests {
             await engine.handleAccounts(EngineFixture.account(account, offset: Int64(i / 4), partition: Int32(i % 4)))
         }
         await engine.tick()
-        if let batch = await engine.takeBatch() { await engine.finishBatch(batch, committed: true) }
+        await engine.commitBatch()
         var republished: [[String]] = []
         for step in 0..<4 {
             clock.advance(15_000)
@@ -54,9 +54,8 @@ struct RefreshScheduleTests {
             // republished but those the refresh forces.
             await engine.handleReference(EngineFixture.market(TestWorld.btc(index: 60_000, at: clock.value), offset: 10 + Int64(step)))
             await engine.tick()
-            let batch = try #require(await engine.takeBatch())
-            republished.append(batch.outputs.compactMap { if case .result(let id, _) = $0 { id } else { nil } })
-            await engine.finishBatch(batch, committed: true)
+            let batch = try #require(await engine.commitBatch())
+            republished.append(batch.results.map(\.accountID))
         }
         #expect(republished.map(\.count) == [2, 2, 2, 2], "one partition's two accounts per 15 s")
         #expect(Set(republished.joined()) == Set(accounts.map(\.id)))

@@ -19,8 +19,7 @@ struct SummaryResultsTests {
         let first = await engine.batch.results.map(\.result)
         let firstResult = try #require(first.first?.full)
         #expect(first.count == 1 && !firstResult.riskUnits.isEmpty, "the first result is explained")
-        let batch = try #require(await engine.takeBatch())
-        await engine.finishBatch(batch, committed: true)
+        _ = try #require(await engine.commitBatch())
 
         clock.advance(1_000)
         await engine.handleReference(EngineFixture.market(TestWorld.btc(index: 66_000, at: clock.value), offset: 20))
@@ -40,8 +39,7 @@ struct SummaryResultsTests {
         #expect(answer.result.id != movedID)
         #expect(abs(explained.maintenanceRequirement - moved.maintenanceRequirement) <= 1e-9 * explained.maintenanceRequirement)
         #expect(abs(explained.equity - moved.equity) <= 1e-9 * abs(explained.equity))
-        let second = try #require(await engine.takeBatch())
-        await engine.finishBatch(second, committed: true)
+        _ = try #require(await engine.commitBatch())
 
         // A new version: explained again.
         var next = account
