@@ -87,9 +87,7 @@ public actor MarginEngine {
         let refreshed = RefreshSchedule.due(accounts.shards.keys, partitionCount: accountsPartitionCount ?? (accounts.partitions.last.map { Int($0) + 1 } ?? 1),
                                             intervalMs: settings.refreshInterval.milliseconds, from: refreshScheduledMs, to: now)
         refreshScheduledMs = now
-        for partition in refreshed {
-            if let shard = accounts[partition] { affected.formUnion(shard.accounts.keys.lazy.map { AccountKey(partition: partition, id: $0) }) }
-        }
+        for partition in refreshed { affected.formUnion(accounts.keys(in: partition)) }
         if !affected.isEmpty { timedRemargin(Array(affected), force: false, refreshing: refreshed) }
         planLiquidations(now: now)
         publishHealthCounts()

@@ -28,8 +28,11 @@ struct AccountShards: Sendable {
     var partitions: [Int32] { shards.keys.sorted() }
     var accountCount: Int { shards.values.reduce(0) { $0 + $1.accounts.count } }
     /// Every account's key.
-    var allKeys: [AccountKey] {
-        shards.values.flatMap { shard in shard.accounts.keys.map { AccountKey(partition: shard.partition, id: $0) } }
+    var allKeys: [AccountKey] { shards.keys.flatMap(keys(in:)) }
+
+    /// The keys of the accounts one shard holds (none when the partition is not held).
+    func keys(in partition: Int32) -> [AccountKey] {
+        shards[partition]?.accounts.keys.map { AccountKey(partition: partition, id: $0) } ?? []
     }
 
     /// The accounts whose valuation reads `underlying`.
