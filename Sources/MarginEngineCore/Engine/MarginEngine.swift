@@ -7,13 +7,17 @@ import MarginCore
 /// the worker's adapter decodes records into ``AccountsEvent`` and ``ReferenceEvent`` and encodes
 /// the ``OutputBatch`` it takes (``EngineOutput``).
 ///
-/// An actor: inputs and the coalescing ticker call into it in order; the per-account margin
-/// computations of a pass run in parallel over shards. It never waits for I/O: the adapter reads
+/// An actor on a thread of its own: inputs and the coalescing ticker call into it in order; the
+/// per-account margin computations of a pass run in parallel over shards. It never waits for I/O: the adapter reads
 /// restore data before ``assignShards(_:)`` and publishes the batches it hands out. State lives in
 /// ``ReferenceStore`` (reference data, books, staleness), ``AccountShards`` (accounts, versions,
 /// exposure index), ``LiquidationCoordinator`` and the pending ``OutputBatch``; the lifecycle in
 /// ``WorkerPhase``. See `docs/architecture.md`.
 public actor MarginEngine {
+    /// The engine's own thread (see ``DedicatedSerialExecutor``): a pass never occupies Swift's
+    /// cooperative pool, which HTTP and the Kafka adapters run on.
+    nonisolated let executor = DedicatedSerialExecutor(label: "margin.engine")
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
     public let settings: EngineSettings
     /// What the engine last published for readers that must not wait for it (HTTP).
     public nonisolated let view = EngineView()
