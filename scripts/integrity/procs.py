@@ -20,7 +20,7 @@ except OSError:
     _LIBC = None
 
 
-def _die_with_parent():
+def die_with_parent():
     # PR_SET_PDEATHSIG: a child started here gets SIGKILL if this harness dies without cleaning up.
     if _LIBC is not None:
         _LIBC.prctl(1, signal.SIGKILL)
@@ -29,7 +29,7 @@ def _die_with_parent():
 def start_process(args, log_path):
     out = open(log_path, "ab")
     proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            preexec_fn=_die_with_parent, cwd=ROOT)
+                            preexec_fn=die_with_parent, cwd=ROOT)
     out.close()
     PROCESSES.append(proc)
     return proc

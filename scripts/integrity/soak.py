@@ -12,12 +12,17 @@ protoc-generated classes, HTTP, /proc). Checks, each printed with its figure (ex
     move below it is not republished, by design);
   - no `error` or `critical` line in the worker's log;
   - memory: the RSS slope after warm-up, per process life, at most 1 % of its mean per minute
-    (judged only over windows of at least 2.5 minutes; shorter ones are reported, too noisy to judge).
+    (judged only over windows of at least 2.5 minutes; shorter ones are reported, too noisy to judge);
+  - `/ready`, `/metrics` and `GET /v1/accounts/{id}`, probed every 100 ms: p99 at most 50 ms;
+  - with `--what-if RATE` (load.py): valid 10-position what-ifs answered 200 at p99 at most 20 ms,
+    junk bodies refused with 400, and the tick reflection's p99 with what-if load within 20 % of
+    its p99 without (judged with at least 200 ticks of each).
 
 Traffic stays on 127.0.0.1; every loop is bounded in time.
 
 Usage: python3 -m integrity.soak BINARY [--accounts 20000] [--minutes 10] [--restart-at 5]
-       [--tick-ms 500] [--updates 200] [--warmup 2] [--partitions 48] [--seed 1] [--report FILE] [--keep]
+       [--tick-ms 500] [--swing 0.5] [--updates 200] [--warmup 2] [--partitions 48] [--seed 1]
+       [--no-restart] [--what-if RATE] [--params-id calibrated] [--report FILE] [--keep]
 """
 
 import argparse
@@ -36,10 +41,11 @@ from . import proto
 from .accounts import deposit, generate_accounts
 from .http_io import account_path, http_get
 from .kafka_io import Producer, consumer_config
+from .load import WINDOW_S, ProbeRun, Reflection, judge_load, tick_phase
 from .market import Market
 from .procs import Worker, all_partitions_owned, start_process, stop_all, tail
 from .topics import TOPICS
-from .watch import Prober, ResultFollower, rss_mib, slope_percent_per_minute
+from .watch import CpuShares, ResultFollower, rss_mib, say, slope_percent_per_minute
 
 GRACE_PERIOD_S = 90       # terminationGracePeriodSeconds in Deploy/kubernetes/deployment.yaml
 CATCH_UP_LIMIT_S = 30
@@ -48,16 +54,13 @@ JUDGED_WINDOW_S = 150
 PUBLISH_THRESHOLD = 0.01  # the worker's default publish_threshold
 
 
-def say(text):
-    print(f"soak: {text}", flush=True)
-
-
 class Soak:
     def __init__(self, args, workdir):
         self.args, self.workdir = args, workdir
         self.rng = random.Random(args.seed)
         self.failures, self.figures = [], {}
-        self.stopping = False  # between SIGTERM and the restarted worker (probes would only fail)
+        self.reflection = Reflection()
+        self.restarts = []  # (SIGTERM, caught up) in time.monotonic(): left out of the load figures
 
     def check(self, ok, what):
         say(("ok   " if ok else "FAIL ") + what)
@@ -88,14 +91,18 @@ class Soak:
         self.producer.flush(timeout=120)
         self.ids = sorted(self.accounts)
         say(f"{args.accounts} accounts produced on {args.partitions} partitions")
-        self.follower = ResultFollower(self.brokers)
+        self.follower = ResultFollower(self.brokers, self.reflection)
         self.follower.start()
-        self.worker = Worker(args.binary, self.brokers, "soak", self.workdir, ["session_timeout_ms=6000", "stale_after_ms=900000"])
+        settings = ["session_timeout_ms=6000", "stale_after_ms=900000"]
+        if args.params_id:
+            # The Deployment's set: a calibrator publishes it from the market topic (bundled history).
+            start_process([args.binary, "calibrator", "--brokers", self.brokers, "--params-id", args.params_id,
+                           "--instance-id", "soak-calibrator", "--log-level", "notice"], os.path.join(self.workdir, "calibrator.log"))
+            settings.append(f"params_id={args.params_id}")
+        self.worker = Worker(args.binary, self.brokers, "soak", self.workdir, settings)
         self.worker.start()
         self.wait(lambda: all_partitions_owned([self.worker], args.partitions), 300, "the worker to restore every partition")
         say(f"worker ready (pid {self.worker.proc.pid})")
-        self.prober = Prober(self)
-        self.prober.start()
 
     def wait(self, predicate, timeout, what):
         deadline = time.monotonic() + timeout
@@ -113,14 +120,17 @@ class Soak:
         self.accounts[state.account_id] = state
         self.produced.append((time.monotonic(), state.account_id, state.version))
 
-    def tick(self):
-        """Every underlying's snapshot: BTC and ETH swing ±0.5 % around their opening over two minutes
-        with a little noise (most margins move less than the publish threshold: the load is the
-        re-margining, not a flood of republished results)."""
+    def tick(self, phase=None):
+        """Every underlying's snapshot: BTC and ETH swing ±`--swing` % (0.5) around their opening
+        over two minutes with a little noise (most margins move less than the publish threshold: the
+        load is the re-margining, not a flood of republished results). `phase`: how the tick's
+        reflection is judged (load.Reflection)."""
         ts = int(time.time() * 1000)
-        phase = 2 * math.pi * time.monotonic() / 120
-        self.move["BTC"] = 1 + 0.005 * math.sin(phase) + self.rng.gauss(0, 0.0005)
-        self.move["ETH"] = 1 + 0.005 * math.cos(phase) + self.rng.gauss(0, 0.0005)
+        angle = 2 * math.pi * time.monotonic() / 120
+        swing = self.args.swing / 100
+        self.move["BTC"] = 1 + swing * math.sin(angle) + self.rng.gauss(0, 0.0005)
+        self.move["ETH"] = 1 + swing * math.cos(angle) + self.rng.gauss(0, 0.0005)
+        self.reflection.tick(ts, phase)
         for u, move in (("BTC", self.move["BTC"]), ("ETH", self.move["ETH"]), ("USDC", 1.0)):
             self.producer.send(TOPICS["market"], u, self.market.snapshot(u, ts, move, 0.6, -0.25).SerializeToString())
 
@@ -142,30 +152,40 @@ class Soak:
         lives = [{"start": start, "samples": []}]
         next_tick = next_sample = next_check = start
         sent, stop_at, caught_up = 0, None, None
+        if args.no_restart:
+            restart_at = math.inf
+        # What-if windows (probe.py) and tick phases count from the start of the load.
+        self.probes = ProbeRun(self.workdir, self.ids[0], args.what_if, origin=start)
+        self.probes.start(self.worker.port)
+        cpu = CpuShares()
         while (now := time.monotonic()) < end:
             if now >= next_tick:
-                self.tick()
+                restarting = stop_at is not None and caught_up is None
+                self.tick(None if restarting else tick_phase(now, start, args.what_if))
                 next_tick += args.tick_ms / 1000
             while sent < int((now - start) * args.updates):
                 self.update()
                 sent += 1
             if now >= next_sample:
                 next_sample += 5
+                # Samples 5 s apart from the start of the load: a what-if window holds six of them.
+                cpu.sample(now, None if stop_at is not None and caught_up is None else tick_phase(now - 2.5, start, args.what_if),
+                           {"worker": self.worker.proc.pid, "broker": self.broker.pid, "probes": self.probes.pid, "soak": os.getpid()})
                 if self.worker.alive() and stop_at in (None, math.inf):
                     rss = rss_mib(self.worker.proc.pid)
                     if rss is not None:
                         lives[-1]["samples"].append((now, rss))
             if stop_at is None and now >= restart_at:
-                stop_at = now
+                stop_at = stop_at_time = now
                 say(f"SIGTERM at {now - start:.0f} s (RSS {rss_mib(self.worker.proc.pid)} MiB)")
-                self.stopping = True
+                self.probes.stop()
                 os.kill(self.worker.proc.pid, signal.SIGTERM)
             if stop_at is not None and "exit" not in self.figures and self.worker.proc.poll() is not None:
                 self.figures["exit"] = {"code": self.worker.proc.returncode, "seconds": round(now - stop_at, 2)}
                 say(f"exited {self.worker.proc.returncode} after {now - stop_at:.2f} s; restarting")
                 self.worker.start()
                 lives.append({"start": time.monotonic(), "samples": []})
-                self.stopping = False
+                self.probes.start(self.worker.port)
                 stop_at = math.inf
             if stop_at == math.inf and caught_up is None and now >= next_check:
                 next_check = now + 0.25
@@ -174,6 +194,7 @@ class Soak:
                 cutoff = now - 1
                 if cutoff > lives[-1]["start"] + 1 and self.unanswered_before(cutoff) is None and self.worker.alive():
                     caught_up = now - lives[-1]["start"]
+                    self.restarts.append((stop_at_time, now))
                     self.figures["catch_up_seconds"] = round(caught_up, 1)
                     say(f"caught up {caught_up:.1f} s after the restart")
             if stop_at is not None and stop_at != math.inf and now - stop_at > GRACE_PERIOD_S:
@@ -181,11 +202,13 @@ class Soak:
                 self.worker.proc.kill()
                 self.worker.proc.wait()
             time.sleep(0.005)
+        if stop_at is not None and caught_up is None:
+            self.restarts.append((stop_at_time, math.inf))
         self.producer.flush(timeout=60)
-        self.prober.stopping.set()
-        self.prober.join(timeout=10)
+        self.probes.stop()
+        self.figures["cpu_cores"] = cpu.summary()
+        say(f"cores used per phase (what-if load): {self.figures['cpu_cores']}")
         self.figures["updates_sent"] = sent
-        self.figures["probes"] = self.prober.summary()
         self.lives = lives
 
     def settle(self):
@@ -235,12 +258,13 @@ class Soak:
 
     def judge(self):
         args = self.args
-        exit_ = self.figures.get("exit")
-        self.check(exit_ is not None and exit_["code"] == 0 and exit_["seconds"] <= GRACE_PERIOD_S,
-                   f"SIGTERM under load: exit {exit_ and exit_['code']} after {exit_ and exit_['seconds']} s (grace {GRACE_PERIOD_S} s)")
-        catch_up = self.figures.get("catch_up_seconds")
-        self.check(catch_up is not None and catch_up <= CATCH_UP_LIMIT_S,
-                   f"caught up {catch_up} s after the restart (limit {CATCH_UP_LIMIT_S} s)")
+        if not args.no_restart:
+            exit_ = self.figures.get("exit")
+            self.check(exit_ is not None and exit_["code"] == 0 and exit_["seconds"] <= GRACE_PERIOD_S,
+                       f"SIGTERM under load: exit {exit_ and exit_['code']} after {exit_ and exit_['seconds']} s (grace {GRACE_PERIOD_S} s)")
+            catch_up = self.figures.get("catch_up_seconds")
+            self.check(catch_up is not None and catch_up <= CATCH_UP_LIMIT_S,
+                       f"caught up {catch_up} s after the restart (limit {CATCH_UP_LIMIT_S} s)")
         slopes = []
         for n, life in enumerate(self.lives, 1):
             samples = [(t, r) for t, r in life["samples"] if t - life["start"] >= args.warmup * 60]
@@ -259,12 +283,7 @@ class Soak:
         self.figures["rss"] = slopes
         with open(self.worker.log_path, "rb") as f:
             bad = [line for line in f.read().decode("utf-8", "replace").splitlines() if " error " in line or " critical " in line]
-        probes = self.figures.get("probes", {})
-        for name, figures in probes.items():
-            say(f"{name} probes during the load (100 ms apart, the restart excluded): {figures}")
-        ready = probes.get("ready", {})
-        self.check(ready.get("p99_ms") is not None and ready["p99_ms"] <= 50,
-                   f"/ready p99 {ready.get('p99_ms')} ms during passes (limit 50 ms; the readiness probe's timeout is 2 s)")
+        judge_load(self)
         self.check(not bad, f"no error or critical line in the worker's log ({len(bad)} found" + (f": {bad[0]}" if bad else "") + ")")
 
 
@@ -275,11 +294,16 @@ def main():
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--restart-at", type=float, default=5, help="minutes into the load")
     parser.add_argument("--tick-ms", type=int, default=500)
+    parser.add_argument("--swing", type=float, default=0.5, help="BTC and ETH swing ± this many percent over two minutes")
     parser.add_argument("--updates", type=float, default=200, help="account updates per second")
     parser.add_argument("--warmup", type=float, default=2, help="minutes after each start left out of the RSS slope")
     parser.add_argument("--partitions", type=int, default=48,
                         help="of the accounts topic and its outputs (the embedded broker keeps about 5 MiB per partition)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-restart", action="store_true", help="no SIGTERM and restart (a load measurement)")
+    parser.add_argument("--what-if", type=float, default=0, metavar="RATE",
+                        help="POST /v1/what-if RATE times a second, every second 30-s window (load.py)")
+    parser.add_argument("--params-id", help="run a calibrator for this parameter set and margin with it (the Deployment: calibrated)")
     parser.add_argument("--report", help="write the figures as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
@@ -289,14 +313,18 @@ def main():
     soak = Soak(args, workdir)
     started = time.monotonic()
     try:
-        say(f"{args.binary}: {args.accounts} accounts, {args.minutes} min, ticks every {args.tick_ms} ms, "
-            f"{args.updates:.0f} updates/s, SIGTERM + restart at {args.restart_at} min; work dir {workdir}")
+        say(f"{args.binary}: {args.accounts} accounts, {args.minutes} min, ticks every {args.tick_ms} ms (±{args.swing} %), "
+            f"{args.updates:.0f} updates/s, " + ("no restart" if args.no_restart else f"SIGTERM + restart at {args.restart_at} min")
+            + (f", {args.what_if:g} what-if/s in alternate {WINDOW_S}-s windows" if args.what_if else "")
+            + (f", parameters {args.params_id}" if args.params_id else "") + f"; work dir {workdir}")
         soak.start()
         soak.run_load()
         soak.settle()
         soak.compare_http()
         soak.judge()
     finally:
+        if hasattr(soak, "probes"):
+            soak.probes.stop()
         if hasattr(soak, "follower"):
             soak.follower.stop()
         if hasattr(soak, "producer"):

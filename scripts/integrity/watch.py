@@ -1,20 +1,27 @@
 """What scripts/soak watches from outside the worker: the results topic (every version answered,
-each account's last result), probes of its HTTP endpoints, and its resident memory."""
+each account's last result, when each BTC snapshot was first reflected) and its resident memory
+(its HTTP endpoints: probe.py)."""
 
+import collections
+import os
 import threading
 import time
 
 from . import proto
-from .http_io import account_path, http_get
 from .kafka_io import consumer_config, content_type
 from .topics import TOPICS
+
+
+def say(text):
+    print(f"soak: {text}", flush=True)
 
 
 class ResultFollower(threading.Thread):
     """Follows the results topic: every (account, version) answered and each account's last result."""
 
-    def __init__(self, brokers):
+    def __init__(self, brokers, reflection=None):
         super().__init__(daemon=True)
+        self.reflection = reflection  # load.Reflection: each BTC snapshot time's first result
         from confluent_kafka import Consumer, TopicPartition, OFFSET_BEGINNING
         self.consumer = Consumer(consumer_config(brokers, "soak"))
         metadata = self.consumer.list_topics(timeout=10)
@@ -44,6 +51,8 @@ class ResultFollower(threading.Thread):
                     self.answered.add((r.account_id, r.account_version))
                     self.latest[r.account_id] = (r.account_version, r.maintenance_requirement, r.initial_requirement,
                                                  names[r.health])
+                if self.reflection is not None and "BTC" in r.market_timestamps:
+                    self.reflection.result(r.market_timestamps["BTC"], msg.timestamp()[1])
         except Exception as error:  # noqa: BLE001
             self.error = error
         finally:
@@ -54,46 +63,37 @@ class ResultFollower(threading.Thread):
         self.join(timeout=10)
 
 
-class Prober(threading.Thread):
-    """Probes `/ready`, `/metrics` and one account's `GET /v1/accounts/{id}` every 100 ms from outside
-    (as kubelet and Prometheus do) and records each answer's latency; a failed probe counts as such."""
+def cpu_seconds(pid):
+    """User + system CPU seconds of a process so far (its threads included); None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return None
 
-    PATHS = ("/ready", "/metrics", None)
 
-    def __init__(self, soak):
-        super().__init__(daemon=True)
-        self.soak = soak
-        self.latencies = {name: [] for name in ("ready", "metrics", "account")}
-        self.failures = {name: 0 for name in self.latencies}
-        self.stopping = threading.Event()
+class CpuShares:
+    """Cores used by each process per phase ("with" or "without" what-if load), from /proc samples."""
 
-    def run(self):
-        names = dict(zip(self.PATHS, self.latencies))
-        while not self.stopping.wait(0.1):
-            worker = self.soak.worker
-            if not worker.alive() or self.soak.stopping:
-                continue
-            for path in self.PATHS:
-                name = names[path]
-                started = time.monotonic()
-                try:
-                    status, _ = http_get(worker.port, path or account_path(self.soak.ids[0]), timeout=5)
-                    ok = status == 200
-                except OSError:
-                    ok = False
-                if ok:
-                    self.latencies[name].append((time.monotonic() - started) * 1000)
-                else:
-                    self.failures[name] += 1
+    def __init__(self):
+        self.last = None  # (time, {name: (pid, cpu seconds)})
+        self.used = collections.defaultdict(collections.Counter)
+        self.seconds = collections.Counter()
+
+    def sample(self, now, phase, pids):
+        current = {name: (pid, cpu_seconds(pid)) for name, pid in pids.items() if pid}
+        if self.last is not None and phase is not None:
+            before = self.last[1]
+            self.seconds[phase] += now - self.last[0]
+            for name, (pid, cpu) in current.items():
+                if name in before and before[name][0] == pid and cpu is not None and before[name][1] is not None:
+                    self.used[phase][name] += cpu - before[name][1]
+        self.last = (now, current)
 
     def summary(self):
-        out = {}
-        for name, values in self.latencies.items():
-            values = sorted(values)
-            pick = (lambda q: round(values[min(len(values) - 1, int(q * len(values)))], 2)) if values else (lambda q: None)
-            out[name] = {"probes": len(values), "failed": self.failures[name], "p50_ms": pick(0.5), "p99_ms": pick(0.99),
-                         "max_ms": round(values[-1], 2) if values else None, "over_1s": sum(v > 1000 for v in values)}
-        return out
+        return {phase: {name: round(cpu / self.seconds[phase], 2) for name, cpu in sorted(used.items())}
+                for phase, used in sorted(self.used.items()) if self.seconds[phase] > 0}
 
 
 def rss_mib(pid):
