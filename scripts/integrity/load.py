@@ -119,12 +119,14 @@ class ProbeRun:
                     answers[name] += records
         summary = {}
         for name, records in sorted(answers.items()):
-            steady = [r for r in records if not any(a <= r[0] <= b for a, b in restarts)]
+            steady, restarting = [], []
+            for record in records:
+                (restarting if any(a <= record[0] <= b for a, b in restarts) else steady).append(record)
             served = [ms for _, status, ms in steady if status == "200" or (name == "junk" and status == "400")]
             summary[name] = {**percentiles(served), "over_1s": sum(ms > 1000 for ms in served),
                              "statuses": dict(collections.Counter(status for _, status, _ in steady))}
-            if len(steady) < len(records):
-                summary[name]["statuses_restarting"] = dict(collections.Counter(r[1] for r in records if r not in steady))
+            if restarting:
+                summary[name]["statuses_restarting"] = dict(collections.Counter(status for _, status, _ in restarting))
         return summary
 
 

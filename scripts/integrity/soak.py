@@ -159,8 +159,8 @@ class Soak:
         self.probes.start(self.worker.port)
         cpu = CpuShares()
         while (now := time.monotonic()) < end:
+            restarting = stop_at is not None and caught_up is None  # left out of the load figures
             if now >= next_tick:
-                restarting = stop_at is not None and caught_up is None
                 self.tick(None if restarting else tick_phase(now, start, args.what_if))
                 next_tick += args.tick_ms / 1000
             while sent < int((now - start) * args.updates):
@@ -169,7 +169,7 @@ class Soak:
             if now >= next_sample:
                 next_sample += 5
                 # Samples 5 s apart from the start of the load: a what-if window holds six of them.
-                cpu.sample(now, None if stop_at is not None and caught_up is None else tick_phase(now - 2.5, start, args.what_if),
+                cpu.sample(now, None if restarting else tick_phase(now - 2.5, start, args.what_if),
                            {"worker": self.worker.proc.pid, "broker": self.broker.pid, "probes": self.probes.pid, "soak": os.getpid()})
                 if self.worker.alive() and stop_at in (None, math.inf):
                     rss = rss_mib(self.worker.proc.pid)
