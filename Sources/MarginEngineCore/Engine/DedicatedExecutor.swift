@@ -1,10 +1,16 @@
 import Dispatch
 
-/// A task executor on its own dispatch queue, outside Swift's cooperative pool: work preferring it
-/// (`withTaskExecutorPreference`) gets a thread of its own even while a pass's parallel
-/// re-margin occupies every thread of the pool, and the operating system shares the cores among
-/// them. HTTP's what-if runs here so that it never waits for a chunk of the pass to finish.
-public final class DedicatedExecutor: TaskExecutor {
+/// An executor on a serial dispatch queue of its own, outside Swift's cooperative pool: work on it
+/// gets a thread even while every thread of the pool is busy, and the operating system shares the
+/// cores among them.
+///
+/// Two uses, one mechanism:
+/// - as an actor's serial executor (``MarginEngine/unownedExecutor``): a pass holds the engine for
+///   its whole length, and its parallel re-margin (`concurrentPerform`) would otherwise take the
+///   pool's threads — one per core — from HTTP handlers, the Kafka adapters and the publication;
+/// - as a task executor (`withTaskExecutorPreference`): HTTP's what-if runs here, so that it never
+///   waits for a chunk of a pass to finish.
+public final class DedicatedExecutor: SerialExecutor, TaskExecutor {
     private let queue: DispatchQueue
 
     /// `label` names the queue (and its thread, in profiles).
@@ -16,7 +22,10 @@ public final class DedicatedExecutor: TaskExecutor {
 
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        let executor = asUnownedTaskExecutor()
-        queue.async { job.runSynchronously(on: executor) }
+        let serial = asUnownedSerialExecutor()
+        let task = asUnownedTaskExecutor()
+        // Isolated to this executor when it is an actor's (a job of a task that only prefers it
+        // runs as it would elsewhere), on this queue either way.
+        queue.async { job.runSynchronously(isolatedTo: serial, taskExecutor: task) }
     }
 }

@@ -14,9 +14,9 @@ import MarginCore
 /// exposure index), ``LiquidationCoordinator`` and the pending ``OutputBatch``; the lifecycle in
 /// ``WorkerPhase``. See `docs/architecture.md`.
 public actor MarginEngine {
-    /// The engine's own thread (see ``DedicatedSerialExecutor``): a pass never occupies Swift's
+    /// The engine's own thread (see ``DedicatedExecutor``): a pass never occupies Swift's
     /// cooperative pool, which HTTP and the Kafka adapters run on.
-    nonisolated let executor = DedicatedSerialExecutor(label: "margin.engine")
+    nonisolated let executor = DedicatedExecutor(label: "margin.engine")
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
     public let settings: EngineSettings
     /// What the engine last published for readers that must not wait for it (HTTP).
