@@ -111,6 +111,20 @@ final class ConsumerEventBuffer: Sendable {
         return event
     }
 
+    /// The events buffered now, at most `maxCount` and at least one (waiting for the first), or nil
+    /// when finished (or the awaiting task is cancelled). One consumer only; never mixed with
+    /// ``next()`` by two readers.
+    func nextBatch(maxCount: Int) async -> [KafkaConsumerEvent]? {
+        guard let first = await next() else { return nil }
+        var batch = [first]
+        let limit = max(1, maxCount)
+        state.withLock { s in
+            while batch.count < limit, let event = s.events.popFirst() { batch.append(event) }
+        }
+        if batch.count > 1 { signalDrained() }
+        return batch
+    }
+
     /// Ends the stream after the buffered events.
     func finish() {
         let waiter = state.withLock { s -> CheckedContinuation<KafkaConsumerEvent?, Never>? in
@@ -141,5 +155,32 @@ public struct KafkaConsumerEvents: AsyncSequence, Sendable {
 
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(buffer: buffer)
+    }
+
+    /// The same events in order, as arrays of what is buffered when the reader asks (at most
+    /// `maxCount`, at least one): a reader that hands events to an actor pays one hop per batch
+    /// rather than per record. Not to be iterated alongside the events themselves.
+    public func batches(maxCount: Int) -> KafkaConsumerEventBatches {
+        KafkaConsumerEventBatches(buffer: buffer, maxCount: maxCount)
+    }
+}
+
+/// A consumer's events in batches (see ``KafkaConsumerEvents/batches(maxCount:)``).
+public struct KafkaConsumerEventBatches: AsyncSequence, Sendable {
+    public typealias Element = [KafkaConsumerEvent]
+    let buffer: ConsumerEventBuffer
+    let maxCount: Int
+
+    public struct AsyncIterator: AsyncIteratorProtocol, Sendable {
+        let buffer: ConsumerEventBuffer
+        let maxCount: Int
+
+        public mutating func next() async -> [KafkaConsumerEvent]? {
+            await buffer.nextBatch(maxCount: maxCount)
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(buffer: buffer, maxCount: maxCount)
     }
 }

@@ -113,9 +113,11 @@ enum WorkerBench {
         let rssBefore = residentBytes()
         let start = ContinuousClock.now
         await engine.assignShards((0..<partitions).map { ShardAssignment(partition: Int32($0), restoreTarget: targets[$0]) })
+        // In batches, as the service hands over what its consumer has buffered.
         for messages in byPartition {
-            for message in messages {
-                if let event = decoder.accountsEvent(.message(message)) { await engine.handleAccounts(event) }
+            for start in stride(from: 0, to: messages.count, by: configuration.inputBatchLimit) {
+                let batch = messages[start..<min(messages.count, start + configuration.inputBatchLimit)]
+                await engine.handleAccounts(batch.compactMap { decoder.accountsEvent(.message($0)) })
             }
         }
         await engine.tick()

@@ -81,6 +81,30 @@ struct ProduceConsumeTests {
         #expect(throws: KafkaError.self) { _ = try KafkaProducer(configuration: bad, logger: KafkaTestSupport.logger) }
     }
 
+    @Test("Batches of a back-pressured consumer: every record once, in order, at most maxCount each, the buffer within its capacity")
+    func batches() async throws {
+        let cluster = try KafkaTestSupport.cluster(topics: ["batches": 1])
+        let producer = try KafkaTestSupport.producer(cluster)
+        for index in 0..<300 { try await producer.enqueue(ProducerRecord(topic: "batches", key: "k\(index)", value: Data(count: 10))) }
+        try await producer.flush()
+        try await producer.close()
+        let consumer = try KafkaConsumer(configuration: KafkaTestSupport.consumerConfiguration(cluster, group: nil, client: "batches", capacity: 16),
+                                         logger: KafkaTestSupport.logger)
+        try consumer.assign([TopicPartition(topic: "batches", partition: 0): .beginning])
+        let offsets = try await withDeadline(seconds: 20, "300 records in batches") {
+            var offsets: [Int64] = []
+            for await batch in consumer.events.batches(maxCount: 7) {
+                #expect((1...7).contains(batch.count))
+                #expect(consumer.bufferedEventCount <= 16)
+                for case .message(let message) in batch { offsets.append(message.offset) }
+                if offsets.count >= 300 { break }
+            }
+            return offsets
+        }
+        await consumer.close()
+        #expect(offsets == (0..<300).map(Int64.init))
+    }
+
     @Test("Slow processing back-pressures the polling thread instead of buffering everything")
     func backPressure() async throws {
         let cluster = try KafkaTestSupport.cluster(topics: ["pressure": 1])

@@ -20,6 +20,12 @@ extension MarginEngine {
         publishReferenceDeadLettersIfOwner()
     }
 
+    /// Events of the accounts consumer in order, in one visit to the engine (an adapter hands over
+    /// what its consumer has buffered: one hop to the engine's thread per batch, not per record).
+    public func handleAccounts(_ events: [AccountsEvent]) {
+        for event in events { handleAccounts(event) }
+    }
+
     /// Records, partition ends, revocations and errors of the accounts consumer. Assignments go
     /// through ``assignShards(_:)`` (the adapter reads their restore data first).
     public func handleAccounts(_ event: AccountsEvent) {

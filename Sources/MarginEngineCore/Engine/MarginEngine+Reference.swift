@@ -11,9 +11,19 @@ extension MarginEngine {
     /// Records, partition ends and errors of the reference consumer (every instance reads the
     /// reference topics whole). An invalid record is dead-lettered and changes nothing.
     public func handleReference(_ event: ReferenceEvent) {
+        handleReference([event])
+    }
+
+    /// Events of the reference consumer in order, in one visit to the engine (an adapter hands over
+    /// what its consumer has buffered: one hop to the engine's thread per batch, not per record).
+    public func handleReference(_ events: [ReferenceEvent]) {
         // Published once the reference is restored (during the restore each snapshot would make the
         // next record copy the catalog it shares); its reference part waits for the window's books.
         defer { if phase.referenceRestored { publishView(reference: view.snapshot == nil) } }
+        for event in events { applyReference(event) }
+    }
+
+    private func applyReference(_ event: ReferenceEvent) {
         switch event {
         case .record(let source, let input):
             do {

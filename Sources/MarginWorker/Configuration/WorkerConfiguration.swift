@@ -20,6 +20,10 @@ public struct WorkerConfiguration: Sendable, Hashable {
     public var engine = EngineSettings()
     /// Market updates are coalesced per window: a burst of ticks costs one re-margin pass.
     public var coalesceWindow: Duration = .milliseconds(50)
+    /// Most consumer events handed to the engine in one visit: the adapters pass on what their
+    /// consumer has buffered, so a restore pays one hop to the engine's thread per batch rather than
+    /// per record, and a tick waits for at most one batch.
+    public var inputBatchLimit = 256
     /// Outputs and consumed offsets in one Kafka transaction per batch.
     public var transactional = true
     /// Output encoding.
@@ -87,6 +91,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
         .text("topics.dead_letter", \.topics.deadLetter, aliases: ["topics.deadLetter"]),
         .text("params_id", \.engine.paramsID),
         .milliseconds("coalesce_window_ms", \.coalesceWindow),
+        .integer("input_batch_limit", \.inputBatchLimit),
         .milliseconds("stale_after_ms", \.engine.staleAfter),
         .milliseconds("max_clock_skew_ms", \.engine.maxClockSkew),
         .milliseconds("restore_timeout_ms", \.engine.restoreTimeout),
@@ -171,6 +176,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
         if group.isEmpty { try fail("group", "must not be empty") }
         if instanceID.isEmpty { try fail("instance_id", "must not be empty") }
         if coalesceWindow < .milliseconds(1) || coalesceWindow > .seconds(60) { try fail("coalesce_window_ms", "must lie in 1…60000") }
+        if !(1...100_000).contains(inputBatchLimit) { try fail("input_batch_limit", "must lie in 1…100000") }
         if engine.staleAfter < .milliseconds(1) { try fail("stale_after_ms", "must be positive") }
         if engine.maxClockSkew < .zero { try fail("max_clock_skew_ms", "must be ≥ 0") }
         if engine.restoreTimeout < .milliseconds(1) { try fail("restore_timeout_ms", "must be positive") }

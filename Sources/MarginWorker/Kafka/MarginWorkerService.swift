@@ -66,30 +66,8 @@ public final class MarginWorkerService: Service, Sendable {
         let assignmentReader = ShardAssignmentReader(configuration: configuration, logger: logger)
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await event in reference.events {
-                        if let input = decoder.referenceEvent(event) { await engine.handleReference(input) }
-                    }
-                }
-                group.addTask {
-                    for await event in accounts.events {
-                        if case .partitionsRevoked(let partitions) = event {
-                            // The revoked shards stop producing, their last outputs and offsets are
-                            // committed, then their state is released.
-                            await engine.prepareRevocation(partitions.map(\.partition))
-                            await flusher.flush()
-                        }
-                        guard case .partitionsAssigned(let partitions) = event else {
-                            if let input = decoder.accountsEvent(event) { await engine.handleAccounts(input) }
-                            continue
-                        }
-                        // Read what the shards restore from here, so that the engine never waits for Kafka.
-                        let assignments = await assignmentReader.read(partitions) { partition async throws(KafkaError) -> Int64 in
-                            try await accounts.watermarks(for: partition).high
-                        }
-                        await engine.assignShards(assignments)
-                    }
-                }
+                group.addTask { await self.forwardReference(reference, decoder: decoder) }
+                group.addTask { await self.forwardAccounts(accounts, decoder: decoder, assignmentReader: assignmentReader) }
                 group.addTask {
                     var subscribed = false
                     while !Task.isCancelled {
