@@ -23,6 +23,9 @@ extension BenchCommand {
                 print("  ingest (decode, validate, compile, index, first margin): \(f("ingest_accounts_per_second", 0)) accounts/s (\(f("ingest_seconds", 2)) s)")
                 print("  BTC tick → all exposed accounts re-margined and results handed to the publisher: p50 \(f("tick_ms_p50")) ms, p99 \(f("tick_ms_p99")) ms over \(figures.tickSeconds.count) ticks (\(f("results_per_tick", 0)) results per tick)")
                 print("  re-margin pass alone: p50 \(f("remargin_pass_ms_p50")) ms, p99 \(f("remargin_pass_ms_p99")) ms")
+                let phases = (row["tick_phase_ms_p50"] as? [String: Double]) ?? [:]
+                let split = TickProfile.Phase.allCases.compactMap { phase in phases[phase.rawValue].map { "\(phase.rawValue) \(String(format: "%.0f", $0))" } }
+                print("  where a tick goes, p50 ms: \(split.joined(separator: " · ")) (engine); encoding and hand-over \(f("publisher_ms_p50", 0)) (publisher)")
                 print("  what-if of a 10-position account during the ticks (from the engine's snapshot): p50 \(f("what_if_during_pass_ms_p50", 2)) ms, p99 \(f("what_if_during_pass_ms_p99", 2)) ms over \(f("what_if_during_pass_count", 0)) requests")
                 print("  resident memory: \(f("rss_bytes_per_account", 0)) bytes per account (\(f("rss_bytes_per_10_positions", 0)) per 10 positions); \(f("rss_trimmed_bytes_per_account", 0)) after malloc_trim")
                 print("  a tick reads ≈ \(f("tick_bytes_streamed_estimate", 0)) bytes of risk rows (estimate); at \(String(format: "%.1f", ((row["read_bandwidth_bytes_per_second"] as? Double) ?? 0) / 1e9)) GB/s measured read bandwidth that is \(f("tick_bandwidth_bound_ms")) ms")

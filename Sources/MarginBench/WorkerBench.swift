@@ -25,6 +25,10 @@ enum WorkerBench {
         var meanPositions: Double
         var ingestSeconds: Double
         var tickSeconds: [Double]
+        /// Per tick, where the engine spent it (``TickProfile``), and the publisher's conversion,
+        /// encoding and hand-over of its results afterwards.
+        var phaseSeconds: [TickProfile.Phase: [Double]]
+        var publisherSeconds: [Double]
         var remarginPassP50Ms: Double
         var remarginPassP99Ms: Double
         var resultsPerTick: Double
@@ -43,6 +47,8 @@ enum WorkerBench {
                 "accounts": accounts, "partitions": partitions, "market_results": marketResults.rawValue, "mean_positions": meanPositions,
                 "ingest_accounts_per_second": Double(accounts) / ingestSeconds, "ingest_seconds": ingestSeconds,
                 "tick_ms_p50": quantile(0.5), "tick_ms_p99": quantile(0.99), "ticks": tickSeconds.count,
+                "tick_phase_ms_p50": Dictionary(uniqueKeysWithValues: phaseSeconds.map { ($0.key.rawValue, WorkerBench.quantileMs($0.value, 0.5)) }),
+                "publisher_ms_p50": WorkerBench.quantileMs(publisherSeconds, 0.5),
                 "remargin_pass_ms_p50": remarginPassP50Ms, "remargin_pass_ms_p99": remarginPassP99Ms,
                 "results_per_tick": resultsPerTick, "rss_bytes_per_account": rssBytesPerAccount,
                 "rss_trimmed_bytes_per_account": rssTrimmedBytesPerAccount,
@@ -130,6 +136,8 @@ enum WorkerBench {
         let rssTrimmed = residentBytes()
 
         var tickSeconds: [Double] = []
+        var phaseSeconds: [TickProfile.Phase: [Double]] = [:]
+        var publisherSeconds: [Double] = []
         var whatIfSeconds: [Double] = []
         let whatIfAccount = Self.whatIfAccount(market)
         let whatIfExecutor = DedicatedExecutor(label: "bench.what-if")
@@ -158,8 +166,12 @@ enum WorkerBench {
                 return latencies
             }
             await engine.tick()
+            let t1 = ContinuousClock.now
             await flusher.flush()
-            tickSeconds.append(seconds(ContinuousClock.now - t0))
+            let t2 = ContinuousClock.now
+            tickSeconds.append(seconds(t2 - t0))
+            publisherSeconds.append(seconds(t2 - t1))
+            for (phase, nanoseconds) in await engine.lastTickProfile.nanoseconds { phaseSeconds[phase, default: []].append(Double(nanoseconds) / 1e9) }
             passing.store(false, ordering: .relaxed)
             whatIfSeconds += await probe.value
             results += published.load(ordering: .relaxed) - before
@@ -167,7 +179,7 @@ enum WorkerBench {
         let status = await engine.status()
         return Figures(accounts: count, partitions: partitions, marketResults: marketResults,
                        meanPositions: Double(accounts.reduce(0) { $0 + $1.positions.count }) / Double(max(1, count)),
-                       ingestSeconds: seconds(ingest), tickSeconds: tickSeconds,
+                       ingestSeconds: seconds(ingest), tickSeconds: tickSeconds, phaseSeconds: phaseSeconds, publisherSeconds: publisherSeconds,
                        remarginPassP50Ms: status.latencyP50Ms, remarginPassP99Ms: status.latencyP99Ms,
                        resultsPerTick: Double(results) / Double(ticks),
                        rssBytesPerAccount: Double(max(0, rssAfter - rssBefore)) / Double(max(1, count)),

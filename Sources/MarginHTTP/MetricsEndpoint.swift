@@ -11,11 +11,13 @@ public enum WorkerMetricsFactory {
         var factory = PrometheusMetricsFactory(registry: registry)
         // A re-margin pass takes from tens of microseconds to seconds: finer buckets than the
         // default (5 ms … 10 s) so that p50/p99 and the autoscaler's latency trigger resolve.
-        factory.durationHistogramBuckets["margin_remargin_latency_seconds"] = [
+        let buckets: [Duration] = [
             .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
             .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
             .milliseconds(2500), .seconds(5), .seconds(10),
         ]
+        // A tick's phases (``TickProfile``) on the same scale.
+        for label in ["margin_remargin_latency_seconds", "margin_tick_phase_seconds"] { factory.durationHistogramBuckets[label] = buckets }
         return factory
     }
 }

@@ -125,6 +125,8 @@ struct RiskConsoleTests {
                 }
                 #expect(text.contains("# TYPE margin_remargin_latency_seconds histogram"))
                 #expect(text.contains("margin_remargin_latency_seconds_bucket{instance=\"\(instance)\",le=\"0.00025\"}"))
+                #expect(text.contains("# TYPE margin_tick_phase_seconds histogram"))
+                #expect(text.contains("margin_tick_phase_seconds_bucket{instance=\"\(instance)\",phase=\"books\",le=\"0.00025\"}"))
             }
         }
     }

@@ -21,6 +21,7 @@ extension MarginEngine {
                 recordError(key, error, now: now)
             }
         }
+        timing.lap(.gather)
         let summaries = Self.parallelMap(work) { item -> (AccountKey, Result<MarginSummary, MarginError>) in
             do throws(MarginError) {
                 return (item.0, .success(try calculator.summary(item.1, books: books, markets: markets)))
@@ -28,6 +29,7 @@ extension MarginEngine {
                 return (item.0, .failure(error))
             }
         }
+        timing.lap(.summaries)
         let policy = PublicationPolicy(threshold: settings.publishThreshold, summarizeMarketMoves: settings.marketResults == .summary)
         var toPublish: [PendingResult] = []
         // Read once per pass, not per account (each would copy the store or a shard).
@@ -50,24 +52,27 @@ extension MarginEngine {
             }
             let serving = serving.contains(key.partition)
             // One in-place visit of the entry: the stale guard, the new figures, the publication rule.
-            let decision = accounts.update(key) { entry -> (publication: PublicationPolicy.Publication, health: HealthState, account: Account?, exposure: AccountExposure?) in
+            let decision = accounts.update(key) { entry -> (publication: PublicationPolicy.Publication, health: HealthState, account: Account?, exposure: AccountExposure?,
+                                                            published: PublishedResult?) in
                 let health = entry.indexedMarkets.contains { stale[$0] != nil } ? HealthState.stale : summary.health
                 entry.error = nil
                 entry.summary = summary
                 entry.effectiveHealth = health
-                guard serving else { return (.nothing, health, nil, nil) }
+                guard serving else { return (.nothing, health, nil, nil, nil) }
                 let publication = policy.publication(entry.published, version: entry.account.version, health: health, summary: summary,
                                                      force: force || refreshed.contains(key.partition))
                 let liquidatable = health == .liquidatable || health == .bankrupt
-                return (publication, health, publication != .nothing || liquidatable ? entry.account : nil, entry.exposure)
+                return (publication, health, publication != .nothing || liquidatable ? entry.account : nil, entry.exposure,
+                        publication != .nothing ? entry.published : nil)
             }
             guard serving, let decision, let exposure = decision.exposure else { continue }
             if decision.publication != .nothing, let account = decision.account {
-                toPublish.append(PendingResult(key: key, account: account, exposure: exposure, health: decision.health, summary: summary,
+                toPublish.append(PendingResult(key: key, account: account, exposure: exposure, held: decision.published, health: decision.health, summary: summary,
                                                summaryOnly: decision.publication == .summary))
             }
             liquidation.observe(key, account: decision.account, health: decision.health, summary: summary)
         }
+        timing.lap(.decisions)
         queueResults(toPublish, calculator: calculator, now: now)
     }
 
@@ -76,6 +81,8 @@ extension MarginEngine {
         var key: AccountKey
         var account: Account
         var exposure: AccountExposure
+        /// What was last published for the account when the result was decided.
+        var held: PublishedResult?
         var health: HealthState
         var summary: MarginSummary
         var summaryOnly: Bool

@@ -34,16 +34,24 @@ extension MarginEngine {
                 return .failure(error)
             }
         }
+        // Room for a pass's results at once (grown geometrically: one record at a time stays amortised).
+        if batch.outputs.count + items.count > batch.outputs.capacity {
+            batch.outputs.reserveCapacity(max(batch.outputs.count + items.count, 2 * batch.outputs.capacity))
+        }
+        if batch.pendingResults.count + items.count > batch.pendingResults.capacity {
+            batch.pendingResults.reserveCapacity(max(batch.pendingResults.count + items.count, 2 * batch.pendingResults.capacity))
+        }
+        timing.lap(.results)
         for (item, outcome) in zip(items, built) {
             switch outcome {
             case .failure(let error):
                 recordError(item.key, error, now: now)
             case .success(let output):
-                let held = accounts.read(item.key) { $0.published } ?? nil
-                if held?.resultID == output.published.resultID && !batch.pendingResults.keys.contains(item.key) { continue }
+                if item.held?.resultID == output.published.resultID && !batch.pendingResults.keys.contains(item.key) { continue }
                 batch.outputs.append(.result(accountID: item.key.id, output.output))
                 batch.pendingResults[item.key] = output.published
             }
         }
+        timing.lap(.queue)
     }
 }

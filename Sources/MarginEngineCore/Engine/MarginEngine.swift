@@ -40,6 +40,10 @@ public actor MarginEngine {
     /// Windows run (``WorkerStatus/ticks``).
     var ticks = 0
     var latencies = LatencyWindow()
+    /// The tick being timed (laps outside a tick go nowhere: the next tick starts afresh).
+    var timing = TickProfile()
+    /// Where the last tick spent its time (``TickProfile``).
+    public private(set) var lastTickProfile = TickProfile()
     var maxQueued = 0
     /// Partitions of the accounts topic (all instances): this instance's budget share is the
     /// fraction it owns. Nil until known (then the share is 1).
@@ -76,12 +80,19 @@ public actor MarginEngine {
     /// the affected accounts, re-margin them (one parallel pass), plan liquidations. The service
     /// flushes the batch afterwards.
     public func tick() {
-        defer { publishView() }
+        timing.start()
+        defer {
+            publishView()
+            timing.lap(.publication)
+            lastTickProfile = timing
+            metrics.tickPhases(timing)
+        }
         ticks += 1
         let now = clock()
         reportRestoreTimeouts(now: now)
         guard phase.isServing else { return }
         var affected = rebuildBooks()
+        timing.lap(.books)
         if updateStaleness(now: now) {
             for underlying in reference.data.markets.underlyings.keys { affected.formUnion(accounts.keys(exposedTo: underlying)) }
         }
@@ -94,6 +105,7 @@ public actor MarginEngine {
         for partition in refreshed { affected.formUnion(accounts.keys(in: partition)) }
         if !affected.isEmpty { timedRemargin(Array(affected), force: false, refreshing: refreshed) }
         planLiquidations(now: now)
+        timing.lap(.liquidations)
         publishHealthCounts()
     }
 

@@ -13,6 +13,14 @@ struct WorkerMetrics: Sendable {
             .recordNanoseconds(nanoseconds)
     }
 
+    /// A tick's phases (``TickProfile``), one series per phase.
+    func tickPhases(_ profile: TickProfile) {
+        for (phase, nanoseconds) in profile.nanoseconds {
+            Metrics.Timer(label: "margin_tick_phase_seconds", dimensions: [("instance", instance), ("phase", phase.rawValue)],
+                          preferredDisplayUnit: .seconds).recordNanoseconds(nanoseconds)
+        }
+    }
+
     func resultsPublished(_ count: Int) {
         Counter(label: "margin_results_published_total", dimensions: [("instance", instance)]).increment(by: count)
     }

@@ -13,10 +13,14 @@ struct AccountShards: Sendable {
     subscript(partition: Int32) -> AccountShard? { shards[partition] }
     subscript(key: AccountKey) -> AccountEntry? { shards[key.partition]?.accounts[key.id] }
 
-    /// Reads from an account's entry in place; nil if it is not held. (Mutating only to reach the
-    /// entry through the dictionaries' in-place accessors: a getter would copy the whole entry.)
-    mutating func read<T>(_ key: AccountKey, _ body: (borrowing AccountEntry) -> T) -> T? {
-        withEntry(key) { body($0) }
+    /// Reads from an account's entry where it is stored; nil if it is not held. Not mutating: a
+    /// table the published snapshot shares is read, never copied (a mutating access would copy the
+    /// shard's whole table first), and the entry is borrowed, not copied.
+    func read<T>(_ key: AccountKey, _ body: (borrowing AccountEntry) -> T) -> T? {
+        guard let shard = shards.index(forKey: key.partition) else { return nil }
+        let table = shards.values[shard].accounts
+        guard let index = table.index(forKey: key.id) else { return nil }
+        return body(table.values[index])
     }
 
     /// The entry of `key`, in place.
@@ -154,3 +158,4 @@ struct AccountShards: Sendable {
         }
     }
 }
+
