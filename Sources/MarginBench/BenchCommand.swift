@@ -17,7 +17,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Print the figures as JSON.")
     var json = false
 
-    @Option(help: "Number of synthetic accounts for the aggregation benchmark.")
+    @Option(help: "Number of synthetic accounts for the aggregation benchmark (and, up to 10,000, for the small in-process worker run).")
     var accounts: Int = 20_000
 
     @Option(help: "Strikes per expiry (5 expiries, calls and puts).")
@@ -107,9 +107,10 @@ struct BenchCommand: AsyncParsableCommand {
         let fhsSummaryNsPerColumn = fhs.nsPerAccount / Double(fhs.bookColumns)
         let gridSummaryNsPerColumn = summaryNs / Double(scenarioCount)
 
-        // The worker's engine in-process at a small size, so that one run shows the kernels and the
-        // worker (`--worker` measures larger sizes and `--through-kafka`).
-        let worker = try await WorkerBench.run(accounts: 10_000, parameters: BenchParameters(params).parameters, ticks: 5)
+        // The worker's engine in-process at a small size (10,000 accounts, fewer when --accounts is
+        // smaller), so that one run shows the kernels and the worker (`--worker` measures larger
+        // sizes and `--through-kafka`).
+        let worker = try await WorkerBench.run(accounts: min(10_000, accounts), parameters: BenchParameters(params).parameters, ticks: 5)
 
         let machine = Self.machine()
         if json {
