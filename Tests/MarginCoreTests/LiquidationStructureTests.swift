@@ -168,4 +168,37 @@ struct LiquidationStructureTests {
         #expect(structureSteps > 0, "some plans unwind structures together")
         print("structures: \(planned) planned, \(structureSteps) multi-leg reduce-only, \(fallbacks) full close-out fallbacks")
     }
+
+    @Test("The sizing bisection that stops once its bounds round to the same lots plans exactly what all 40 halvings plan, for lots from 1e-4 to 1 contract")
+    func bisectionStopsAtLotsExactly() throws {
+        let setup = SyntheticBook.market(strikesPerExpiry: 12)
+        let calculator = MarginCalculator(parameters: SyntheticBook.parameters())
+        let markets = MarketState([setup.market])
+        var compared = 0, partial = 0
+        for lot in [1e-4, 0.01, 0.1, 1.0] {
+            var catalog = setup.catalog
+            for name in catalog.byName.keys.sorted() {
+                var instrument = catalog[name]!
+                instrument.lotSize = lot
+                catalog.insert(instrument)
+            }
+            let books = ["BTC": try calculator.riskBook(for: "BTC", catalog: catalog, markets: markets, asOfMs: setup.market.timestampMs)]
+            let fast = LiquidationPlanner(calculator: calculator, policy: LiquidationPolicy(penaltyRate: 0.001))
+            var exhaustive = fast
+            exhaustive.stopsBisectionAtLots = false
+            var generator = SeededGenerator(seed: 31)
+            for index in 0..<40 {
+                var account = Self.structuredAccount(index, catalog: catalog, using: &generator)
+                guard !account.positions.isEmpty else { continue }
+                let gross = try Self.summary(account, calculator, catalog, books, markets)
+                guard gross.maintenanceRequirement > 1_000 else { continue }
+                account.balances["USDC"] = gross.maintenanceRequirement * Double.random(in: 0.2...0.95, using: &generator) - gross.equity
+                let plan = try fast.plan(account: account, catalog: catalog, books: books, markets: markets)
+                #expect(plan == (try exhaustive.plan(account: account, catalog: catalog, books: books, markets: markets)), "lot \(lot), account \(index)")
+                compared += 1
+                if plan.map({ !$0.fullCloseOut && !$0.legs.isEmpty }) == true { partial += 1 }
+            }
+        }
+        #expect(compared >= 120 && partial >= 40, "\(compared) compared, \(partial) partial plans (sized by the bisection)")
+    }
 }

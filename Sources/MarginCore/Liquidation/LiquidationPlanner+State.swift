@@ -155,8 +155,13 @@ extension LiquidationPlanner {
             }
         }
 
-        /// The smallest scaling of `step` that meets the target (bisection), rounded up to lots.
+        /// The smallest scaling of `step` that meets the target (bisection, at most 40 halvings),
+        /// rounded up to lots. The bisection stops as soon as every leg's quantity at either bound
+        /// rounds up to the same lot (``LiquidationPlanner/stopsBisectionAtLots``): the final upper
+        /// bound lies between the two and rounding up is monotone, so the legs are those of all 40
+        /// halvings, with a few evaluations instead of 40.
         func smallestMeeting(_ step: Step) throws(MarginError) -> Step {
+            let lots = step.legs.map { terms[current.positions[$0.index].instrument]!.lotSize }
             var low = 0.0, high = 1.0
             for _ in 0..<40 {
                 let mid = 0.5 * (low + high)
@@ -164,9 +169,12 @@ extension LiquidationPlanner {
                 var trial = current
                 for leg in legs { reduce(&trial, index: leg.index, by: leg.quantity) }
                 if meets(try evaluate(trial), cost: costPaid + cost(of: legs)) { high = mid } else { low = mid }
+                if planner.stopsBisectionAtLots, zip(step.legs, lots).allSatisfy({ leg, lot in
+                    lot > 0 && planner.ceilToLot(leg.quantity * low, lot: lot) == planner.ceilToLot(leg.quantity * high, lot: lot)
+                }) { break }
             }
-            let legs = step.legs.map { leg in
-                (index: leg.index, quantity: min(leg.quantity, planner.ceilToLot(leg.quantity * high, lot: terms[current.positions[leg.index].instrument]!.lotSize)))
+            let legs = zip(step.legs, lots).map { leg, lot in
+                (index: leg.index, quantity: min(leg.quantity, planner.ceilToLot(leg.quantity * high, lot: lot)))
             }
             var trial = current
             for leg in legs { reduce(&trial, index: leg.index, by: leg.quantity) }

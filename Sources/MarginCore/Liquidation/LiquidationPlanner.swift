@@ -17,6 +17,10 @@
 public struct LiquidationPlanner: Sendable {
     public let calculator: MarginCalculator
     public let policy: LiquidationPolicy
+    /// Whether the sizing bisection stops once no lot boundary is left between its bounds (the
+    /// same legs as all 40 halvings; see `PlanningState.smallestMeeting`). Tests turn it off to
+    /// compare with the exhaustive bisection.
+    var stopsBisectionAtLots = true
 
     public init(calculator: MarginCalculator, policy: LiquidationPolicy) {
         self.calculator = calculator
