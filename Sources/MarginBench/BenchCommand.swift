@@ -45,7 +45,7 @@ struct BenchCommand: AsyncParsableCommand {
     var kafka: [String] = []
 
     @Option(name: .customLong("market-results"), help: "With --worker: the worker's market_results setting, full or summary (market-driven republishes without the explanation).")
-    var marketResults = EngineSettings.MarketResults.full
+    var marketResults = EngineSettings().marketResults
 
     @Option(help: "With --worker: the parameter set, demo (the demo's opening calibrated set, FHS on), a preset name or a margin.v1.RiskParameters JSON file.")
     var params = BenchParameters.demo

@@ -62,7 +62,7 @@ enum WorkerBench {
     }
 
     static func run(accounts count: Int, parameters: RiskParameters, partitions: Int = 8, ticks: Int = 20,
-                    marketResults: EngineSettings.MarketResults = .full) async throws -> Figures {
+                    marketResults: EngineSettings.MarketResults = EngineSettings().marketResults) async throws -> Figures {
         let market = try DemoMarket()
         let accounts = try AccountGenerator(seed: 42).generate(count: count, market: market, calculator: MarginCalculator(parameters: parameters))
         var configuration = WorkerConfiguration()

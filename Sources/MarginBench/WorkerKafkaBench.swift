@@ -94,7 +94,7 @@ enum WorkerKafkaBench {
     }
 
     static func run(accounts count: Int, partitions requested: Int?, ticks: Int, brokers: String?,
-                    workerKafka: [String: String] = [:], marketResults: EngineSettings.MarketResults = .full,
+                    workerKafka: [String: String] = [:], marketResults: EngineSettings.MarketResults = EngineSettings().marketResults,
                     parameters: RiskParameters) async throws -> Figures {
         installMetrics
         let market = try DemoMarket()

@@ -9,7 +9,7 @@ public struct EngineSettings: Sendable, Hashable {
     public enum MarketResults: String, Sendable, Hashable, CaseIterable {
         /// The explained result, like every other publication.
         case full
-        /// The figures without the explanation (`summary_only`; about a tenth of the cost).
+        /// The figures without the explanation (`summary_only`; about a tenth of the cost). The default.
         case summary
     }
 
@@ -35,7 +35,11 @@ public struct EngineSettings: Sendable, Hashable {
     public var minimumConfidence = 0.5
     /// A result is published when health changes or MM/IM move by more than this fraction.
     public var publishThreshold = 0.01
-    public var marketResults = MarketResults.full
+    /// Summaries by default: at 100,000 demo accounts a tick's market-driven republishes cost 2.6×
+    /// as much explained (`bench --worker`, docs/scaling.md); the explanation stays one
+    /// `GET /v1/accounts/{id}` away, and new versions, health changes, restores and refreshes are
+    /// published explained.
+    public var marketResults = MarketResults.summary
     /// Every account's result is republished this often (zero disables), one partition at a time
     /// spread over the interval (``RefreshSchedule``).
     public var refreshInterval: Duration = .seconds(60)
