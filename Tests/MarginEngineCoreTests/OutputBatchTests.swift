@@ -24,8 +24,24 @@ struct OutputBatchTests {
         #expect(retried.deadLetters.map(\.source.offset) == [9])
         #expect(retried.positions[0] == 10, "the refused record's offset is committed with them")
         await engine.finishBatch(retried, committed: true)
-        let published = await engine.accounts[0]?.accounts.values.compactMap(\.published).count
-        #expect(published == 2)
+        #expect(await engine.published.count == 2, "a committed batch records its results")
         #expect(await engine.takeBatch() == nil, "nothing pending")
     }
+
+    @Test("A committed result is recorded only for an account still held: a tombstone or a revocation while its batch is in flight leaves nothing behind")
+    func committedResultsOfAccountsGone() async throws {
+        let engine = await EngineFixture.engine(accounts: TestWorld.accounts(btc: 2, eth: 0))
+        let batch = try #require(await engine.takeBatch())
+        #expect(batch.pendingResults.count == 2)
+        // b0 is deleted (a tombstone) while the batch is being published.
+        await engine.handleAccounts(.record(EngineFixture.source(EngineFixture.Topic.accounts, offset: 2, key: "b0"), id: "b0", account: .success(nil)))
+        await engine.finishBatch(batch, committed: true)
+        let published = await engine.published
+        #expect(published[AccountKey(partition: 0, id: "b0")] == nil)
+        #expect(published[AccountKey(partition: 0, id: "b1")] != nil && published.count == 1)
+        await engine.commitBatch()
+        await engine.handleAccounts(.revoked([0]))
+        #expect(await engine.published.count == 0, "a revoked shard's results are released with it")
+    }
+
 }

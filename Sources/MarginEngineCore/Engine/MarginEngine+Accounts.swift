@@ -12,6 +12,7 @@ extension MarginEngine {
             for problem in assignment.unreadable { logger.error("unreadable liquidation-state record", metadata: ["record": "\(problem)"]) }
             liquidation.restore(assignment.liquidationStates)
             accounts.assign(partition, restoreTarget: assignment.restoreTarget, answeredBefore: assignment.answeredBefore, now: clock())
+            published.release(partition)
             logger.info("shard assigned", metadata: ["partition": "\(partition)", "restore_to": "\(assignment.restoreTarget)",
                                                      "answered_before": "\(assignment.answeredBefore.map(String.init) ?? "unknown")"])
             advance(partition, to: 0)
@@ -35,6 +36,7 @@ extension MarginEngine {
             // The adapter has flushed these partitions' outputs (see ``prepareRevocation(_:)``): release the state.
             for partition in partitions {
                 guard let shard = accounts.revoke(partition) else { continue }
+                published.release(partition)
                 liquidation.release(partition: partition)
                 batch.positions[partition] = nil
                 metrics.accountsInShard(partition, 0)
@@ -69,6 +71,7 @@ extension MarginEngine {
         do {
             guard let decodedAccount = try decoded.get() else {
                 accounts.remove(key)
+                published.remove(key)
                 return
             }
             try decodedAccount.validate(instruments: reference.data.catalog, bounds: settings.inputBounds)

@@ -34,8 +34,9 @@ extension MarginEngine {
     public func finishBatch(_ finished: OutputBatch, committed: Bool) {
         batchInFlight = false
         if committed {
-            for (key, published) in finished.pendingResults {
-                accounts.update(key) { $0.published = published }
+            // Only for accounts still held (a tombstone or a revocation may have come since).
+            for (key, result) in finished.pendingResults where accounts.read(key, { _ in () }) != nil {
+                published.record(result, for: key)
             }
             liquidation.committed(finished.liquidationCommits)
             metrics.resultsPublished(finished.outputs.count { if case .result = $0 { true } else { false } })

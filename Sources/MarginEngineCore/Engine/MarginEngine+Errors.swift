@@ -14,7 +14,7 @@ extension MarginEngine {
         guard accounts[key.partition]?.isServing == true else { return }
         // Unchanged since it was published (or queued): nothing to build.
         let result = errorResult(entry.account, error)
-        if entry.published?.resultID == result.id || batch.pendingResults[key]?.resultID == result.id { return }
+        if published[key]?.resultID == result.id || batch.pendingResults[key]?.resultID == result.id { return }
         metrics.accountError(reason: error.code)
         logger.warning("account cannot be margined", metadata: ["account": "\(key.id)", "version": "\(entry.account.version)",
                                                                "reason": "\(error.code)", "error": "\(error.description)"])

@@ -51,23 +51,22 @@ extension MarginEngine {
                 continue
             }
             let serving = serving.contains(key.partition)
+            let held = serving ? published[key] : nil
             // One in-place visit of the entry: the stale guard, the new figures, the publication rule.
-            let decision = accounts.update(key) { entry -> (publication: PublicationPolicy.Publication, health: HealthState, account: Account?, exposure: AccountExposure?,
-                                                            published: PublishedResult?) in
+            let decision = accounts.update(key) { entry -> (publication: PublicationPolicy.Publication, health: HealthState, account: Account?, exposure: AccountExposure?) in
                 let health = entry.indexedMarkets.contains { stale[$0] != nil } ? HealthState.stale : summary.health
                 entry.error = nil
                 entry.summary = summary
                 entry.effectiveHealth = health
-                guard serving else { return (.nothing, health, nil, nil, nil) }
-                let publication = policy.publication(entry.published, version: entry.account.version, health: health, summary: summary,
+                guard serving else { return (.nothing, health, nil, nil) }
+                let publication = policy.publication(held, version: entry.account.version, health: health, summary: summary,
                                                      force: force || refreshed.contains(key.partition))
                 let liquidatable = health == .liquidatable || health == .bankrupt
-                return (publication, health, publication != .nothing || liquidatable ? entry.account : nil, entry.exposure,
-                        publication != .nothing ? entry.published : nil)
+                return (publication, health, publication != .nothing || liquidatable ? entry.account : nil, entry.exposure)
             }
             guard serving, let decision, let exposure = decision.exposure else { continue }
             if decision.publication != .nothing, let account = decision.account {
-                toPublish.append(PendingResult(key: key, account: account, exposure: exposure, held: decision.published, health: decision.health, summary: summary,
+                toPublish.append(PendingResult(key: key, account: account, exposure: exposure, held: held, health: decision.health, summary: summary,
                                                summaryOnly: decision.publication == .summary))
             }
             liquidation.observe(key, account: decision.account, health: decision.health, summary: summary)

@@ -28,6 +28,8 @@ public actor MarginEngine {
     var phase = WorkerPhase()
     var reference: ReferenceStore
     var accounts = AccountShards()
+    /// What was last committed per account (``PublishedResults``: outside the shards the snapshot shares).
+    var published = PublishedResults()
     var liquidation: LiquidationCoordinator
     /// Outputs waiting for the next flush, and whether a batch handed out is not yet finished.
     var batch = OutputBatch()

@@ -14,8 +14,6 @@ struct AccountEntry: Sendable {
     var summary: MarginSummary?
     /// Health after the stale guard (``HealthState/stale`` when a market it needs is stale).
     var effectiveHealth: HealthState?
-    /// What was last published (committed) for this account.
-    var published: PublishedResult?
     /// The markets the account is indexed under (``AccountShards``), as they were when indexed.
     var indexedMarkets: [String] = []
 

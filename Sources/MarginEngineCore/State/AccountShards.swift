@@ -87,7 +87,7 @@ struct AccountShards: Sendable {
     }
 
     /// Stores a new version of an account (the version rule: only a higher version replaces the
-    /// held one), compiled by `compile` and indexed under `markets`; keeps what was published for it.
+    /// held one), compiled by `compile` and indexed under `markets`; keeps what was observed for it.
     mutating func store(_ account: Account, at key: AccountKey, markets: Set<String>, compile: (inout AccountEntry) -> Void) -> Stored {
         guard shards[key.partition] != nil else { return .notOwned }
         let held = self[key]
@@ -95,7 +95,7 @@ struct AccountShards: Sendable {
             guard held.account.version < account.version else { return .notNewer }
             unindex(key, held.indexedMarkets)
         }
-        // What was published and observed for the account stays; its exposure is compiled anew.
+        // What was observed for the account stays; its exposure is compiled anew.
         var entry = held ?? AccountEntry(account: account)
         entry.account = account
         entry.exposure = nil
