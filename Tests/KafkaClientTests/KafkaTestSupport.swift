@@ -25,6 +25,21 @@ enum KafkaTestSupport {
             groupID: group, sessionTimeoutMs: 4_000, heartbeatIntervalMs: 200, maxPollIntervalMs: 10_000, fetchWaitMaxMs: 10, bufferCapacity: capacity)
     }
 
+    /// A one-partition `topic` holding `count` keyed records of 10 bytes, and a consumer without a
+    /// group assigned to it from the beginning, whose buffer holds at most `capacity` events (a
+    /// reader slower than the broker back-pressures the polling thread). The cluster is returned to
+    /// be kept alive.
+    static func filledTopic(_ topic: String, records count: Int, readerCapacity capacity: Int) async throws -> (EmbeddedKafkaCluster, KafkaConsumer) {
+        let cluster = try Self.cluster(topics: [topic: 1])
+        let producer = try Self.producer(cluster)
+        for index in 0..<count { try await producer.enqueue(ProducerRecord(topic: topic, key: "k\(index)", value: Data(count: 10))) }
+        try await producer.flush()
+        try await producer.close()
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster, group: nil, client: "\(topic)-reader", capacity: capacity), logger: logger)
+        try consumer.assign([TopicPartition(topic: topic, partition: 0): .beginning])
+        return (cluster, consumer)
+    }
+
     static func producer(_ cluster: EmbeddedKafkaCluster, transactionalID: String? = nil, client: String = "producer") throws -> KafkaProducer {
         try KafkaProducer(configuration: KafkaProducerConfiguration(
             common: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: client, properties: ["log_level": "3"]),

@@ -83,14 +83,7 @@ struct ProduceConsumeTests {
 
     @Test("Batches of a back-pressured consumer: every record once, in order, at most maxCount each, the buffer within its capacity")
     func batches() async throws {
-        let cluster = try KafkaTestSupport.cluster(topics: ["batches": 1])
-        let producer = try KafkaTestSupport.producer(cluster)
-        for index in 0..<300 { try await producer.enqueue(ProducerRecord(topic: "batches", key: "k\(index)", value: Data(count: 10))) }
-        try await producer.flush()
-        try await producer.close()
-        let consumer = try KafkaConsumer(configuration: KafkaTestSupport.consumerConfiguration(cluster, group: nil, client: "batches", capacity: 16),
-                                         logger: KafkaTestSupport.logger)
-        try consumer.assign([TopicPartition(topic: "batches", partition: 0): .beginning])
+        let (cluster, consumer) = try await KafkaTestSupport.filledTopic("batches", records: 300, readerCapacity: 16)
         let offsets = try await withDeadline(seconds: 20, "300 records in batches") {
             var offsets: [Int64] = []
             for await batch in consumer.events.batches(maxCount: 7) {
@@ -102,19 +95,13 @@ struct ProduceConsumeTests {
             return offsets
         }
         await consumer.close()
+        withExtendedLifetime(cluster) {}
         #expect(offsets == (0..<300).map(Int64.init))
     }
 
     @Test("Slow processing back-pressures the polling thread instead of buffering everything")
     func backPressure() async throws {
-        let cluster = try KafkaTestSupport.cluster(topics: ["pressure": 1])
-        let producer = try KafkaTestSupport.producer(cluster)
-        for index in 0..<100 { try await producer.enqueue(ProducerRecord(topic: "pressure", key: "k\(index)", value: Data(count: 10))) }
-        try await producer.flush()
-        try await producer.close()
-        let consumer = try KafkaConsumer(configuration: KafkaTestSupport.consumerConfiguration(cluster, group: nil, client: "slow", capacity: 16),
-                                         logger: KafkaTestSupport.logger)
-        try consumer.assign([TopicPartition(topic: "pressure", partition: 0): .beginning])
+        let (cluster, consumer) = try await KafkaTestSupport.filledTopic("pressure", records: 100, readerCapacity: 16)
         var iterator = consumer.events.makeAsyncIterator()
         var count = 0
         while count < 100 {
@@ -124,6 +111,7 @@ struct ProduceConsumeTests {
             #expect(consumer.bufferedEventCount <= 16)
         }
         await consumer.close()
+        withExtendedLifetime(cluster) {}
         #expect(count == 100)
     }
 }

@@ -33,8 +33,8 @@ struct TickProfileTests {
         #expect(quiet.nanoseconds[.books] != nil && quiet.nanoseconds[.publication] != nil)
     }
 
-    @Test("Phases order as the tick runs them")
+    @Test("Phases are listed in the order the tick runs them (bench and the docs print them so)")
     func order() {
-        #expect(TickProfile.Phase.allCases.sorted() == [.books, .gather, .summaries, .decisions, .results, .queue, .liquidations, .publication])
+        #expect(TickProfile.Phase.allCases == [.books, .gather, .summaries, .decisions, .results, .queue, .liquidations, .publication])
     }
 }

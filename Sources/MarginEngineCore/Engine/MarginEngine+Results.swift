@@ -34,12 +34,12 @@ extension MarginEngine {
                 return .failure(error)
             }
         }
-        // Room for a pass's results at once (grown geometrically: one record at a time stays amortised).
-        if batch.outputs.count + items.count > batch.outputs.capacity {
-            batch.outputs.reserveCapacity(max(batch.outputs.count + items.count, 2 * batch.outputs.capacity))
+        // Room for a pass's results at once.
+        if let capacity = Self.capacity(toAdd: items.count, count: batch.outputs.count, capacity: batch.outputs.capacity) {
+            batch.outputs.reserveCapacity(capacity)
         }
-        if batch.pendingResults.count + items.count > batch.pendingResults.capacity {
-            batch.pendingResults.reserveCapacity(max(batch.pendingResults.count + items.count, 2 * batch.pendingResults.capacity))
+        if let capacity = Self.capacity(toAdd: items.count, count: batch.pendingResults.count, capacity: batch.pendingResults.capacity) {
+            batch.pendingResults.reserveCapacity(capacity)
         }
         timing.lap(.results)
         for (item, outcome) in zip(items, built) {
@@ -53,5 +53,12 @@ extension MarginEngine {
             }
         }
         timing.lap(.queue)
+    }
+
+    /// The capacity to reserve so that `added` more elements fit a collection holding `count` of
+    /// `capacity`, grown at least geometrically so that adding one record at a time stays
+    /// amortised; nil when they fit.
+    static func capacity(toAdd added: Int, count: Int, capacity: Int) -> Int? {
+        count + added > capacity ? max(count + added, 2 * capacity) : nil
     }
 }

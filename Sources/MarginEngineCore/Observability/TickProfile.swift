@@ -5,7 +5,7 @@ import Dispatch
 /// tick; results encoded and published by the adapter afterwards are not part of it.
 public struct TickProfile: Sendable, Hashable {
     /// A stretch of the tick, in the order they run.
-    public enum Phase: String, Sendable, CaseIterable, Comparable {
+    public enum Phase: String, Sendable, CaseIterable {
         /// The risk books of moved markets rebuilt, accounts waiting for them compiled.
         case books
         /// Staleness, the periodic refresh's slice, and the affected accounts read.
@@ -23,10 +23,6 @@ public struct TickProfile: Sendable, Hashable {
         case liquidations
         /// Health gauges and the published snapshot.
         case publication
-
-        public static func < (lhs: Phase, rhs: Phase) -> Bool {
-            allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
-        }
     }
 
     /// Nanoseconds per phase (phases that did not run are absent).
