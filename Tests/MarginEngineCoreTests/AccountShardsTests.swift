@@ -49,5 +49,4 @@ struct AccountShardsTests {
         published.release(1)
         #expect(published[a] == nil && published[c] != nil && published.count == 1)
     }
-
 }

@@ -43,5 +43,4 @@ struct OutputBatchTests {
         await engine.handleAccounts(.revoked([0]))
         #expect(await engine.published.count == 0, "a revoked shard's results are released with it")
     }
-
 }

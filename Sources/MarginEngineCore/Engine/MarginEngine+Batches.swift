@@ -35,7 +35,7 @@ extension MarginEngine {
         batchInFlight = false
         if committed {
             // Only for accounts still held (a tombstone or a revocation may have come since).
-            for (key, result) in finished.pendingResults where accounts.read(key, { _ in () }) != nil {
+            for (key, result) in finished.pendingResults where accounts.contains(key) {
                 published.record(result, for: key)
             }
             liquidation.committed(finished.liquidationCommits)

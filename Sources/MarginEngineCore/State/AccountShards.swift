@@ -23,6 +23,9 @@ struct AccountShards: Sendable {
         return body(table.values[index])
     }
 
+    /// Whether the account is held.
+    func contains(_ key: AccountKey) -> Bool { read(key) { _ in () } != nil }
+
     /// The entry of `key`, in place.
     private mutating func withEntry<T>(_ key: AccountKey, _ body: (inout AccountEntry) -> T) -> T? {
         guard let index = shards[key.partition]?.accounts.index(forKey: key.id) else { return nil }
