@@ -26,16 +26,17 @@ public struct MarginCalculator: Sendable {
 
     /// Builds the risk book of `underlying` for the current market and these parameters.
     /// Pass the previous book of the underlying as `reusing` to keep its slot layout when the
-    /// catalog has not changed (a market tick).
+    /// catalog has not changed (a market tick), and `parallelism` to build it on several threads
+    /// (the same book bit for bit).
     public func riskBook(for underlying: String, catalog: InstrumentCatalog, markets: MarketState, asOfMs: Int64,
-                         reusing previous: RiskBook? = nil) throws(MarginError) -> RiskBook {
+                         reusing previous: RiskBook? = nil, parallelism: Parallelism = .serial) throws(MarginError) -> RiskBook {
         guard let market = markets[underlying] else { throw .missingMarket(underlying: underlying) }
         guard let unit = bookUnits[underlying] else { throw .missingParameters(underlying: underlying) }
         return try RiskBook(
             market: market, instruments: catalog, parameters: unit, parameterSetId: parameters.id,
             parameterSetVersion: parameters.version, valuationPrice: valuationPrice(in: markets), asOfMs: asOfMs,
             valuationFollowsUnderlying: valuationFollows(underlying, catalog: catalog), reusing: previous,
-            jointTail: parameters.historicalSimulation.map(JointTail.init)
+            jointTail: parameters.historicalSimulation.map(JointTail.init), parallelism: parallelism
         )
     }
 

@@ -25,9 +25,12 @@ enum RiskArrayKernel {
         var volatilityScale: Double = 1
     }
 
+    /// Fills every option's row (`stride` doubles per slot): the scenario columns, then current,
+    /// basis up and basis down. Columns split into chunks on `parallelism` (each chunk writes its
+    /// own columns of every row, so the values do not depend on the split).
     static func fill(rows: UnsafeMutableBufferPointer<Double>, stride: Int, terms: [RiskBook.SlotTerms], volatilities: [Double],
                      groups: [RiskBook.ExpiryGroup], parameters: RiskUnitParameters, indexPrice: Double, valuationPrice: Double,
-                     valuationFollowsUnderlying: Bool = false) {
+                     valuationFollowsUnderlying: Bool = false, parallelism: Parallelism = .serial) {
         // Column shocks: the scenarios, then current, basis up, basis down.
         var shocks: [(spot: Double, variant: VolatilityVariant, volatilityScale: Double)] = parameters.scenarios.map { scenario in
             let variant: VolatilityVariant
@@ -45,15 +48,27 @@ enum RiskArrayKernel {
         shocks.append((1, .unchanged, 1))
         shocks.append((parameters.basisContingency?.spotUp ?? 1, .unchanged, 1))
         shocks.append((parameters.basisContingency?.spotDown ?? 1, .unchanged, 1))
+        let output = DisjointWrites(rows)
+        parallelism.forEachChunk(of: shocks.count, minimumChunk: 256) { [shocks] _, range in
+            fill(columns: range, rows: output.buffer, stride: stride, shocks: shocks, terms: terms, volatilities: volatilities, groups: groups,
+                 parameters: parameters, indexPrice: indexPrice, valuationPrice: valuationPrice, valuationFollowsUnderlying: valuationFollowsUnderlying)
+        }
+    }
 
+    /// The columns `range` of every row (see ``fill(rows:stride:terms:volatilities:groups:parameters:indexPrice:valuationPrice:valuationFollowsUnderlying:parallelism:)``).
+    private static func fill(columns range: Range<Int>, rows: UnsafeMutableBufferPointer<Double>, stride: Int,
+                             shocks: [(spot: Double, variant: VolatilityVariant, volatilityScale: Double)], terms: [RiskBook.SlotTerms],
+                             volatilities: [Double], groups: [RiskBook.ExpiryGroup], parameters: RiskUnitParameters, indexPrice: Double,
+                             valuationPrice: Double, valuationFollowsUnderlying: Bool) {
         let lanes = DoubleLanes.scalarCount
-        var columns = [Column](repeating: Column(forward: 0, logForward: 0, variant: .unchanged, inverseScale: 0), count: shocks.count)
+        var columns = [Column](repeating: Column(forward: 0, logForward: 0, variant: .unchanged, inverseScale: 0), count: range.count)
         for group in groups {
             let variable = group.forward - group.forwardFixedPortion
-            for (index, shock) in shocks.enumerated() {
+            for index in range {
+                let shock = shocks[index]
                 let forward = group.forwardFixedPortion + variable * shock.spot
                 let valuationShock = valuationFollowsUnderlying ? shock.spot : 1
-                columns[index] = Column(
+                columns[index - range.lowerBound] = Column(
                     forward: forward, logForward: CMath.log(forward), variant: shock.variant, linearScale: 1 / valuationShock,
                     inverseScale: indexPrice * shock.spot / (forward * valuationPrice * valuationShock), volatilityScale: shock.volatilityScale
                 )
@@ -79,8 +94,8 @@ enum RiskArrayKernel {
                 }
                 let scenarioColumns = parameters.scenarios.count
                 columns.withUnsafeBufferPointer { columns in
-                    for columnIndex in columns.indices {
-                        let value = price(aging > 0 && columnIndex < scenarioColumns ? aged : inputs, column: columns[columnIndex])
+                    for (offset, columnIndex) in range.enumerated() {
+                        let value = price(aging > 0 && columnIndex < scenarioColumns ? aged : inputs, column: columns[offset])
                         for lane in 0..<count {
                             rows[(block + lane) * stride + columnIndex] = value[lane]
                         }

@@ -144,11 +144,12 @@ public final class RiskBook: Sendable {
     }
 
     /// As the public initializer; with `jointTail` (the joint scenario set's shape) the book also
-    /// holds its ``SingleExposureTable``.
+    /// holds its ``SingleExposureTable``. The risk arrays and the table are built on `parallelism`
+    /// (the same values whatever it is).
     init(
         market: UnderlyingMarket, instruments catalog: InstrumentCatalog, parameters: RiskUnitParameters,
         parameterSetId: String, parameterSetVersion: Int64, valuationPrice: Double, asOfMs: Int64,
-        valuationFollowsUnderlying: Bool, reusing previous: RiskBook?, jointTail: JointTail?
+        valuationFollowsUnderlying: Bool, reusing previous: RiskBook?, jointTail: JointTail?, parallelism: Parallelism = .serial
     ) throws(MarginError) {
         try market.validate()
         _ = try valuationPrice.requirePositive("valuation asset price")
@@ -247,7 +248,7 @@ public final class RiskBook: Sendable {
             RiskArrayKernel.fill(
                 rows: buffer, stride: stride, terms: terms, volatilities: markVolatilities,
                 groups: groups, parameters: parameters, indexPrice: market.indexPrice, valuationPrice: valuationPrice,
-                valuationFollowsUnderlying: valuationFollowsUnderlying
+                valuationFollowsUnderlying: valuationFollowsUnderlying, parallelism: parallelism
             )
         }
         self.values = values
@@ -262,7 +263,7 @@ public final class RiskBook: Sendable {
                 expiryFactors: groups.map { ($0.staticDiscountPositive, $0.staticDiscountNegative, $0.basisFactor) },
                 staticDiscount: parameters.staticDiscount != nil, basisContingency: parameters.basisContingency != nil,
                 dampenings: dampenings, skewFlags: skewFlags, deltaOneMoves: deltaOneMoves, gridCount: gridCount,
-                scenarioCount: scenarioCount), tail: jointTail)
+                scenarioCount: scenarioCount), tail: jointTail, parallelism: parallelism)
         } else {
             self.singleExposures = nil
         }

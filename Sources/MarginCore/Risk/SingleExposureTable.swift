@@ -31,7 +31,7 @@ struct SingleExposureTable: Sendable {
     func deltaOneEntry(notional: Double) -> Int { deltaOneEntry + (notional < 0 ? 1 : 0) }
 
     /// What the table is built from: the book's rows and per-lane terms, as ``RiskBook`` holds them.
-    struct Inputs {
+    struct Inputs: Sendable {
         var rows: [Double]
         var stride: Int
         var slotCount: Int
@@ -48,27 +48,63 @@ struct SingleExposureTable: Sendable {
         var scenarioCount: Int
     }
 
-    init(_ inputs: Inputs, tail: JointTail) {
-        let lanes = DoubleLanes.scalarCount
+    /// Builds the table; slots split into chunks on `parallelism` (each chunk writes only its
+    /// slots' entries, with scratch of its own).
+    init(_ inputs: Inputs, tail: JointTail, parallelism: Parallelism = .serial) {
         let entries = 2 * inputs.slotCount + 2
-        let padded = (inputs.scenarioCount + lanes - 1) / lanes * lanes
         let gridCount = inputs.gridCount
         var grid = [Double](repeating: 0, count: entries * gridCount)
         var basis = [Double](repeating: 0, count: entries)
         var valueAtRisk = [Double](repeating: 0, count: entries)
         var expectedShortfall = [Double](repeating: 0, count: entries)
-        var pnl = [Double](repeating: 0, count: padded)
-        let historicalBase = gridCount
-        func record(_ entry: Int, _ pnl: UnsafeMutableBufferPointer<Double>) {
-            for column in 0..<gridCount { grid[entry * gridCount + column] = pnl[column] }
-            (valueAtRisk[entry], expectedShortfall[entry]) = tail.measure(compressing: pnl, base: historicalBase)
+        grid.withUnsafeMutableBufferPointer { grid in
+        basis.withUnsafeMutableBufferPointer { basis in
+        valueAtRisk.withUnsafeMutableBufferPointer { valueAtRisk in
+        expectedShortfall.withUnsafeMutableBufferPointer { expectedShortfall in
+            let out = Output(grid: grid, basis: basis, valueAtRisk: valueAtRisk, expectedShortfall: expectedShortfall, gridCount: gridCount)
+            parallelism.forEachChunk(of: inputs.slotCount, minimumChunk: 8) { _, slots in
+                Self.fill(slots: slots, deltaOne: false, inputs, tail: tail, into: out)
+            }
+            Self.fill(slots: 0..<0, deltaOne: true, inputs, tail: tail, into: out)
         }
-        pnl.withUnsafeMutableBufferPointer { pnl in
+        }
+        }
+        }
+        self.gridCount = gridCount
+        self.grid = grid
+        self.basis = basis
+        self.valueAtRisk = valueAtRisk
+        self.expectedShortfall = expectedShortfall
+        self.deltaOneEntry = 2 * inputs.slotCount
+    }
+
+    /// Where ``fill(slots:deltaOne:_:tail:into:)`` writes: the table's arrays, by entry (shared by
+    /// the chunks of a parallel build, each writing only its slots' entries).
+    private struct Output: @unchecked Sendable {
+        let grid: UnsafeMutableBufferPointer<Double>
+        let basis: UnsafeMutableBufferPointer<Double>
+        let valueAtRisk: UnsafeMutableBufferPointer<Double>
+        let expectedShortfall: UnsafeMutableBufferPointer<Double>
+        let gridCount: Int
+
+        /// One entry from its unit-scale PnL columns (compressed in place by the tail measure).
+        func record(_ entry: Int, _ pnl: UnsafeMutableBufferPointer<Double>, tail: JointTail) {
+            for column in 0..<gridCount { grid[entry * gridCount + column] = pnl[column] }
+            (valueAtRisk[entry], expectedShortfall[entry]) = tail.measure(compressing: pnl, base: gridCount)
+        }
+    }
+
+    /// The entries of `slots` (both signs), and with `deltaOne` the delta-one entries.
+    private static func fill(slots: Range<Int>, deltaOne: Bool, _ inputs: Inputs, tail: JointTail, into output: Output) {
+        let lanes = DoubleLanes.scalarCount
+        let padded = (inputs.scenarioCount + lanes - 1) / lanes * lanes
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: padded) { pnl in
+        pnl.initialize(repeating: 0)
         inputs.rows.withUnsafeBufferPointer { rows in
         inputs.dampenings.withUnsafeBufferPointer { damps in
         inputs.skewFlags.withUnsafeBufferPointer { skews in
             let out = pnl.baseAddress!, dampsBase = damps.baseAddress!, skewsBase = skews.baseAddress!
-            for slot in 0..<inputs.slotCount {
+            for slot in slots {
                 let row = rows.baseAddress! + slot * inputs.stride
                 let factors = inputs.expiryFactors[inputs.slotExpiry[slot]]
                 for sign in [1.0, -1.0] {
@@ -86,25 +122,20 @@ struct SingleExposureTable: Sendable {
                     }
                     let entry = 2 * slot + (sign < 0 ? 1 : 0)
                     if inputs.basisContingency {
-                        basis[entry] = ExpiryBucketRule.basis(up: sign * row[inputs.basisColumns.up] - current[0],
-                                                              down: sign * row[inputs.basisColumns.down] - current[0], factor: factors.basis)
+                        output.basis[entry] = ExpiryBucketRule.basis(up: sign * row[inputs.basisColumns.up] - current[0],
+                                                                     down: sign * row[inputs.basisColumns.down] - current[0], factor: factors.basis)
                     }
-                    record(entry, pnl)
+                    output.record(entry, pnl, tail: tail)
                 }
             }
+            guard deltaOne else { return }
             for sign in [1.0, -1.0] {
                 for column in 0..<inputs.scenarioCount { out[column] = sign * inputs.deltaOneMoves[column] * dampsBase[column] }
-                record(2 * inputs.slotCount + (sign < 0 ? 1 : 0), pnl)
+                output.record(2 * inputs.slotCount + (sign < 0 ? 1 : 0), pnl, tail: tail)
             }
         }
         }
         }
         }
-        self.gridCount = gridCount
-        self.grid = grid
-        self.basis = basis
-        self.valueAtRisk = valueAtRisk
-        self.expectedShortfall = expectedShortfall
-        self.deltaOneEntry = 2 * inputs.slotCount
     }
 }

@@ -1,31 +1,18 @@
 import Foundation
+import MarginCore
 
 extension MarginEngine {
-    /// Chunks per core of a parallel map: enough that a core delayed by other work (an HTTP
-    /// request, a Kafka thread, another process) leaves its remaining chunks to the others instead
-    /// of making the whole pass wait for it (`concurrentPerform` hands iterations to whichever
-    /// thread is free). With one chunk per core, a core that lost 5 ms to a what-if delayed the
-    /// pass by 5 ms while the other core idled.
-    static let chunksPerCore = 16
-
-    /// How many chunks a parallel map of `items` uses: one on one core or with too little work,
-    /// else as many as there are `minimumChunk`s of work, at most `chunksPerCore` a core.
-    static func chunkCount(items: Int, minimumChunk: Int, cores: Int) -> Int {
-        cores <= 1 ? 1 : max(1, min(cores * chunksPerCore, items / max(1, minimumChunk)))
-    }
-
     /// `transform` over `items` in order, in chunks of at least `minimumChunk` items spread over
-    /// every core when there is enough work.
-    public static func parallelMap<Item: Sendable, Output: Sendable>(_ items: [Item], minimumChunk: Int = 64,
+    /// `parallelism` (every core by default) when there is enough work
+    /// (``Parallelism/chunkCount(items:minimumChunk:)``).
+    public static func parallelMap<Item: Sendable, Output: Sendable>(_ items: [Item], minimumChunk: Int = 64, on parallelism: Parallelism = .cores,
                                                                 _ transform: @Sendable (Item) -> Output) -> [Output] {
-        let chunkCount = chunkCount(items: items.count, minimumChunk: minimumChunk, cores: ProcessInfo.processInfo.activeProcessorCount)
+        let chunkCount = parallelism.chunkCount(items: items.count, minimumChunk: minimumChunk)
         if chunkCount == 1 { return items.map(transform) }
         var results = [[Output]](repeating: [], count: chunkCount)
-        let chunkSize = (items.count + chunkCount - 1) / chunkCount
         results.withUnsafeMutableBufferPointer { buffer in
-            let output = UncheckedBuffer(buffer)
-            DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
-                let range = min(items.count, chunk * chunkSize)..<min(items.count, (chunk + 1) * chunkSize)
+            let output = DisjointWrites(buffer)
+            parallelism.forEachChunk(of: items.count, minimumChunk: minimumChunk) { chunk, range in
                 output.buffer[chunk] = items[range].map(transform)
             }
         }
@@ -33,8 +20,10 @@ extension MarginEngine {
     }
 }
 
-/// A buffer written by disjoint indices from `concurrentPerform`.
-struct UncheckedBuffer<T>: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<T>
-    init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
+extension Parallelism {
+    /// Every core of the machine, through `DispatchQueue.concurrentPerform`: what the engine runs
+    /// its passes and builds its risk books on, and the publisher encodes on.
+    public static let cores = Parallelism(width: ProcessInfo.processInfo.activeProcessorCount) { iterations, body in
+        DispatchQueue.concurrentPerform(iterations: iterations, execute: body)
+    }
 }

@@ -119,13 +119,13 @@ public actor MarginEngine {
         case .nothing:
             return []
         case .everything:
-            logFailures(reference.rebuildBooks(Array(reference.data.markets.underlyings.keys)))
+            logFailures(reference.rebuildBooks(Array(reference.data.markets.underlyings.keys), parallelism: .cores))
             for key in accounts.allKeys {
                 accounts.recompile(key, markets: reference.marketsRead(by:), compile: reference.compile)
                 affected.insert(key)
             }
         case .underlyings(let dirty):
-            logFailures(reference.rebuildBooks(dirty))
+            logFailures(reference.rebuildBooks(dirty, parallelism: .cores))
             for underlying in dirty {
                 // One market (the usual tick): its set as it is, without rehashing every key.
                 if affected.isEmpty { affected = accounts.keys(exposedTo: underlying) } else { affected.formUnion(accounts.keys(exposedTo: underlying)) }

@@ -60,8 +60,8 @@ struct ReferenceStore: Sendable {
 
     /// Rebuilds the risk books of `underlyings` for the active parameters (reusing the previous
     /// book's precompute); an underlying without market or risk unit has none. Returns the
-    /// underlyings whose book could not be built, with the error.
-    mutating func rebuildBooks(_ underlyings: some Sequence<String>) -> [(underlying: String, error: MarginError)] {
+    /// underlyings whose book could not be built, with the error. Each book is built on `parallelism`.
+    mutating func rebuildBooks(_ underlyings: some Sequence<String>, parallelism: Parallelism = .serial) -> [(underlying: String, error: MarginError)] {
         guard let calculator else { return [] }
         var failures: [(underlying: String, error: MarginError)] = []
         for underlying in underlyings {
@@ -72,7 +72,8 @@ struct ReferenceStore: Sendable {
             processedMarketMs[underlying] = market.timestampMs
             do {
                 data.riskBooks[underlying] = try calculator.riskBook(for: underlying, catalog: data.catalog, markets: data.markets,
-                                                                asOfMs: market.timestampMs, reusing: data.riskBooks[underlying])
+                                                                asOfMs: market.timestampMs, reusing: data.riskBooks[underlying],
+                                                                parallelism: parallelism)
             } catch {
                 failures.append((underlying, error))
                 data.riskBooks[underlying] = nil
