@@ -304,7 +304,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MarginSchemaTests",
-            dependencies: ["MarginSchema", "MarginCore", "MarginTesting"],
+            dependencies: ["MarginSchema", "MarginCore", "MarginTesting", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strictSwift
         ),
         .testTarget(

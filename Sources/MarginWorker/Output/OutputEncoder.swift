@@ -11,6 +11,14 @@ import SwiftProtobuf
 struct OutputEncoder: Sendable {
     let topics: TopicNames
     let format: SchemaCoding.Format
+    /// The `content-type` header of every protobuf or JSON record, built once (its bytes shared).
+    private let contentType: KafkaHeader
+
+    init(topics: TopicNames, format: SchemaCoding.Format) {
+        self.topics = topics
+        self.format = format
+        self.contentType = KafkaHeader(name: "content-type", string: format.contentType)
+    }
 
     /// The records of one output, in order. Throws when a message cannot be encoded (the caller
     /// reports it; nothing empty is ever published).
@@ -24,7 +32,7 @@ struct OutputEncoder: Sendable {
 
     /// A margin result on the results topic (key: the account id).
     func record(of result: ResultOutput, accountID: String) throws(MarginError) -> ProducerRecord {
-        try record(topic: topics.results, key: accountID, message: result.proto, id: result.id)
+        record(topic: topics.results, key: accountID, value: try result.encoded(format: format), id: result.id)
     }
 
     /// The instruction or cancel of a liquidation action, then its liquidation-state record
@@ -68,7 +76,10 @@ struct OutputEncoder: Sendable {
     }
 
     private func record(topic: String, key: String, message: some SwiftProtobuf.Message, id: String) throws(MarginError) -> ProducerRecord {
-        ProducerRecord(topic: topic, key: Data(key.utf8), value: try SchemaCoding.encode(message, format: format),
-                       headers: [KafkaHeader(name: "content-type", string: format.contentType), KafkaHeader(name: "message-id", string: id)])
+        record(topic: topic, key: key, value: try SchemaCoding.encode(message, format: format), id: id)
+    }
+
+    private func record(topic: String, key: String, value: Data, id: String) -> ProducerRecord {
+        ProducerRecord(topic: topic, key: Data(key.utf8), value: value, headers: [contentType, KafkaHeader(name: "message-id", string: id)])
     }
 }

@@ -62,4 +62,21 @@ struct OutputEncoderTests {
         let result = try SchemaCoding.decode(Margin_V1_MarginResult.self, from: try #require(record.value), format: .json)
         #expect(result.resultID == "res-1" && result.health == .error && result.accountVersion == 3)
     }
+
+    @Test("A summary result reads back as its message in both formats (protobuf is written without building it)")
+    func summaryRecord() throws {
+        let summary = ResultOutput.summary(
+            id: "res-2", account: Account(id: "acct-7", version: 12), figures: MarginSummary(
+                grossEquity: 10_500.25, equity: 10_400, initialEquity: 10_300, maintenanceRequirement: 1_250.5, initialRequirement: 2_001,
+                health: .healthy),
+            parameterSet: ParameterSetIdentity(id: "calibrated", version: 4, valuationAsset: "USDC"), asOfMs: 1_700_000_000_123,
+            marketTimestamps: ["BTC": 1_700_000_000_100, "USDC": 1_699_999_999_000])
+        for format in [SchemaCoding.Format.protobuf, .json] {
+            let record = try OutputEncoder(topics: Self.topics, format: format).record(of: summary, accountID: "acct-7")
+            let decoded = try SchemaCoding.decode(Margin_V1_MarginResult.self, from: try #require(record.value), format: format)
+            #expect(decoded == summary.proto, "\(format)")
+            #expect(decoded.summaryOnly && decoded.marketTimestamps.count == 2)
+            #expect(record.headers.map(\.name) == ["content-type", "message-id"] && record.key == Data("acct-7".utf8))
+        }
+    }
 }
