@@ -1,3 +1,4 @@
+import EngineTestSupport
 import MarginCore
 import Testing
 @testable import MarginEngineCore
@@ -34,6 +35,35 @@ struct AccountShardsTests {
         _ = shards.store(v2, at: key, markets: ["ETH"], compile: { _ in })
         #expect(shards.revoke(3)?.accounts.count == 1)
         #expect(shards.keys(exposedTo: "ETH").isEmpty && shards.accountCount == 0)
+    }
+
+    @Test("The uncompiled accounts follow every store, update, recompile, removal and revocation (against a scan of the entries)")
+    func uncompiledAccounts() throws {
+        let exposure = try AccountExposure(account: Account(id: "x", balances: ["USDC": 1]), catalog: InstrumentCatalog([]), books: [:],
+                                           parameters: EngineFixture.preset)
+        var generator = SeededGenerator(seed: 41)
+        var shards = AccountShards()
+        var versions: [AccountKey: UInt64] = [:]
+        func compile(_ entry: inout AccountEntry) { entry.exposure = Bool.random(using: &generator) ? exposure : nil }
+        for step in 0..<3_000 {
+            let key = AccountKey(partition: Int32.random(in: 0..<4, using: &generator), id: "a\(Int.random(in: 0..<40, using: &generator))")
+            switch Int.random(in: 0..<10, using: &generator) {
+            case 0: shards.assign(key.partition, restoreTarget: 0, now: 0)
+            case 1: _ = shards.revoke(key.partition)
+            case 2: shards.remove(key)
+            case 3: shards.recompile(key, markets: { _ in ["BTC"] }, compile: compile)
+            case 4, 5: shards.update(key, compile)
+            default:
+                let version = versions[key, default: 0] + UInt64.random(in: 0...1, using: &generator)
+                versions[key] = version
+                _ = shards.store(Account(id: key.id, version: version), at: key, markets: ["BTC"], compile: compile)
+            }
+            let scanned = Set(shards.shards.values.flatMap { shard in
+                shard.accounts.filter { $0.value.exposure == nil }.map { AccountKey(partition: shard.partition, id: $0.key) }
+            })
+            #expect(shards.uncompiled == scanned, "step \(step)")
+            if shards.uncompiled != scanned { return }
+        }
     }
 
     @Test("Published results: recorded per account, kept apart from the shards, released with a partition or an account")

@@ -37,6 +37,10 @@ public actor MarginEngine {
     /// Dead letters of reference records, published by the owner of accounts partition 0 (bounded:
     /// the oldest are dropped, with a log, beyond 10,000 on an instance that never owns it).
     var pendingReferenceDeadLetters: [DeadLetter] = []
+    /// The catalog revision of the last full recompile: while the catalog is still at it, every
+    /// compiled exposure is (accounts compile against the current catalog), so a market tick
+    /// compiles only the accounts that have none.
+    var fullyCompiledRevision: UInt64?
     /// The time up to which the periodic refresh has been scheduled (the last serving tick; 0 before the first).
     var refreshScheduledMs: Int64 = 0
     /// Windows run (``WorkerStatus/ticks``).
@@ -124,6 +128,7 @@ public actor MarginEngine {
                 accounts.recompile(key, markets: reference.marketsRead(by:), compile: reference.compile)
                 affected.insert(key)
             }
+            fullyCompiledRevision = reference.data.catalog.revision
         case .underlyings(let dirty):
             logFailures(reference.rebuildBooks(dirty, parallelism: .cores))
             for underlying in dirty {
@@ -132,8 +137,12 @@ public actor MarginEngine {
             }
             // Accounts waiting for one of these markets (or compiled against an older catalog) are compiled now.
             let revision = reference.data.catalog.revision
-            for key in affected where accounts.read(key, { $0.exposure.map { $0.catalogRevision != revision } ?? true }) == true {
-                accounts.update(key, reference.compile)
+            if revision == fullyCompiledRevision {
+                for key in accounts.uncompiled where affected.contains(key) { accounts.update(key, reference.compile) }
+            } else {
+                for key in affected where accounts.read(key, { $0.exposure.map { $0.catalogRevision != revision } ?? true }) == true {
+                    accounts.update(key, reference.compile)
+                }
             }
         }
         return affected

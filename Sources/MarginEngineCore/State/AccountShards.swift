@@ -9,6 +9,10 @@ struct AccountShards: Sendable {
     /// Accounts per health after the stale guard (accounts not margined yet are not counted),
     /// kept as entries change so that no tick scans every account for the gauge.
     private(set) var healthCounts: [HealthState: Int] = [:]
+    /// The held accounts without a compiled exposure (waiting for a market or parameters, or
+    /// refused when compiled), kept as entries change so that a market tick finds the ones it
+    /// may now compile without looking up every exposed account.
+    private(set) var uncompiled: Set<AccountKey> = []
 
     subscript(partition: Int32) -> AccountShard? { shards[partition] }
     subscript(key: AccountKey) -> AccountEntry? { shards[key.partition]?.accounts[key.id] }
@@ -62,8 +66,10 @@ struct AccountShards: Sendable {
     mutating func revoke(_ partition: Int32) -> AccountShard? {
         guard let shard = shards.removeValue(forKey: partition) else { return nil }
         for (id, entry) in shard.accounts {
-            unindex(AccountKey(partition: partition, id: id), entry.indexedMarkets)
+            let key = AccountKey(partition: partition, id: id)
+            unindex(key, entry.indexedMarkets)
             count(entry.effectiveHealth, -1)
+            if entry.exposure == nil { uncompiled.remove(key) }
         }
         return shard
     }
@@ -105,6 +111,7 @@ struct AccountShards: Sendable {
         compile(&entry)
         entry.indexedMarkets = markets.sorted()
         index(key, entry.indexedMarkets)
+        noteCompiled(key, was: held.map { $0.exposure != nil } ?? true, is: entry.exposure != nil)
         shards[key.partition]!.accounts[key.id] = entry
         return .stored
     }
@@ -114,21 +121,23 @@ struct AccountShards: Sendable {
         guard let entry = shards[key.partition]?.accounts.removeValue(forKey: key.id) else { return }
         unindex(key, entry.indexedMarkets)
         count(entry.effectiveHealth, -1)
+        if entry.exposure == nil { uncompiled.remove(key) }
     }
 
     /// Changes an account's entry in place (not its account or index) and returns what `body`
     /// returns; nil if it is not held.
     @discardableResult
     mutating func update<T>(_ key: AccountKey, _ body: (inout AccountEntry) -> T) -> T? {
-        guard let (result, before, after) = withEntry(key, { entry in
-            let before = entry.effectiveHealth
+        guard let (result, before, after, compiled) = withEntry(key, { entry in
+            let before = entry.effectiveHealth, compiled = entry.exposure != nil
             let result = body(&entry)
-            return (result, before, entry.effectiveHealth)
+            return (result, before, entry.effectiveHealth, (was: compiled, is: entry.exposure != nil))
         }) else { return nil }
         if before != after {
             count(before, -1)
             count(after, 1)
         }
+        noteCompiled(key, was: compiled.was, is: compiled.is)
         return result
     }
 
@@ -137,17 +146,25 @@ struct AccountShards: Sendable {
         healthCounts[health, default: 0] += delta
     }
 
+    /// Keeps ``uncompiled`` in step with an entry whose exposure was and is there or not (a new
+    /// entry counts as compiled before).
+    private mutating func noteCompiled(_ key: AccountKey, was: Bool, is compiled: Bool) {
+        guard was != compiled else { return }
+        if compiled { uncompiled.remove(key) } else { uncompiled.insert(key) }
+    }
+
     /// Recompiles an account and re-indexes it under the markets it reads now (the catalog or
     /// parameters changed).
     mutating func recompile(_ key: AccountKey, markets: (Account) -> Set<String>, compile: (inout AccountEntry) -> Void) {
-        guard let indexed = withEntry(key, { entry -> (old: [String], new: [String]) in
-            let old = entry.indexedMarkets
+        guard let indexed = withEntry(key, { entry -> (old: [String], new: [String], compiled: (was: Bool, is: Bool)) in
+            let old = entry.indexedMarkets, compiled = entry.exposure != nil
             compile(&entry)
             entry.indexedMarkets = markets(entry.account).sorted()
-            return (old, entry.indexedMarkets)
+            return (old, entry.indexedMarkets, (compiled, entry.exposure != nil))
         }) else { return }
         unindex(key, indexed.old)
         index(key, indexed.new)
+        noteCompiled(key, was: indexed.compiled.was, is: indexed.compiled.is)
     }
 
     private mutating func index(_ key: AccountKey, _ markets: [String]) {
