@@ -199,9 +199,20 @@ public actor MarginEngine {
 
     static func resultID(_ account: Account, parameterSet: (id: String, version: Int64), health: HealthState,
                          marketTimestamps: [String: Int64], summaryOnly: Bool) -> String {
-        var parts = [account.id, String(account.version), parameterSet.id, String(parameterSet.version), health.rawValue]
-        for (underlying, timestamp) in marketTimestamps.sorted(by: { $0.key < $1.key }) { parts.append("\(underlying)@\(timestamp)") }
-        if summaryOnly { parts.append("summary") }
-        return DeterministicID.make("res", parts)
+        // DeterministicID.make("res", [id, version, set id, set version, health, "underlying@timestamp"
+        // in key order…, "summary"]), hashed without forming the strings (one result per changed account and tick).
+        var digest = DeterministicID.Digest()
+        digest.part(account.id)
+        digest.part(account.version)
+        digest.part(parameterSet.id)
+        digest.part(parameterSet.version)
+        digest.part(health.rawValue)
+        if marketTimestamps.count <= 1 {
+            for (underlying, timestamp) in marketTimestamps { digest.part(underlying, at: timestamp) }
+        } else {
+            for (underlying, timestamp) in marketTimestamps.sorted(by: { $0.key < $1.key }) { digest.part(underlying, at: timestamp) }
+        }
+        if summaryOnly { digest.part("summary") }
+        return digest.id("res")
     }
 }
