@@ -8,7 +8,7 @@
 public struct Parallelism: Sendable {
     /// Threads the iterations may run on at once (1 for ``serial``).
     public let width: Int
-    private let perform: @Sendable (_ iterations: Int, _ body: @Sendable (Int) -> Void) -> Void
+    @usableFromInline let perform: @Sendable (_ iterations: Int, _ body: @Sendable (Int) -> Void) -> Void
 
     /// A strategy that runs `iterations` calls of `body` (each index in `0..<iterations` once, in
     /// any order, on up to `width` threads) and returns when all are done.
@@ -31,12 +31,14 @@ public struct Parallelism: Sendable {
 
     /// How many chunks `items` units of work split into: one when serial or with too little work,
     /// else as many as there are `minimumChunk`s of work, at most ``chunksPerThread`` a thread.
+    @inlinable
     public func chunkCount(items: Int, minimumChunk: Int) -> Int {
         width <= 1 ? 1 : max(1, min(width * Self.chunksPerThread, items / max(1, minimumChunk)))
     }
 
     /// Calls `body` once for each index in `0..<iterations`, possibly at once on ``width`` threads;
     /// returns when all calls have.
+    @inlinable
     public func forEach(_ iterations: Int, _ body: @Sendable (Int) -> Void) {
         if width <= 1 || iterations <= 1 {
             for index in 0..<iterations { body(index) }
@@ -48,6 +50,7 @@ public struct Parallelism: Sendable {
     /// Calls `body` with consecutive, disjoint ranges covering `0..<items`
     /// (``chunkCount(items:minimumChunk:)`` of them, the `chunk`-th starting at `chunk · size`),
     /// possibly at once.
+    @inlinable
     public func forEachChunk(of items: Int, minimumChunk: Int, _ body: @Sendable (_ chunk: Int, _ range: Range<Int>) -> Void) {
         let chunks = chunkCount(items: items, minimumChunk: minimumChunk)
         let size = (items + chunks - 1) / max(1, chunks)
