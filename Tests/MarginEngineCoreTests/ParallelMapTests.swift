@@ -24,6 +24,15 @@ struct ParallelMapTests {
         }
     }
 
+    @Test("Chunks with any number of outputs per item joined in order", arguments: [0, 1, 65, 129, 4_097])
+    func chunks(count: Int) {
+        let items = Array(0..<count)
+        let expected = items.flatMap { Array(repeating: $0, count: $0 % 3) }
+        for parallelism in [Parallelism.cores, Self.twoThreads] {
+            #expect(MarginEngine.parallelChunks(items, on: parallelism) { $0.flatMap { Array(repeating: $0, count: $0 % 3) } } == expected)
+        }
+    }
+
     @Test("Many chunks a core once there is work for them; one with little work or one core")
     func chunking() {
         #expect(Self.width(2).chunkCount(items: 100_000, minimumChunk: 64) == 2 * Parallelism.chunksPerThread)

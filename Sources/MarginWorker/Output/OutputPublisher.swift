@@ -93,20 +93,23 @@ public final class OutputPublisher: Sendable {
         let encoder = OutputEncoder(topics: configuration.topics, format: configuration.format)
         let instanceID = configuration.instanceID
         let logger = logger
-        let outputs = MarginEngine.parallelMap(batch.outputs, minimumChunk: 128) { output in
-            Self.records(of: output, encoder: encoder, instanceID: instanceID, logger: logger)
-        }.flatMap { $0 }
-        // Each partition's answered position, committed with the outputs (``ConsumedPosition``).
-        let positions = batch.answeredPositions.sorted { $0.key < $1.key }.map {
-            ConsumedPosition.record(topic: configuration.topics.liquidationState, partition: $0.key, nextOffset: $0.value)
+        var records = MarginEngine.parallelChunks(batch.outputs, minimumChunk: 128) { outputs in
+            var records: [ProducerRecord] = []
+            records.reserveCapacity(outputs.count)
+            for output in outputs { Self.append(output, to: &records, encoder: encoder, instanceID: instanceID, logger: logger) }
+            return records
         }
-        return outputs + positions
+        // Each partition's answered position, committed with the outputs (``ConsumedPosition``).
+        for (partition, next) in batch.answeredPositions.sorted(by: { $0.key < $1.key }) {
+            records.append(ConsumedPosition.record(topic: configuration.topics.liquidationState, partition: partition, nextOffset: next))
+        }
+        return records
     }
 
-    /// One output's records (see ``records(of:)``).
-    static func records(of output: EngineOutput, encoder: OutputEncoder, instanceID: String, logger: Logger) -> [ProducerRecord] {
+    /// Appends one output's records (see ``records(of:)``).
+    static func append(_ output: EngineOutput, to records: inout [ProducerRecord], encoder: OutputEncoder, instanceID: String, logger: Logger) {
         do {
-            return try encoder.records(of: output)
+            try encoder.append(output, to: &records)
         } catch {
             Counter(label: "margin_encoding_failures_total", dimensions: [("instance", instanceID)]).increment()
             logger.critical("an output cannot be encoded", metadata: ["error": "\(error)"])
@@ -115,9 +118,8 @@ public final class OutputPublisher: Sendable {
                                                            parameterSet: ParameterSetIdentity(id: result.parameterSetId, version: result.parameterSetVersion,
                                                                                               valuationAsset: result.valuationAsset),
                                                            error: error), accountID: accountID) {
-                return [record]
+                records.append(record)
             }
-            return []
         }
     }
 

@@ -2,7 +2,7 @@ import EngineTestSupport
 import Foundation
 import KafkaClient
 import MarginCore
-import MarginEngineCore
+@testable import MarginEngineCore
 import MarginSchema
 import Testing
 @testable import MarginWorker
@@ -61,6 +61,48 @@ struct OutputEncoderTests {
         #expect(headers["message-id"] == "res-1" && headers["content-type"] == "application/json")
         let result = try SchemaCoding.decode(Margin_V1_MarginResult.self, from: try #require(record.value), format: .json)
         #expect(result.resultID == "res-1" && result.health == .error && result.accountVersion == 3)
+    }
+
+    @Test("A batch's records are its outputs' records in order, encoded in chunks on every core, then the answered positions")
+    func batchRecords() throws {
+        var configuration = WorkerConfiguration()
+        configuration.instanceID = "chunks"
+        let publisher = OutputPublisher(configuration: configuration, logger: EngineFixture.logger) { _ in }
+        let encoder = OutputEncoder(topics: configuration.topics, format: configuration.format)
+        var batch = OutputBatch()
+        for index in 0..<1_000 {
+            let account = Account(id: "a\(index)", version: UInt64(index))
+            switch index % 100 {
+            case 7:
+                var state = OutstandingInstruction(id: "liq-\(index)", accountID: account.id, accountVersion: 1, round: 1, deadlineMs: 9, partition: 2)
+                state.cancelled = true
+                batch.outputs.append(.liquidation(.cancel(state: state, parameterSetVersion: 1)))
+            case 8:
+                let source = RecordSource(partition: InputPartition(topic: configuration.topics.accounts, partition: 1), offset: Int64(index),
+                                          key: Array(account.id.utf8), value: [1, 2], contentType: nil)
+                batch.outputs.append(.deadLetter(DeadLetter(source: source, error: .invalidInput(field: "account", reason: "bad"))))
+            default:
+                batch.outputs.append(.result(accountID: account.id, .summary(
+                    id: "res-\(index)", account: account, figures: MarginSummary(grossEquity: Double(index), equity: 1, initialEquity: 1,
+                                                                                maintenanceRequirement: 2, initialRequirement: 3, health: .healthy),
+                    parameterSet: ParameterSetIdentity(id: "p", version: 1, valuationAsset: "USDC"), asOfMs: 5, marketTimestamps: ["BTC": 4])))
+            }
+        }
+        batch.answeredPositions = [3: 10, 1: 5]
+        var expected = try batch.outputs.flatMap { try encoder.records(of: $0) }
+        expected += [1, 3].map { ConsumedPosition.record(topic: configuration.topics.liquidationState, partition: $0, nextOffset: batch.answeredPositions[$0]!) }
+        let records = publisher.records(of: batch)
+        #expect(records.count == expected.count)
+        // The same record; a JSON value (the liquidation states) as the same object, whose keys
+        // JSONEncoder writes in no fixed order.
+        func same(_ a: ProducerRecord, _ b: ProducerRecord) throws -> Bool {
+            guard a.topic == configuration.topics.liquidationState, let x = a.value, let y = b.value else { return a == b }
+            var (a, b) = (a, b)
+            (a.value, b.value) = (nil, nil)
+            return try a == b && (JSONSerialization.jsonObject(with: x) as? NSDictionary) == (JSONSerialization.jsonObject(with: y) as? NSDictionary)
+        }
+        let differing = try zip(records, expected).enumerated().first { try !same($0.element.0, $0.element.1) }
+        #expect(differing == nil, "record \(differing?.offset ?? -1) differs")
     }
 
     @Test("A summary result reads back as its message in both formats (protobuf is written without building it)")
