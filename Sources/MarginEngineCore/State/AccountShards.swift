@@ -65,12 +65,7 @@ struct AccountShards: Sendable {
     /// Removes a shard and its accounts from the index; the shard as it was, or nil if not held.
     mutating func revoke(_ partition: Int32) -> AccountShard? {
         guard let shard = shards.removeValue(forKey: partition) else { return nil }
-        for (id, entry) in shard.accounts {
-            let key = AccountKey(partition: partition, id: id)
-            unindex(key, entry.indexedMarkets)
-            count(entry.effectiveHealth, -1)
-            if entry.exposure == nil { uncompiled.remove(key) }
-        }
+        for (id, entry) in shard.accounts { forget(AccountKey(partition: partition, id: id), entry) }
         return shard
     }
 
@@ -119,6 +114,12 @@ struct AccountShards: Sendable {
     /// Removes an account (a tombstone of its key).
     mutating func remove(_ key: AccountKey) {
         guard let entry = shards[key.partition]?.accounts.removeValue(forKey: key.id) else { return }
+        forget(key, entry)
+    }
+
+    /// What an entry's removal undoes: its index entries, its health in the tally, its place
+    /// among the uncompiled accounts.
+    private mutating func forget(_ key: AccountKey, _ entry: AccountEntry) {
         unindex(key, entry.indexedMarkets)
         count(entry.effectiveHealth, -1)
         if entry.exposure == nil { uncompiled.remove(key) }

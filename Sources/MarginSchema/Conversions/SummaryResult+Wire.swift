@@ -4,13 +4,13 @@ import MarginCore
 extension MarginSummary {
     /// A summary result (``summaryProto(resultID:account:parameterSet:asOfMs:marketTimestamps:)``)
     /// in protobuf's binary encoding, written directly: no message storage, visitor or dynamic
-    /// casts, one allocation. The bytes are SwiftProtobuf's for that message with deterministic
+    /// casts; one buffer of the computed size (and the map's entries in key order). The bytes are SwiftProtobuf's for that message with deterministic
     /// map ordering (`market_timestamps` by key; tested); a market-driven tick publishes one per
     /// changed account, which made the message's construction and encoding most of the
     /// publisher's cost.
     public func summaryResultBytes(resultID: String, account: Account, parameterSet: (id: String, version: Int64, valuationAsset: String),
                                    asOfMs: Int64, marketTimestamps: [String: Int64]) -> Data {
-        let timestamps = marketTimestamps.count <= 1 ? Array(marketTimestamps) : marketTimestamps.sorted { $0.key < $1.key }
+        let timestamps = marketTimestamps.sorted { $0.key < $1.key }
         func write<Sink: WireSink>(_ sink: inout Sink) {
             sink.string(1, resultID)
             sink.string(2, account.id)

@@ -20,16 +20,9 @@ struct OutputEncoder: Sendable {
         self.contentType = KafkaHeader(name: "content-type", string: format.contentType)
     }
 
-    /// The records of one output, in order. Throws when a message cannot be encoded (the caller
-    /// reports it; nothing empty is ever published).
-    func records(of output: EngineOutput) throws(MarginError) -> [ProducerRecord] {
-        var records: [ProducerRecord] = []
-        try append(output, to: &records)
-        return records
-    }
-
-    /// Appends the records of one output (all of them, or none when one cannot be encoded: then it
-    /// throws): a batch's records go into one array per chunk, not one per output.
+    /// Appends the records of one output, in order: all of them, or none when one cannot be
+    /// encoded, and then it throws (the caller reports it; nothing empty is ever published). A
+    /// batch's records go into one array per chunk, not one per output.
     func append(_ output: EngineOutput, to records: inout [ProducerRecord]) throws(MarginError) {
         switch output {
         case .result(let accountID, let result): records.append(try record(of: result, accountID: accountID))

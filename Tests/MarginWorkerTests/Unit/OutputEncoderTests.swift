@@ -89,7 +89,8 @@ struct OutputEncoderTests {
             }
         }
         batch.answeredPositions = [3: 10, 1: 5]
-        var expected = try batch.outputs.flatMap { try encoder.records(of: $0) }
+        var expected: [ProducerRecord] = []
+        for output in batch.outputs { try encoder.append(output, to: &expected) }
         expected += [1, 3].map { ConsumedPosition.record(topic: configuration.topics.liquidationState, partition: $0, nextOffset: batch.answeredPositions[$0]!) }
         let records = publisher.records(of: batch)
         #expect(records.count == expected.count)
